@@ -1,0 +1,20 @@
+// Loads every built package through its published CommonJS entry, as a user's project would.
+const { readdirSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const { EventFd, KernelError, PhysicalMemory, isKernelError } = require('@vfiokit/core');
+const error = new KernelError('ENODEV', 'smoke');
+if (!isKernelError(error, 'ENODEV') || error.errno !== 19) throw new TypeError('core CJS: KernelError broken');
+const memory = new PhysicalMemory();
+memory.writeU8(0x2000, 0x5a);
+if (memory.readU8(0x2000) !== 0x5a) throw new TypeError('core CJS: PhysicalMemory broken');
+if (new EventFd({ initval: 3 }).read() !== 3n) throw new TypeError('core CJS: EventFd broken');
+
+const packages = join(__dirname, '..', 'packages');
+for (const name of readdirSync(packages)) {
+  const pkg = JSON.parse(readFileSync(join(packages, name, 'package.json'), 'utf8'));
+  for (const subpath of Object.keys(pkg.exports).filter((key) => key !== './package.json')) {
+    require(subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`);
+  }
+}
+console.log('smoke (CJS): every package loads');
