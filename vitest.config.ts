@@ -27,7 +27,10 @@ const config: ViteUserConfig = defineConfig({
         extends: true as const,
         test: { name, root: `${root}packages/${name}`, include: ['src/**/*.test.ts'] },
       })),
-      { extends: true as const, test: { name: 'integration', root: `${root}test`, include: ['**/*.test.ts'] } },
+      {
+        extends: true as const,
+        test: { name: 'integration', root: `${root}test`, include: ['**/*.test.ts'] },
+      },
     ],
   },
 });

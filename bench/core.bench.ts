@@ -1,4 +1,4 @@
-import { EventFd, PhysicalMemory, type PhysAddr } from '@vfiokit/core';
+import { EventFd, type PhysAddr, PhysicalMemory } from '@vfiokit/core';
 import { medianMs, printTable } from './measure.js';
 
 const OPS = 1_000_000;
@@ -7,7 +7,8 @@ export default function run(): void {
   const memory = new PhysicalMemory();
   memory.allocate(0x4000_0000 as PhysAddr, 0x4000_0000);
   const u32 = medianMs(() => {
-    for (let i = 0; i < OPS; i++) memory.writeU32((0x4000_0000 + ((i * 4) % 0x100_0000)) as PhysAddr, i >>> 0);
+    for (let i = 0; i < OPS; i++)
+      memory.writeU32((0x4000_0000 + ((i * 4) % 0x100_0000)) as PhysAddr, i >>> 0);
     for (let i = 0; i < OPS; i++) memory.readU32((0x4000_0000 + ((i * 4) % 0x100_0000)) as PhysAddr);
   });
   const block = new Uint8Array(4096);

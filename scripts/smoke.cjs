@@ -4,7 +4,8 @@ const { join } = require('node:path');
 
 const { EventFd, KernelError, PhysicalMemory, isKernelError } = require('@vfiokit/core');
 const error = new KernelError('ENODEV', 'smoke');
-if (!isKernelError(error, 'ENODEV') || error.errno !== 19) throw new TypeError('core CJS: KernelError broken');
+if (!isKernelError(error, 'ENODEV') || error.errno !== 19)
+  throw new TypeError('core CJS: KernelError broken');
 const memory = new PhysicalMemory();
 memory.writeU8(0x2000, 0x5a);
 if (memory.readU8(0x2000) !== 0x5a) throw new TypeError('core CJS: PhysicalMemory broken');

@@ -21,7 +21,11 @@ function checkLength(what: string, value: number): void {
 
 function checkAlignment(alignment: number): void {
   // A power of two below 2^53; bit tricks do not work above 2^31, so test by division.
-  if (!Number.isSafeInteger(alignment) || alignment < 1 || 2 ** Math.round(Math.log2(alignment)) !== alignment) {
+  if (
+    !Number.isSafeInteger(alignment) ||
+    alignment < 1 ||
+    2 ** Math.round(Math.log2(alignment)) !== alignment
+  ) {
     throw new KernelError('EINVAL', `alignment ${String(alignment)} is not a power of two`);
   }
 }
@@ -69,7 +73,10 @@ export function alignUp<T extends number>(value: T, alignment: number): T {
   if (rest === 0) return value;
   const up = value - rest + alignment;
   if (up > Number.MAX_SAFE_INTEGER) {
-    throw new KernelError('EOVERFLOW', `0x${value.toString(16)} aligned up to 0x${alignment.toString(16)} passes 2^53`);
+    throw new KernelError(
+      'EOVERFLOW',
+      `0x${value.toString(16)} aligned up to 0x${alignment.toString(16)} passes 2^53`,
+    );
   }
   return up as T;
 }

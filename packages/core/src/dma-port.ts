@@ -1,5 +1,11 @@
 import type { Iova, PhysAddr } from './address.js';
-import { type IommuAccess, type IommuDomain, type IommuFault, isIommuFault, minPageSize } from './iommu-domain.js';
+import {
+  type IommuAccess,
+  type IommuDomain,
+  type IommuFault,
+  isIommuFault,
+  minPageSize,
+} from './iommu-domain.js';
 import { isKernelError } from './kernel-error.js';
 import type { PhysicalMemory } from './physical-memory.js';
 

@@ -1,3 +1,15 @@
+export { EventEmitter } from 'eventemitter3';
+export {
+  type Address,
+  type AnyAddress,
+  type GuestPhysAddr,
+  guestPhysAddr,
+  type Iova,
+  iova,
+  type PhysAddr,
+  physAddr,
+  toSafeNumber,
+} from './address.js';
 export {
   type AddressRange,
   addressRange,
@@ -16,17 +28,6 @@ export {
   rangeEnd,
   rangesOverlap,
 } from './address-math.js';
-export {
-  type Address,
-  type AnyAddress,
-  type GuestPhysAddr,
-  guestPhysAddr,
-  type Iova,
-  iova,
-  type PhysAddr,
-  physAddr,
-  toSafeNumber,
-} from './address.js';
 export { type DmaPort, type DmaPortOptions, TranslatedDmaPort } from './dma-port.js';
 export { ERRNO, type ErrnoName, errnoName, errnoNumber, isErrnoName } from './errno.js';
 export { EventFd, type EventFdEvents, type EventFdOptions } from './eventfd.js';
@@ -54,4 +55,3 @@ export type { AccessSize, MmioDevice } from './mmio-device.js';
 export { PhysicalMemory, type PhysicalMemoryOptions } from './physical-memory.js';
 export type { ResetHandler, ResetTarget } from './reset-handler.js';
 export { ImmediateScheduler, ManualScheduler, type PendingTask, type Scheduler } from './scheduler.js';
-export { EventEmitter } from 'eventemitter3';

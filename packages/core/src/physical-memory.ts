@@ -51,13 +51,19 @@ export class PhysicalMemory {
   allocate(start: PhysAddr, size: number): void {
     this.checkRange(start, size);
     if (start % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size === 0) {
-      throw new KernelError('EINVAL', `RAM 0x${start.toString(16)}+0x${size.toString(16)} is not whole pages`);
+      throw new KernelError(
+        'EINVAL',
+        `RAM 0x${start.toString(16)}+0x${size.toString(16)} is not whole pages`,
+      );
     }
     const range = { first: start / PAGE_SIZE, end: (start + size) / PAGE_SIZE };
     const at = this.firstRangeEndingAfter(range.first);
     const next = this.allocated[at];
     if (next !== undefined && next.first < range.end) {
-      throw new KernelError('EEXIST', `RAM 0x${start.toString(16)}+0x${size.toString(16)} overlaps RAM already declared`);
+      throw new KernelError(
+        'EEXIST',
+        `RAM 0x${start.toString(16)}+0x${size.toString(16)} overlaps RAM already declared`,
+      );
     }
     this.allocated.splice(at, 0, range);
   }

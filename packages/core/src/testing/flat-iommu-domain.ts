@@ -78,10 +78,16 @@ export class FlatIommuDomain implements IommuDomain {
 
   map(iova: Iova, paddr: PhysAddr, size: number, prot: IommuProt): void {
     if (size <= 0 || (iova % this.granule) + (paddr % this.granule) + (size % this.granule) !== 0) {
-      throw new KernelError('EINVAL', `map 0x${iova.toString(16)}+0x${size.toString(16)} is not page aligned`);
+      throw new KernelError(
+        'EINVAL',
+        `map 0x${iova.toString(16)}+0x${size.toString(16)} is not page aligned`,
+      );
     }
     if (iova + size - 1 > this.aperture.end) {
-      throw new KernelError('ERANGE', `map 0x${iova.toString(16)}+0x${size.toString(16)} passes the aperture`);
+      throw new KernelError(
+        'ERANGE',
+        `map 0x${iova.toString(16)}+0x${size.toString(16)} passes the aperture`,
+      );
     }
     const at = this.firstEndingAfter(iova);
     const next = this.extents[at];
@@ -93,7 +99,10 @@ export class FlatIommuDomain implements IommuDomain {
 
   unmap(iova: Iova, size: number): number {
     if (size <= 0 || (iova % this.granule) + (size % this.granule) !== 0) {
-      throw new KernelError('EINVAL', `unmap 0x${iova.toString(16)}+0x${size.toString(16)} is not page aligned`);
+      throw new KernelError(
+        'EINVAL',
+        `unmap 0x${iova.toString(16)}+0x${size.toString(16)} is not page aligned`,
+      );
     }
     const end = iova + size;
     let cursor: number = iova;
@@ -110,7 +119,8 @@ export class FlatIommuDomain implements IommuDomain {
   }
 
   translate(iova: Iova, access: IommuAccess): PhysAddr | IommuFault {
-    if (this.type === 'blocked') return { kind: 'blocked', iova, access, reason: 'the domain blocks all DMA' };
+    if (this.type === 'blocked')
+      return { kind: 'blocked', iova, access, reason: 'the domain blocks all DMA' };
     if (iova > this.aperture.end) {
       return { kind: 'address-size', iova, access, reason: `0x${iova.toString(16)} is outside the aperture` };
     }
@@ -120,7 +130,12 @@ export class FlatIommuDomain implements IommuDomain {
     }
     const needed = access === 'read' ? IOMMU_READ : IOMMU_WRITE;
     if ((extent.prot & needed) === 0) {
-      return { kind: 'permission', iova, access, reason: `mapping at 0x${iova.toString(16)} forbids ${access}` };
+      return {
+        kind: 'permission',
+        iova,
+        access,
+        reason: `mapping at 0x${iova.toString(16)} forbids ${access}`,
+      };
     }
     return (extent.paddr + (iova - extent.iova)) as PhysAddr;
   }
@@ -137,7 +152,12 @@ export class FlatIommuDomain implements IommuDomain {
     if (extent.iova < from) pieces.push({ ...extent, size: from - extent.iova });
     const extentEnd = extent.iova + extent.size;
     if (to < extentEnd) {
-      pieces.push({ iova: to, size: extentEnd - to, paddr: extent.paddr + (to - extent.iova), prot: extent.prot });
+      pieces.push({
+        iova: to,
+        size: extentEnd - to,
+        paddr: extent.paddr + (to - extent.iova),
+        prot: extent.prot,
+      });
     }
     this.extents.splice(at, 1, ...pieces);
   }

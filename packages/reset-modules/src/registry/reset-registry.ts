@@ -1,0 +1,145 @@
+import { KernelError, type ResetHandler } from '@vfiokit/core';
+import { DeviceReset, type GetResetOptions } from './device-reset.js';
+import type { ResetDeviceInfo } from './providers.js';
+import {
+  type ResetDisposer,
+  type ResetModuleLoader,
+  type ResetModuleRegistration,
+  resetModuleAlias,
+} from './reset-module.js';
+
+/**
+ * A reference on a reset module taken by a lookup (`try_module_get(owner)`); `release` drops
+ * it (`module_put`, from vfio_platform_put_reset). While any reference on an owner is held,
+ * the owner's registrations cannot be disposed.
+ */
+export interface ResetModuleHandle {
+  readonly compatible: string;
+  readonly owner: string;
+  readonly reset: ResetHandler;
+  /** Drops the reference; `EINVAL` when it was dropped already. */
+  release(): void;
+}
+
+/** Options of a {@link ResetRegistry}. */
+export interface ResetRegistryOptions {
+  /** `request_module`; without one a lookup miss simply stays a miss. */
+  readonly loader?: ResetModuleLoader;
+}
+
+/** What a {@link ResetRegistry.get} did: the handle (or none) and whether the loader ran. */
+export interface ResetModuleLookup {
+  readonly handle: ResetModuleHandle | null;
+  /** The alias given to the loader, `null` when the first lookup hit or no loader is set. */
+  readonly loaderAlias: string | null;
+}
+
+interface Node extends ResetModuleRegistration {
+  live: boolean;
+}
+
+/**
+ * The global `reset_list` of drivers/vfio/platform/vfio_platform_common.c with its
+ * lookup-load-lookup protocol and per-owner reference counts.
+ *
+ * - `register` is `__vfio_platform_register_reset`: `list_add` puts the node at the HEAD, so
+ *   the most recent registration for a compatible wins a lookup.
+ * - `lookup` is `vfio_platform_lookup_reset`: first node whose `compat` equals the string
+ *   exactly, and a reference on its owner.
+ * - `get` is the OF half of `vfio_platform_get_reset`: lookup; on a miss
+ *   `request_module("vfio-reset:%s", compat)`, then lookup again.
+ * - the disposer is `vfio_platform_unregister_reset` run from module_exit, which the module
+ *   core refuses while the module's refcount is held (kernel/module/main.c: delete_module);
+ *   this model reports that refusal as `EBUSY`.
+ */
+export class ResetRegistry {
+  // Index 0 is the list head.
+  private readonly nodes: Node[] = [];
+  private readonly users = new Map<string, number>();
+  private loader: ResetModuleLoader | null;
+
+  constructor(options: ResetRegistryOptions = {}) {
+    this.loader = options.loader ?? null;
+  }
+
+  /** Replaces the loader (`null` removes it). */
+  setLoader(loader: ResetModuleLoader | null): void {
+    this.loader = loader;
+  }
+
+  /** Adds a module's reset routine; returns the disposer that removes it. */
+  register(registration: ResetModuleRegistration): ResetDisposer {
+    if (registration.compatible.length === 0) throw new KernelError('EINVAL', 'a reset module needs a compatible');
+    if (registration.owner.length === 0) throw new KernelError('EINVAL', 'a reset module needs an owner');
+    const node: Node = { ...registration, live: true };
+    this.nodes.unshift(node);
+    return () => this.unregister(node);
+  }
+
+  /** The registrations, head first, as `{ compatible, owner }`. */
+  registrations(): readonly { readonly compatible: string; readonly owner: string }[] {
+    return this.nodes.map(({ compatible, owner }) => ({ compatible, owner }));
+  }
+
+  /** The number of references held on `owner`. */
+  usersOf(owner: string): number {
+    return this.users.get(owner) ?? 0;
+  }
+
+  /** `vfio_platform_lookup_reset`: the newest registration for `compatible`, referenced; `null` on a miss. */
+  lookup(compatible: string): ResetModuleHandle | null {
+    const node = this.nodes.find((n) => n.compatible === compatible);
+    if (node === undefined) return null;
+    this.users.set(node.owner, this.usersOf(node.owner) + 1);
+    let held = true;
+    return {
+      compatible: node.compatible,
+      owner: node.owner,
+      reset: node.reset,
+      release: () => {
+        if (!held) throw new KernelError('EINVAL', `reference on ${node.owner} released twice`);
+        held = false;
+        const left = this.usersOf(node.owner) - 1;
+        if (left === 0) this.users.delete(node.owner);
+        else this.users.set(node.owner, left);
+      },
+    };
+  }
+
+  /** Lookup; on a miss ask the loader once for `vfio-reset:<compatible>`; lookup again. */
+  get(compatible: string): ResetModuleLookup {
+    const first = this.lookup(compatible);
+    if (first !== null || this.loader === null) return { handle: first, loaderAlias: null };
+    const alias = resetModuleAlias(compatible);
+    // vfio_platform_get_reset ignores request_module's return value: a loader that fails
+    // (modprobe finds nothing) is the same as one that loaded nothing.
+    try {
+      this.loader(alias);
+    } catch (error) {
+      if (!(error instanceof KernelError)) throw error;
+    }
+    return { handle: this.lookup(compatible), loaderAlias: alias };
+  }
+
+  /**
+   * The reset lookup the vfio-platform/vfio-amba drivers do at probe
+   * (`vfio_platform_init_common` → `vfio_platform_get_reset`). Throws `ENOENT` when no reset
+   * exists and `resetRequired`; otherwise returns a {@link DeviceReset} (possibly without a
+   * reset) that the driver keeps until remove and releases then.
+   */
+  getReset(device: ResetDeviceInfo, options: GetResetOptions): DeviceReset {
+    return DeviceReset.probe(this, device, options);
+  }
+
+  private unregister(node: Node): void {
+    if (!node.live) throw new KernelError('ENOENT', `${node.owner}: ${node.compatible} is not registered`);
+    if (this.usersOf(node.owner) > 0) {
+      throw new KernelError(
+        'EBUSY',
+        `${node.owner} is in use by ${this.usersOf(node.owner)} device(s); release them before unloading`,
+      );
+    }
+    node.live = false;
+    this.nodes.splice(this.nodes.indexOf(node), 1);
+  }
+}
