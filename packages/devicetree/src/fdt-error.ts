@@ -48,7 +48,10 @@ export class FdtError extends Error {
   ) {
     const at = where.offset === undefined ? '' : ` at byte ${where.offset}`;
     const node = where.path === undefined ? '' : ` (${where.path})`;
-    super(`FDT_ERR_${code}${at}${node}: ${message}`, where.cause === undefined ? undefined : { cause: where.cause });
+    super(
+      `FDT_ERR_${code}${at}${node}: ${message}`,
+      where.cause === undefined ? undefined : { cause: where.cause },
+    );
     this.name = 'FdtError';
     this.code = code;
     this.offset = where.offset;
