@@ -1,2 +1,43 @@
-// The capability of this package arrives with its own issue; until then it exports nothing.
-export {};
+/**
+ * @vfiokit/platform-bus: the Linux driver core for the platform and AMBA buses — matching,
+ * `driver_override`, the seed proposals (match-any, sysfs-bind-only, explicit-bind-only),
+ * bind/unbind, hotplug, deferred and async probe, DMA ownership at probe, and a sysfs facade.
+ */
+export {
+  AMBA_CID,
+  ambaConfig,
+  ambaManf,
+  ambaPart,
+  ambaRev,
+  CORESIGHT_CID,
+  readPeriphid,
+} from './amba-periphid.js';
+export { Bus } from './bus.js';
+export type { Completion } from './completion.js';
+export type { BusName, DeviceDescription, MmioResource } from './description.js';
+export { Device, type DeviceCoreState } from './device.js';
+export { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
+export type {
+  AmbaId,
+  DriverSpec,
+  MatchInfo,
+  MatchReason,
+  ProbeFailure,
+  ProbeType,
+  RemoveResult,
+} from './driver.js';
+export { type DeferredDevice, DriverCore, type DriverCoreOptions } from './driver-core.js';
+export type {
+  BindEvent,
+  DeferredEvent,
+  DeviceAddEvent,
+  DeviceRemoveEvent,
+  DriverCoreEvents,
+  ProbeFailedEvent,
+  ProbeTrigger,
+  UnbindEvent,
+} from './events.js';
+export { ambaLookup, ambaMatch, platformMatch } from './match.js';
+export { DriverIndex, type RegisteredDriver } from './match-index.js';
+export { modalias } from './modalias.js';
+export { Sysfs } from './sysfs.js';

@@ -1,0 +1,124 @@
+import { KernelError, type MmioDevice } from '@vfiokit/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ambaManf, ambaPart, ambaRev, CORESIGHT_CID, readPeriphid } from './amba-periphid.js';
+import { DriverCore } from './driver-core.js';
+import { modalias } from './modalias.js';
+import { errnoOf } from './test-helpers.js';
+import { metaDriverStub, pl330Device, primecellIdRegisters, recordingDriver } from './testing/index.js';
+
+const PL330 = '121a0000.dma-controller';
+const pl330Driver = () =>
+  recordingDriver('dma-pl330', { ambaIdTable: [{ id: 0x00041330, mask: 0x000fffff }] });
+
+describe('amba_read_periphid (drivers/amba/bus.c)', () => {
+  it('reads the low byte of the words at size − 0x20 and size − 0x10, for any region size', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.constantFrom(0x1000, 0x2000, 0x10000),
+        (pid, size) => {
+          const reads: number[] = [];
+          const model = primecellIdRegisters(pid, size);
+          const spy: MmioDevice = {
+            ...model,
+            read: (offset, width) => {
+              reads.push(offset);
+              return model.read(offset, width);
+            },
+          };
+          expect(readPeriphid(spy, size)).toBe(pid >>> 0);
+          expect(reads.sort((a, b) => a - b)).toEqual(
+            [0, 4, 8, 12, 16, 20, 24, 28].map((o) => size - 0x20 + o),
+          );
+        },
+      ),
+    );
+  });
+
+  it('accepts the CoreSight cell id, refuses others (ENODEV), and defers without registers', () => {
+    expect(readPeriphid(primecellIdRegisters(0x000bb906, 0x1000, CORESIGHT_CID), 0x1000)).toBe(0x000bb906);
+    expect(errnoOf(() => readPeriphid(primecellIdRegisters(0x41330, 0x1000, 0x12345678), 0x1000))).toBe(
+      'ENODEV',
+    );
+    expect(errnoOf(() => readPeriphid(undefined, 0x1000))).toBe('EPROBE_DEFER');
+    expect(ambaPart(0x00241330)).toBe(0x330);
+    expect(ambaManf(0x00241330)).toBe(0x41);
+    expect(ambaRev(0x00241330)).toBe(2);
+  });
+});
+
+describe('AMBA devices on the bus', () => {
+  it('defers while the ID registers cannot be read, holds back the add uevent, then binds', () => {
+    const core = new DriverCore();
+    const adds: string[] = [];
+    core.on('add', (e) => adds.push(e.modalias));
+    const driver = pl330Driver();
+    core.amba.registerDriver(driver);
+    const device = core.amba.addDevice(pl330Device());
+    expect(core.deferredDevices).toEqual([{ bus: 'amba', device: PL330 }]);
+    expect(adds).toEqual([]);
+    device.providePrimecellRegisters(primecellIdRegisters(0x00241330));
+    // Making the registers readable does not reprobe by itself; the next trigger does.
+    expect(device.driverName).toBeNull();
+    core.triggerDeferredProbe();
+    expect(device.driverName).toBe('dma-pl330');
+    expect(adds).toEqual(['amba:d00241330']);
+    expect(device.match?.ambaId).toEqual({ id: 0x00041330, mask: 0x000fffff });
+    expect(core.sysfs.read(`/sys/bus/amba/devices/${PL330}/id`)).toBe('00241330\n');
+  });
+
+  it('retries a deferred AMBA device after a bind on the platform bus', () => {
+    const core = new DriverCore();
+    core.amba.registerDriver(pl330Driver());
+    const device = core.amba.addDevice(pl330Device());
+    device.providePrimecellRegisters(primecellIdRegisters(0x00241330));
+    core.platform.registerDriver(recordingDriver('clk', { ofMatchTable: ['vendor,clock'] }));
+    core.platform.addDevice({ name: 'clock', bus: 'platform', compatible: ['vendor,clock'] });
+    expect(device.driverName).toBe('dma-pl330');
+  });
+
+  it('arm,primecell-periphid skips the register read', () => {
+    const core = new DriverCore();
+    core.amba.registerDriver(pl330Driver());
+    const device = core.amba.addDevice({ ...pl330Device(), periphid: 0x00041330 });
+    expect(device.driverName).toBe('dma-pl330');
+    expect(modalias(device)).toBe('amba:d00041330');
+  });
+
+  it('reads the periphid before looking at driver_override, so an override does not skip the deferral', () => {
+    const core = new DriverCore();
+    core.amba.registerDriver(metaDriverStub('vfio-amba'));
+    const device = core.amba.addDevice({ ...pl330Device(), driverOverride: 'vfio-amba' });
+    expect(device.driverName).toBeNull();
+    expect(errnoOf(() => core.amba.driversProbe(PL330))).toBe('EPROBE_DEFER');
+    // sysfs bind still attempts the attach when the match defers (bind_store: match != 0).
+    core.amba.bind('vfio-amba', PL330);
+    expect(device.driverName).toBe('vfio-amba');
+    expect(device.match).toEqual({ reason: 'sysfs_bind' });
+  });
+
+  it('a device with a bad cell id stays deferred (amba_match maps every read failure to EPROBE_DEFER)', () => {
+    const core = new DriverCore();
+    core.amba.registerDriver(pl330Driver());
+    const device = core.amba.addDevice(pl330Device(primecellIdRegisters(0x41330, 0x1000, 0)));
+    core.triggerDeferredProbe();
+    expect(device.driverName).toBeNull();
+    expect(device.periphid).toBe(0);
+    expect(core.deferredDevices).toEqual([{ bus: 'amba', device: PL330 }]);
+  });
+
+  it('without any AMBA driver nothing reads the ID (amba_match is never called)', () => {
+    const core = new DriverCore();
+    const device = core.amba.addDevice(pl330Device());
+    expect(core.deferredDevices).toEqual([]);
+    expect(device.periphid).toBe(0);
+    core.amba.registerDriver(
+      recordingDriver('probe-fails', {
+        ambaIdTable: [{ id: 0x41330, mask: 0xfffff }],
+        verdict: () => new KernelError('EIO', 'x'),
+      }),
+    );
+    expect(core.deferredDevices).toEqual([{ bus: 'amba', device: PL330 }]);
+  });
+});

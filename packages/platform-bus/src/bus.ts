@@ -1,0 +1,372 @@
+import { KernelError } from '@vfiokit/core';
+import { allDone, type Completion, withDeviceLock } from './completion.js';
+import type { BusName, DeviceDescription } from './description.js';
+import { Device } from './device.js';
+import type { DriverSpec } from './driver.js';
+import type { DriverCore } from './driver-core.js';
+import type { ProbeTrigger } from './events.js';
+import { DriverIndex } from './match-index.js';
+import { modalias } from './modalias.js';
+import {
+  allowsAsyncProbing,
+  attachWalk,
+  deferMatch,
+  driverMatchDevice,
+  driverProbeDevice,
+  probeOnce,
+} from './probe.js';
+import { releaseDriver } from './release.js';
+
+/** `PAGE_SIZE − 1`: driver_set_override() refuses strings this long (drivers/base/driver.c). */
+const OVERRIDE_MAX = 4095;
+
+/** The trailing newline `echo` adds, which sysfs store functions tolerate (sysfs_streq). */
+function chomp(value: string): string {
+  return value.endsWith('\n') ? value.slice(0, -1) : value;
+}
+
+/**
+ * One bus (`struct bus_type` with its `subsys_private`): its devices, its drivers in
+ * registration order, `drivers_autoprobe`, and the operations user space and the kernel
+ * perform on it. Every failing operation throws a `KernelError` with the errno the kernel
+ * returns; operations that may wait for a driver's remove return a {@link Completion}.
+ */
+export class Bus {
+  /** `platform` or `amba`. */
+  readonly name: BusName;
+  /** The driver core this bus belongs to (deferred list, scheduler, DMA hook, events). */
+  readonly core: DriverCore;
+  /** Registered drivers, indexed for matching. */
+  readonly index: DriverIndex = new DriverIndex();
+  /** `drivers_autoprobe` (default on): automatic probing on device add and driver registration. */
+  autoprobe = true;
+  private readonly deviceMap = new Map<string, Device>();
+  private nextSeq = 0;
+
+  constructor(name: BusName, core: DriverCore) {
+    this.name = name;
+    this.core = core;
+  }
+
+  /** The live device called `name` (`bus_find_device_by_name`). */
+  device(name: string): Device | undefined {
+    const device = this.deviceMap.get(chomp(name));
+    return device === undefined || device.core.dead ? undefined : device;
+  }
+
+  /** Live devices in the order they were added. */
+  get devices(): readonly Device[] {
+    return [...this.deviceMap.values()].filter((device) => !device.core.dead);
+  }
+
+  /** The registered driver called `name`. */
+  driver(name: string): DriverSpec | undefined {
+    return this.index.byName(name)?.spec;
+  }
+
+  /** Registered drivers in registration order. */
+  get drivers(): readonly DriverSpec[] {
+    return this.index.all.map((entry) => entry.spec);
+  }
+
+  private requireDevice(name: string): Device {
+    const device = this.device(name);
+    if (device === undefined)
+      throw new KernelError('ENODEV', `no device ${chomp(name)} on the ${this.name} bus`);
+    return device;
+  }
+
+  /** The driver's sysfs bind/unbind file: `ENOENT` when it does not exist. */
+  private bindFileDriver(name: string, file: 'bind' | 'unbind'): DriverSpec {
+    const driver = this.driver(name);
+    if (driver === undefined) throw new KernelError('ENOENT', `no driver ${name} on the ${this.name} bus`);
+    if (driver.suppressBindAttrs === true) {
+      throw new KernelError('ENOENT', `${name} sets suppress_bind_attrs: it has no ${file} file`);
+    }
+    return driver;
+  }
+
+  /**
+   * `device_add()` + `bus_probe_device()`: registers the device (`EEXIST` if the name is
+   * taken, `EINVAL` if it belongs on the other bus), sends the `add` uevent (an AMBA device
+   * waits until its periphid is known) and, with `drivers_autoprobe` on, probes it.
+   */
+  addDevice(description: DeviceDescription): Device {
+    if (description.bus !== this.name) {
+      throw new KernelError(
+        'EINVAL',
+        `${description.name} is an ${description.bus} device, not ${this.name}`,
+      );
+    }
+    if (description.name.length === 0 || description.name.includes('/')) {
+      throw new KernelError('EINVAL', `invalid device name "${description.name}"`);
+    }
+    if (this.deviceMap.has(description.name)) {
+      throw new KernelError('EEXIST', `${this.name} device ${description.name} already exists`);
+    }
+    const device = new Device(description);
+    this.deviceMap.set(device.name, device);
+    if (!device.core.ueventSuppressed && this.core.observed('add')) {
+      this.core.emit('add', { bus: this.name, device: device.name, modalias: modalias(device) });
+    }
+    this.probeDevice(device, 'device_add');
+    return device;
+  }
+
+  /**
+   * `device_del()` (hotplug removal): the device is marked dead, leaves the deferred list,
+   * its driver is released (waiting for the driver's remove if it waits) and the `remove`
+   * uevent goes out. `ENODEV` if there is no such device.
+   */
+  removeDevice(name: string): Completion {
+    const device = this.requireDevice(name);
+    device.core.dead = true;
+    device.core.asyncDriver = null;
+    device.core.asyncMatch = null;
+    this.core.deferredDel(device);
+    const done = (): void => {
+      this.deviceMap.delete(device.name);
+      this.core.emit('remove', { bus: this.name, device: device.name });
+    };
+    const released = withDeviceLock(device, () => releaseDriver(this, device));
+    if (released === undefined) {
+      done();
+      return undefined;
+    }
+    return Promise.resolve(released).then(done);
+  }
+
+  /**
+   * `driver_register()`: `EBUSY` when a driver of that name is registered (the kernel's
+   * "is already registered, aborting"), then, with `drivers_autoprobe` on, `driver_attach()`
+   * over the existing devices. A `sysfsBindOnly` driver is never attached automatically.
+   */
+  registerDriver(driver: DriverSpec): Completion {
+    if (driver.name.length === 0 || driver.name.includes('/')) {
+      throw new KernelError('EINVAL', `invalid driver name "${driver.name}"`);
+    }
+    if (this.index.byName(driver.name) !== undefined) {
+      throw new KernelError('EBUSY', `driver ${driver.name} is already registered on the ${this.name} bus`);
+    }
+    this.index.add({ spec: driver, seq: this.nextSeq++ });
+    if (!this.autoprobe || driver.sysfsBindOnly === true) return undefined;
+    return this.driverAttach(driver);
+  }
+
+  /**
+   * `driver_unregister()`: the driver leaves the bus (no new binds), queued async attaches of
+   * it are dropped (the kernel flushes them with async_synchronize_full() and then detaches,
+   * which ends in the same state), and every device bound to it is released.
+   */
+  unregisterDriver(name: string): Completion {
+    const entry = this.index.byName(name);
+    if (entry === undefined) throw new KernelError('ENODEV', `no driver ${name} on the ${this.name} bus`);
+    this.index.remove(entry);
+    const results: Completion[] = [];
+    for (const device of this.deviceMap.values()) {
+      if (device.core.asyncDriver === entry.spec) {
+        device.core.asyncDriver = null;
+        device.core.asyncMatch = null;
+      }
+      if (device.core.driver === entry.spec) {
+        results.push(
+          withDeviceLock(device, () =>
+            device.core.driver === entry.spec ? releaseDriver(this, device) : undefined,
+          ),
+        );
+      }
+    }
+    return allDone(results);
+  }
+
+  /**
+   * `/sys/bus/<bus>/drivers/<drv>/bind` (drivers/base/bus.c bind_store): `ENOENT` without a
+   * bind file, `ENODEV` for no such device or no match (an AMBA match that defers still
+   * attempts the attach), then device_driver_attach(): `EBUSY` when already bound, the
+   * probe's own error otherwise, and `EPROBE_DEFER` as `EAGAIN` — without queueing the device
+   * for retry, since device_driver_attach() calls __driver_probe_device() rather than
+   * driver_probe_device() (drivers/base/dd.c, v5.13 and later). Always synchronous; works
+   * with `drivers_autoprobe` off, on `explicitBindOnly` devices and for `sysfsBindOnly` drivers.
+   */
+  bind(driverName: string, deviceName: string): Completion {
+    const driver = this.bindFileDriver(driverName, 'bind');
+    const device = this.requireDevice(deviceName);
+    return withDeviceLock(device, () => {
+      const match = driverMatchDevice(this, driver, device);
+      if (match === null) {
+        throw new KernelError('ENODEV', `${driver.name} does not match ${device.name}`);
+      }
+      const outcome = probeOnce(
+        this,
+        driver,
+        device,
+        match === 'defer' ? { reason: 'sysfs_bind' } : match,
+        'sysfs_bind',
+      );
+      if (outcome.kind === 'bound') return;
+      if (outcome.error.code === 'EPROBE_DEFER') {
+        throw new KernelError('EAGAIN', outcome.error.message, { cause: outcome.error });
+      }
+      throw outcome.error;
+    });
+  }
+
+  /**
+   * `/sys/bus/<bus>/drivers/<drv>/unbind` (unbind_store): `ENOENT` without an unbind file,
+   * `ENODEV` unless the device exists and is bound to this driver; then the driver is
+   * released (waiting for its remove if it waits).
+   */
+  unbind(driverName: string, deviceName: string): Completion {
+    const driver = this.bindFileDriver(driverName, 'unbind');
+    const device = this.requireDevice(deviceName);
+    return withDeviceLock(device, () => {
+      if (device.core.driver !== driver || device.core.dead) {
+        throw new KernelError('ENODEV', `${device.name} is not bound to ${driver.name}`);
+      }
+      return releaseDriver(this, device);
+    });
+  }
+
+  /**
+   * Writes `driver_override` as driver_set_override() does (drivers/base/driver.c): `EINVAL`
+   * from PAGE_SIZE − 1 characters, one trailing newline dropped, an empty value clears it.
+   * It does not unbind or reprobe: unbind, then `bind` or `drivers_probe`.
+   */
+  setDriverOverride(deviceName: string, value: string): void {
+    const device = this.requireDevice(deviceName);
+    if (value.length >= OVERRIDE_MAX) throw new KernelError('EINVAL', 'driver_override is too long');
+    const name = chomp(value);
+    device.core.driverOverride = name.length === 0 ? null : name;
+  }
+
+  /**
+   * `/sys/bus/<bus>/drivers_probe` (drivers_probe_store → bus_rescan_devices_helper →
+   * device_attach): `ENODEV` for no such device; a bound device is left alone; otherwise a
+   * synchronous attach over all drivers. Finding no driver is not an error; a negative error
+   * from the walk (an AMBA match deferral, a refused dma_configure) is thrown.
+   * An `explicitBindOnly` device is not probed (only `bind` binds it).
+   */
+  driversProbe(deviceName: string): Completion {
+    const device = this.requireDevice(deviceName);
+    return withDeviceLock(device, () => {
+      if (device.core.driver !== null || device.explicitBindOnly) return;
+      const result = attachWalk(this, device, {
+        checkAsync: false,
+        wantAsync: false,
+        automatic: true,
+        via: 'drivers_probe',
+      });
+      if (result.error !== undefined) throw result.error;
+    });
+  }
+
+  /**
+   * `bus_rescan_devices()`: device_attach() for every unbound device, in order; the first
+   * negative error stops the walk and is thrown. `explicitBindOnly` devices are skipped.
+   */
+  rescan(): Completion {
+    return this.rescanFrom([...this.deviceMap.values()], 0);
+  }
+
+  /** Continues a rescan at `start`; a device whose lock is held is waited for, in order. */
+  private rescanFrom(devices: readonly Device[], start: number): Completion {
+    for (let i = start; i < devices.length; i++) {
+      const device = devices[i]!;
+      if (device.core.dead || device.explicitBindOnly) continue;
+      const held = device.core.lock;
+      if (held !== null) return held.then(() => this.rescanFrom(devices, i));
+      if (device.core.driver !== null) continue;
+      const result = attachWalk(this, device, {
+        checkAsync: false,
+        wantAsync: false,
+        automatic: true,
+        via: 'rescan',
+      });
+      if (result.error !== undefined) throw result.error;
+    }
+    return undefined;
+  }
+
+  /**
+   * `bus_probe_device()` → `device_initial_probe()`: with `drivers_autoprobe` on and the
+   * device not `explicitBindOnly`, a synchronous pass over drivers that probe synchronously,
+   * then, if the device is still unbound and some matching driver wants async probing, an
+   * async pass on the scheduler (drivers/base/dd.c __device_attach).
+   */
+  probeDevice(device: Device, via: ProbeTrigger): void {
+    if (!this.autoprobe || device.explicitBindOnly || device.core.dead) return;
+    if (device.core.lock === null) this.initialProbe(device, via);
+    else this.whenUnlocked(device, () => this.initialProbe(device, via));
+  }
+
+  /** `__device_attach(dev, allow_async = true)` under the device lock. */
+  private initialProbe(device: Device, via: ProbeTrigger): void {
+    if (device.core.dead || device.core.driver !== null) return;
+    const result = attachWalk(this, device, { checkAsync: true, wantAsync: false, automatic: true, via });
+    if (result.bound || result.error !== undefined || !result.haveAsync) return;
+    this.core.scheduler.schedule(`async probe ${this.name}/${device.name}`, () => {
+      this.whenUnlocked(device, () => {
+        if (device.core.dead || device.core.driver !== null) return;
+        attachWalk(this, device, {
+          checkAsync: true,
+          wantAsync: true,
+          automatic: true,
+          via: 'async_device_add',
+        });
+      });
+    });
+  }
+
+  /** Runs `work` now if the device lock is free, else after it; errors of automatic probing are the kernel's to ignore. */
+  private whenUnlocked(device: Device, work: () => void): void {
+    const held = device.core.lock;
+    if (held === null) work();
+    else void held.then(() => this.whenUnlocked(device, work));
+  }
+
+  /**
+   * `driver_attach()` → `__driver_attach()` for every device: no match → next; match
+   * `EPROBE_DEFER` → deferred; an async driver is queued once per device
+   * (`dev->p->async_driver`, and the async helper does not re-match); otherwise a
+   * synchronous probe whose errors are ignored.
+   */
+  private driverAttach(driver: DriverSpec): Completion {
+    const waits: Completion[] = [];
+    for (const device of [...this.deviceMap.values()]) {
+      if (device.core.dead || device.explicitBindOnly) continue;
+      const step = (): void => {
+        if (device.core.dead || this.index.byName(driver.name)?.spec !== driver) return;
+        const match = driverMatchDevice(this, driver, device);
+        if (match === null) return;
+        if (match === 'defer') {
+          deferMatch(this, device, driver);
+          return;
+        }
+        if (allowsAsyncProbing(this, driver)) {
+          if (device.core.driver !== null || device.core.asyncDriver !== null) return;
+          device.core.asyncDriver = driver;
+          device.core.asyncMatch = match;
+          this.core.scheduler.schedule(`async attach ${driver.name} ${this.name}/${device.name}`, () =>
+            this.whenUnlocked(device, () => this.asyncAttach(device)),
+          );
+          return;
+        }
+        driverProbeDevice(this, driver, device, match, 'driver_register');
+      };
+      const held = device.core.lock;
+      if (held === null) step();
+      else waits.push(held.then(step));
+    }
+    return allDone(waits);
+  }
+
+  /** `__driver_attach_async_helper()`: probes the queued driver without matching again. */
+  private asyncAttach(device: Device): void {
+    const driver = device.core.asyncDriver;
+    const match = device.core.asyncMatch;
+    device.core.asyncDriver = null;
+    device.core.asyncMatch = null;
+    if (driver === null || match === null) return;
+    driverProbeDevice(this, driver, device, match, 'async_driver_register');
+  }
+}

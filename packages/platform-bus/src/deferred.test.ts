@@ -1,0 +1,70 @@
+import { KernelError } from '@vfiokit/core';
+import { describe, expect, it } from 'vitest';
+import { DriverCore } from './driver-core.js';
+import { arndaleI2cDevices, recordingDriver } from './testing/index.js';
+
+function consumerAndSupplier(options: { preventDeferredProbe?: boolean } = {}) {
+  const core = new DriverCore();
+  const deferred: string[] = [];
+  core.on('deferred', (e) => deferred.push(`${e.device}:${e.driver}`));
+  const i2c = recordingDriver('s3c-i2c', {
+    ofMatchTable: ['samsung,s3c2440-i2c'],
+    verdict: () =>
+      core.platform.device('11400000.pinctrl')?.driverName == null
+        ? new KernelError('EPROBE_DEFER', 'pinctrl not ready')
+        : undefined,
+    ...(options.preventDeferredProbe === undefined
+      ? {}
+      : { preventDeferredProbe: options.preventDeferredProbe }),
+  });
+  core.platform.registerDriver(i2c);
+  core.platform.addDevice(arndaleI2cDevices()[0]!);
+  return { core, i2c, deferred };
+}
+
+describe('deferred probe (drivers/base/dd.c)', () => {
+  it('a deferred device binds once its dependency binds, on any later successful bind', () => {
+    const { core, i2c, deferred } = consumerAndSupplier();
+    expect(deferred).toEqual(['12c60000.i2c:s3c-i2c']);
+    expect(core.deferredDevices).toEqual([{ bus: 'platform', device: '12c60000.i2c' }]);
+    core.platform.registerDriver(
+      recordingDriver('samsung-pinctrl', { ofMatchTable: ['samsung,exynos5250-pinctrl'] }),
+    );
+    expect(i2c.probed).toEqual([]);
+    core.platform.addDevice({
+      name: '11400000.pinctrl',
+      bus: 'platform',
+      compatible: ['samsung,exynos5250-pinctrl'],
+    });
+    expect(i2c.probed).toEqual(['12c60000.i2c']);
+    expect(core.deferredDevices).toEqual([]);
+  });
+
+  it('a device removed while deferred leaves the list', () => {
+    const { core } = consumerAndSupplier();
+    core.platform.removeDevice('12c60000.i2c');
+    expect(core.deferredDevices).toEqual([]);
+  });
+
+  it('prevent_deferred_probe turns EPROBE_DEFER into ENXIO and does not queue', () => {
+    const { core } = consumerAndSupplier({ preventDeferredProbe: true });
+    expect(core.deferredDevices).toEqual([]);
+    expect(core.platform.device('12c60000.i2c')?.lastProbeError?.code).toBe('ENXIO');
+  });
+
+  it('a retry honours drivers_autoprobe: with it off the device leaves the list unbound', () => {
+    const { core, i2c } = consumerAndSupplier();
+    core.platform.autoprobe = false;
+    core.platform.registerDriver(
+      recordingDriver('samsung-pinctrl', { ofMatchTable: ['samsung,exynos5250-pinctrl'] }),
+    );
+    core.platform.addDevice({
+      name: '11400000.pinctrl',
+      bus: 'platform',
+      compatible: ['samsung,exynos5250-pinctrl'],
+    });
+    core.platform.bind('samsung-pinctrl', '11400000.pinctrl');
+    expect(i2c.probed).toEqual([]);
+    expect(core.deferredDevices).toEqual([]);
+  });
+});

@@ -1,0 +1,151 @@
+import { EventEmitter, ImmediateScheduler, KernelError, type Scheduler } from '@vfiokit/core';
+import { Bus } from './bus.js';
+import type { BusName } from './description.js';
+import type { Device } from './device.js';
+import { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
+import type { DriverCoreEvents } from './events.js';
+import { Sysfs } from './sysfs.js';
+
+/** Options of a {@link DriverCore}. */
+export interface DriverCoreOptions {
+  /**
+   * Where async probes and the deferred-probe work run (default: an `ImmediateScheduler`,
+   * which runs them as soon as the current operation finishes). Inject a `ManualScheduler`
+   * or `fastCheckScheduler` to explore interleavings.
+   */
+  readonly scheduler?: Scheduler;
+  /**
+   * The buses' `dma_configure`/`dma_cleanup` (default: {@link platformDmaConfigure} over a
+   * fresh {@link IommuDmaOwnership}, reachable as `core.iommuOwnership`).
+   */
+  readonly dmaConfigure?: DmaConfigureHook;
+  /** `driver_async_probe=` on the kernel command line: driver names, or `'*'` for all. */
+  readonly asyncProbeDrivers?: readonly string[] | '*';
+  /**
+   * Look candidate drivers up in the match index (default `true`). `false` scans every
+   * registered driver as the kernel's bus_for_each_drv() does: same result, for comparison.
+   */
+  readonly indexedMatching?: boolean;
+}
+
+/** A device waiting on the deferred-probe list. */
+export interface DeferredDevice {
+  readonly bus: BusName;
+  readonly device: string;
+}
+
+/**
+ * The driver core of one kernel: the `platform` and `amba` buses, the deferred-probe lists
+ * (global across buses, as in drivers/base/dd.c), the scheduler async work runs on, the
+ * DMA-configure hook, uevent-like events and the sysfs facade.
+ */
+export class DriverCore extends EventEmitter<DriverCoreEvents> {
+  /** The platform bus. */
+  readonly platform: Bus;
+  /** The AMBA (PrimeCell) bus. */
+  readonly amba: Bus;
+  /** Where async probes and deferred-probe work run. */
+  readonly scheduler: Scheduler;
+  /** The buses' DMA configure/cleanup hook. */
+  readonly dmaConfigure: DmaConfigureHook;
+  /** The default hook's IOMMU ownership, when no hook was injected. */
+  readonly iommuOwnership: IommuDmaOwnership | undefined;
+  /** `driver_async_probe=`. */
+  readonly asyncProbeDrivers: readonly string[] | '*';
+  /** Whether attach looks drivers up in the match index (else it scans them all). */
+  readonly indexedMatching: boolean;
+  /** The sysfs facade over these buses. */
+  readonly sysfs: Sysfs;
+  private readonly pending = new Set<Device>();
+  private readonly active = new Set<Device>();
+  private triggerCount = 0;
+  private workQueued = false;
+
+  constructor(options: DriverCoreOptions = {}) {
+    super();
+    this.scheduler = options.scheduler ?? new ImmediateScheduler();
+    if (options.dmaConfigure === undefined) {
+      this.iommuOwnership = new IommuDmaOwnership();
+      this.dmaConfigure = platformDmaConfigure(this.iommuOwnership);
+    } else {
+      this.iommuOwnership = undefined;
+      this.dmaConfigure = options.dmaConfigure;
+    }
+    this.asyncProbeDrivers = options.asyncProbeDrivers ?? [];
+    this.indexedMatching = options.indexedMatching ?? true;
+    this.platform = new Bus('platform', this);
+    this.amba = new Bus('amba', this);
+    this.sysfs = new Sysfs(this);
+  }
+
+  /** The bus called `name`; `ENOENT` for any other name. */
+  bus(name: string): Bus {
+    if (name === 'platform') return this.platform;
+    if (name === 'amba') return this.amba;
+    throw new KernelError('ENOENT', `no bus ${name}`);
+  }
+
+  /** The live device `name` on either bus (platform first). */
+  findDevice(name: string): Device | undefined {
+    return this.platform.device(name) ?? this.amba.device(name);
+  }
+
+  /** Whether anyone listens for `event` (so events are built only when observed). */
+  observed(event: keyof DriverCoreEvents): boolean {
+    return this.listenerCount(event) > 0;
+  }
+
+  /** `deferred_trigger_count`: how many times the deferred list was triggered. */
+  get deferredTriggerCount(): number {
+    return this.triggerCount;
+  }
+
+  /** Devices on the deferred-probe lists (debugfs `devices_deferred`), pending then active. */
+  get deferredDevices(): readonly DeferredDevice[] {
+    return [...this.pending, ...this.active].map((device) => ({ bus: device.bus, device: device.name }));
+  }
+
+  /**
+   * `driver_deferred_probe_add()`: only a device that matched a driver (`can_match`) is
+   * queued, once; the `deferred` event reports it.
+   * @internal
+   */
+  deferredAdd(device: Device, driver: string | null, reason: string): void {
+    if (!device.core.canMatch || device.core.dead) return;
+    if (!this.pending.has(device) && !this.active.has(device)) this.pending.add(device);
+    this.emit('deferred', { bus: device.bus, device: device.name, driver, code: 'EPROBE_DEFER', reason });
+  }
+
+  /** `driver_deferred_probe_del()`. @internal */
+  deferredDel(device: Device): void {
+    this.pending.delete(device);
+    this.active.delete(device);
+  }
+
+  /**
+   * `driver_deferred_probe_trigger()`: moves every pending device to the active list and
+   * queues the deferred-probe work (once: queueing queued work is a no-op), which probes the
+   * active devices again with bus_probe_device(). Runs after every successful bind; call it
+   * directly for the other kernel triggers (late initcall, the end of suspend).
+   */
+  triggerDeferredProbe(): void {
+    this.triggerCount++;
+    if (this.pending.size > 0) {
+      for (const device of this.pending) this.active.add(device);
+      this.pending.clear();
+    }
+    if (this.workQueued || this.active.size === 0) return;
+    this.workQueued = true;
+    this.scheduler.schedule('deferred_probe_work', () => this.deferredProbeWork());
+  }
+
+  /** `deferred_probe_work_func()`. */
+  private deferredProbeWork(): void {
+    this.workQueued = false;
+    for (let next = this.active.values().next(); !next.done; next = this.active.values().next()) {
+      const device = next.value;
+      this.active.delete(device);
+      this.bus(device.bus).probeDevice(device, 'deferred');
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { Device } from './device.js';
+
+/** The node name of a device-tree path without its unit address (`/soc/i2c@12ce0000` → `i2c`). */
+function nodeName(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const at = base.indexOf('@');
+  return at < 0 ? base : base.slice(0, at);
+}
+
+/**
+ * The device's `modalias` (also the uevent `MODALIAS=`): AMBA `amba:d%08X`
+ * (drivers/amba/bus.c amba_uevent); an OF platform device `of:N<name>T<type>C<compat>…`
+ * (drivers/of/device.c of_modalias, type `(null)` without `device_type`); an ACPI device
+ * `acpi:<id>:`; otherwise `platform:<name>` (drivers/base/platform.c platform_uevent).
+ */
+export function modalias(device: Device): string {
+  if (device.bus === 'amba') {
+    return `amba:d${device.periphid.toString(16).toUpperCase().padStart(8, '0')}`;
+  }
+  const { ofNode, acpiIds } = device.description;
+  if (ofNode !== undefined) {
+    return `of:N${nodeName(ofNode)}T(null)${device.compatible.map((c) => `C${c}`).join('')}`;
+  }
+  if (acpiIds !== undefined && acpiIds.length > 0) return `acpi:${acpiIds.join(':')}:`;
+  return `platform:${device.name}`;
+}

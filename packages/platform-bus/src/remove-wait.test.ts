@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DriverCore } from './driver-core.js';
+import { asyncErrnoOf } from './test-helpers.js';
+import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
+
+const HDMI = '12ce0000.i2c';
+
+/** A vfio-like driver whose remove waits until "user space closes the fd". */
+function openVfioDevice() {
+  let close: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    close = resolve;
+  });
+  const core = new DriverCore();
+  const vfio = metaDriverStub('vfio-platform', { onRemove: () => closed });
+  core.platform.registerDriver(s3cI2cDriver());
+  core.platform.registerDriver(vfio);
+  core.platform.addDevice({ ...arndaleI2cDevices()[4]!, driverOverride: 'vfio-platform' });
+  return { core, vfio, close: () => close() };
+}
+
+describe('a remove that waits (vfio with the device still open)', () => {
+  it('unbind returns only once the fds close; the device keeps its driver until then', async () => {
+    const { core, close } = openVfioDevice();
+    const unbinds: string[] = [];
+    core.on('unbind', (e) => unbinds.push(e.driver));
+    const written = core.sysfs.write('/sys/bus/platform/drivers/vfio-platform/unbind', `${HDMI}\n`);
+    expect(written).toBeInstanceOf(Promise);
+    expect(core.platform.device(HDMI)?.driverName).toBe('vfio-platform');
+    expect(unbinds).toEqual([]);
+    close();
+    expect(await written).toBe(HDMI.length + 1);
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
+    expect(unbinds).toEqual(['vfio-platform']);
+  });
+
+  it('operations on the device queue behind the waiting remove (the device lock)', async () => {
+    const { core, close } = openVfioDevice();
+    const unbind = core.platform.unbind('vfio-platform', HDMI);
+    core.platform.setDriverOverride(HDMI, '');
+    const bind = core.platform.bind('s3c-i2c', HDMI);
+    const again = asyncErrnoOf(() => core.platform.unbind('vfio-platform', HDMI));
+    expect(bind).toBeInstanceOf(Promise);
+    close();
+    await unbind;
+    await bind;
+    expect(await again).toBe('ENODEV');
+    expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
+  });
+
+  it('hot-unplug waits too, and the name stays taken until the remove finishes', async () => {
+    const { core, close } = openVfioDevice();
+    const removed = core.platform.removeDevice(HDMI);
+    expect(core.platform.device(HDMI)).toBeUndefined();
+    expect(await asyncErrnoOf(() => core.platform.addDevice(arndaleI2cDevices()[4]!))).toBe('EEXIST');
+    close();
+    await removed;
+    core.platform.addDevice(arndaleI2cDevices()[4]!);
+    expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
+  });
+});

@@ -1,0 +1,23 @@
+import { type ErrnoName, isKernelError } from '@vfiokit/core';
+
+/** The errno a failing call throws (`undefined` if it succeeds); rethrows non-kernel errors. */
+export function errnoOf(work: () => unknown): ErrnoName | undefined {
+  try {
+    work();
+    return undefined;
+  } catch (error) {
+    if (isKernelError(error)) return error.code;
+    throw error;
+  }
+}
+
+/** The errno a call that may wait rejects with (`undefined` if it succeeds). */
+export async function asyncErrnoOf(work: () => unknown): Promise<ErrnoName | undefined> {
+  try {
+    await work();
+    return undefined;
+  } catch (error) {
+    if (isKernelError(error)) return error.code;
+    throw error;
+  }
+}
