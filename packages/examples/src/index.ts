@@ -1,2 +1,10 @@
-// The capability of this package arrives with its own issue; until then it exports nothing.
-export {};
+export {
+  type CustomResetModuleOutcome,
+  customResetModuleExample,
+  FILL_RESET_POLLS,
+  PatternFillDevice,
+  type PatternFillWorld,
+  patternFillReset,
+  patternFillResetModule,
+  patternFillScenario,
+} from './custom-reset-module.js';

@@ -1,4 +1,4 @@
-import { KernelError, type ResetHandler } from '@vfiokit/core';
+import { isKernelError, KernelError, type ResetHandler } from '@vfiokit/core';
 import { DeviceReset, type GetResetOptions } from './device-reset.js';
 import type { ResetDeviceInfo } from './providers.js';
 import {
@@ -69,7 +69,8 @@ export class ResetRegistry {
 
   /** Adds a module's reset routine; returns the disposer that removes it. */
   register(registration: ResetModuleRegistration): ResetDisposer {
-    if (registration.compatible.length === 0) throw new KernelError('EINVAL', 'a reset module needs a compatible');
+    if (registration.compatible.length === 0)
+      throw new KernelError('EINVAL', 'a reset module needs a compatible');
     if (registration.owner.length === 0) throw new KernelError('EINVAL', 'a reset module needs an owner');
     const node: Node = { ...registration, live: true };
     this.nodes.unshift(node);
@@ -116,7 +117,7 @@ export class ResetRegistry {
     try {
       this.loader(alias);
     } catch (error) {
-      if (!(error instanceof KernelError)) throw error;
+      if (!isKernelError(error)) throw error;
     }
     return { handle: this.lookup(compatible), loaderAlias: alias };
   }

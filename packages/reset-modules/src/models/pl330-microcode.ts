@@ -1,0 +1,113 @@
+import { KernelError } from '@vfiokit/core';
+import {
+  CMD_DMAEND,
+  CMD_DMAGO,
+  CMD_DMAKILL,
+  CMD_DMALD,
+  CMD_DMALP,
+  CMD_DMALPEND,
+  CMD_DMAMOV,
+  CMD_DMANOP,
+  CMD_DMASEV,
+  CMD_DMAST,
+  CMD_DMAWFP,
+} from './pl330-regs.js';
+
+/** One PL330 instruction of the subset the model executes. */
+export type Pl330Instruction =
+  | { readonly op: 'MOV'; readonly reg: 'SAR' | 'CCR' | 'DAR'; readonly value: number }
+  | { readonly op: 'LD' }
+  | { readonly op: 'ST' }
+  | { readonly op: 'LP'; readonly counter: 0 | 1; readonly iterations: number }
+  | {
+      readonly op: 'LPEND';
+      readonly counter: 0 | 1;
+      readonly backwardJump: number;
+      readonly forever?: boolean;
+    }
+  | { readonly op: 'SEV'; readonly event: number }
+  | { readonly op: 'WFP'; readonly peripheral: number }
+  | { readonly op: 'GO'; readonly channel: number; readonly address: number; readonly nonSecure: boolean }
+  | { readonly op: 'KILL' }
+  | { readonly op: 'END' }
+  | { readonly op: 'NOP' };
+
+function byte(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xff)
+    throw new KernelError('EINVAL', `${what} ${value} does not fit a byte`);
+  return value;
+}
+
+function u32le(value: number): number[] {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff)
+    throw new KernelError('EINVAL', `${value} is not a u32`);
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+}
+
+/**
+ * Encodes one instruction as drivers/dma/pl330.c's `_emit_*` helpers do: DMAMOV 0xbc rd imm32;
+ * DMALP 0x20 | lc << 1, iterations − 1; DMALPEND 0x28 | nf << 4 | lc << 2 (nf = 0: forever), jump;
+ * DMASEV/DMAWFP number << 3; DMAGO 0xa0 | ns << 1, channel, imm32; DMALD 0x04; DMAST 0x08.
+ */
+export function encodePl330(instruction: Pl330Instruction): number[] {
+  switch (instruction.op) {
+    case 'MOV':
+      return [CMD_DMAMOV, { SAR: 0, CCR: 1, DAR: 2 }[instruction.reg], ...u32le(instruction.value)];
+    case 'LD':
+      return [CMD_DMALD];
+    case 'ST':
+      return [CMD_DMAST];
+    case 'LP':
+      return [
+        CMD_DMALP | (instruction.counter << 1),
+        byte(instruction.iterations - 1, 'DMALP iterations − 1'),
+      ];
+    case 'LPEND':
+      // `if (!forever) buf[0] |= (1 << 4)`: nf = 0 makes DMALPFE, a loop without a counter.
+      return [
+        CMD_DMALPEND | (instruction.forever === true ? 0 : 1 << 4) | (instruction.counter << 2),
+        byte(instruction.backwardJump, 'DMALPEND jump'),
+      ];
+    case 'SEV':
+      return [CMD_DMASEV, byte(instruction.event, 'event') << 3];
+    case 'WFP':
+      return [CMD_DMAWFP, byte(instruction.peripheral, 'peripheral') << 3];
+    case 'GO':
+      return [
+        CMD_DMAGO | (instruction.nonSecure ? 2 : 0),
+        byte(instruction.channel, 'channel'),
+        ...u32le(instruction.address),
+      ];
+    case 'KILL':
+      return [CMD_DMAKILL];
+    case 'END':
+      return [CMD_DMAEND];
+    case 'NOP':
+      return [CMD_DMANOP];
+  }
+}
+
+/** Encodes a program; `LPEND` jumps are given in bytes from the DMALPEND back to the loop start. */
+export function assemblePl330(program: readonly Pl330Instruction[]): Uint8Array {
+  return Uint8Array.from(program.flatMap(encodePl330));
+}
+
+/**
+ * A CCR value: burst size in bytes (1–16, a power of two), burst length in beats (1–16), and
+ * address increment, the same for source and destination (pl330.c `_prepare_ccr`).
+ */
+export function pl330Ccr(options: {
+  readonly burstBytes: number;
+  readonly burstLength: number;
+  readonly increment: boolean;
+}): number {
+  const size = Math.log2(options.burstBytes);
+  if (!Number.isInteger(size) || size < 0 || size > 4)
+    throw new KernelError('EINVAL', `burst size ${options.burstBytes}`);
+  if (!Number.isInteger(options.burstLength) || options.burstLength < 1 || options.burstLength > 16) {
+    throw new KernelError('EINVAL', `burst length ${options.burstLength}`);
+  }
+  const len = options.burstLength - 1;
+  const inc = options.increment ? 1 : 0;
+  return (inc | (size << 1) | (len << 4) | (inc << 14) | (size << 15) | (len << 18)) >>> 0;
+}

@@ -1,0 +1,146 @@
+import { KernelError, type MmioDevice, type ResetHandler, type ResetTarget } from '@vfiokit/core';
+import {
+  CMD_DMAKILL,
+  CR0,
+  CS,
+  DBG_BUSY,
+  DBGCMD,
+  DBGINST0,
+  DBGINST1,
+  DBGSTATUS,
+  DS,
+  DS_ST_KILL,
+  DS_ST_STOP,
+  ES,
+  FSC,
+  FSM,
+  INTCLR,
+  INTEN,
+  INTSTATUS,
+  PCELL_ID,
+  PERIPH_ID,
+} from '../models/pl330-regs.js';
+import type { ResetModuleDefinition } from '../registry/reset-module.js';
+
+/** The compatible string the PL330 module registers for (arm-pl330.yaml: "arm,pl330", "arm,primecell"). */
+export const PL330_COMPATIBLE = 'arm,pl330';
+
+/** Polls (one microsecond apart) before a wait is declared failed. */
+export const PL330_RESET_POLLS = 5000;
+
+function byteRegister(regs: MmioDevice, base: number): number {
+  let value = 0;
+  for (let i = 3; i >= 0; i--) value = value * 256 + (regs.read(base + i * 4, 4) & 0xff);
+  return value >>> 0;
+}
+
+function waitDebugIdle(regs: MmioDevice, target: ResetTarget): void {
+  // pl330.c _until_dmac_idle: DBGSTATUS bit 0 must read 0 before DBGCMD is written, or the
+  // command is lost. The kernel logs "DMAC halted!" and skips; a reset cannot skip, so it fails.
+  for (let polls = 0; (regs.read(DBGSTATUS, 4) & DBG_BUSY) !== 0; polls++) {
+    if (polls >= PL330_RESET_POLLS)
+      throw new KernelError('ETIMEDOUT', `${target.name}: PL330 debug interface stays busy`);
+    target.delay(1);
+  }
+}
+
+// pl330.c _execute_DBGINSN with insn = DMAKILL: DBGINST0 = DMAKILL << 16 | channel << 8 | 1 for
+// a channel thread, DMAKILL << 16 for the manager; DBGINST1 unused; DBGCMD = 0 executes.
+function kill(regs: MmioDevice, target: ResetTarget, channel: number | null): void {
+  waitDebugIdle(regs, target);
+  regs.write(DBGINST0, 4, channel === null ? CMD_DMAKILL << 16 : (CMD_DMAKILL << 16) | (channel << 8) | 1);
+  regs.write(DBGINST1, 4, 0);
+  regs.write(DBGCMD, 4, 0);
+}
+
+/**
+ * vfiokit's PL330 reset module (Linux has none). Each step and why:
+ *
+ * 0. Check the PrimeCell IDs (PCELL_ID 0xB105F00D, part 0x330): the steps below drive the
+ *    debug interface, which on any other device would be arbitrary register writes (`ENODEV`).
+ * 1. DMAKILL the manager if it is not Stopped, FIRST: a running manager can DMAGO channels
+ *    again after they are killed; killing it also clears a manager fault (FSM/FTM).
+ * 2. DMAKILL every channel (count from CR0) that is neither Stopped nor already Killing, through
+ *    the debug interface: the only way software can end a channel program, a DMAWFP/DMAWFE wait
+ *    (which a peripheral request would otherwise resume) or a fault (FSC/FTCn), as pl330.c
+ *    `_stop` does. Each command waits for DBGSTATUS idle first, as `_execute_DBGINSN` does.
+ * 3. Wait for idle: poll DS and every CS(n) until Stopped, and DBGSTATUS until not busy.
+ *    KILLING drains outstanding bus transactions; until Stopped the thread can still move data.
+ *    A busy debug unit would drop the next owner's first DBGCMD (`ETIMEDOUT` after
+ *    {@link PL330_RESET_POLLS} µs).
+ * 4. Route every event to the interrupt (INTEN = ~0), clear all (INTCLR = ~0), then INTEN = 0:
+ *    INTCLR only clears events routed to interrupts, so plain events the last owner left
+ *    pending (which would wake a DMAWFE of the next owner) need the routing first. The routing
+ *    lasts two register writes; the host's vfio IRQ line is disabled or torn down around reset.
+ * 5. Zero DBGINST0/1: they are readable and held the last debug instruction (a DMAGO address).
+ * 6. Verify FSM, FSC, ES and INTSTATUS read 0, else `EIO`: a reset that did not clear them did not work.
+ *
+ * What it cannot reset: channel registers CPC, SA, DA, CC, LC0 and LC1 keep the last
+ * program's values, because the debug interface only accepts DMAGO, DMASEV and DMAKILL.
+ * Only a hardware reset line (the device tree's `resets`, "dma") clears them.
+ */
+export const pl330Reset: ResetHandler = (target) => {
+  const regs = target.regions[0];
+  if (regs === undefined) throw new KernelError('ENOMEM', `${target.name}: region 0 cannot be mapped`);
+  const pcell = byteRegister(regs, PCELL_ID);
+  const periph = byteRegister(regs, PERIPH_ID);
+  if (pcell !== 0xb105f00d || (periph & 0xfff) !== 0x330) {
+    throw new KernelError(
+      'ENODEV',
+      `${target.name}: not a PL330 (periph 0x${periph.toString(16)}, cell 0x${pcell.toString(16)})`,
+    );
+  }
+  const channels = ((regs.read(CR0, 4) >>> 4) & 7) + 1;
+
+  if ((regs.read(DS, 4) & 0xf) !== DS_ST_STOP) kill(regs, target, null);
+  for (let n = 0; n < channels; n++) {
+    const state = regs.read(CS(n), 4) & 0xf;
+    if (state !== DS_ST_STOP && state !== DS_ST_KILL) kill(regs, target, n);
+  }
+
+  const busy = (): string[] => {
+    const names: string[] = [];
+    if ((regs.read(DBGSTATUS, 4) & DBG_BUSY) !== 0) names.push('debug unit');
+    if ((regs.read(DS, 4) & 0xf) !== DS_ST_STOP) names.push('manager');
+    for (let n = 0; n < channels; n++)
+      if ((regs.read(CS(n), 4) & 0xf) !== DS_ST_STOP) names.push(`channel ${n}`);
+    return names;
+  };
+  for (let polls = 0; ; polls++) {
+    const left = busy();
+    if (left.length === 0) break;
+    if (polls >= PL330_RESET_POLLS)
+      throw new KernelError('ETIMEDOUT', `${target.name}: ${left.join(', ')} not stopped after DMAKILL`);
+    target.delay(1);
+  }
+
+  regs.write(INTEN, 4, 0xffff_ffff);
+  regs.write(INTCLR, 4, 0xffff_ffff);
+  regs.write(INTEN, 4, 0);
+  regs.write(DBGINST0, 4, 0);
+  regs.write(DBGINST1, 4, 0);
+
+  const left: [string, number][] = [
+    ['FSM', regs.read(FSM, 4)],
+    ['FSC', regs.read(FSC, 4)],
+    ['ES', regs.read(ES, 4)],
+    ['INTSTATUS', regs.read(INTSTATUS, 4)],
+  ];
+  const dirty = left.filter(([, value]) => value !== 0);
+  if (dirty.length > 0) {
+    throw new KernelError(
+      'EIO',
+      `${target.name}: ${dirty.map(([name, value]) => `${name}=0x${value.toString(16)}`).join(' ')} after reset`,
+    );
+  }
+};
+
+/** vfiokit's PL330 module; not upstream. */
+export const pl330ResetModule: ResetModuleDefinition = {
+  compatible: PL330_COMPATIBLE,
+  reset: pl330Reset,
+  owner: 'vfiokit-pl330-reset',
+  description:
+    'ARM PL330: DMAKILL manager and channels via the debug interface, wait for Stopped, clear events and faults',
+  upstream: false,
+};
