@@ -19,8 +19,8 @@ export interface StructLayout {
 }
 
 /** A field with its type and, for fields added after v6.1, the release that added it. */
-export interface FieldSpec extends FieldLayout {
-  readonly type: FieldType;
+export interface FieldSpec<Type extends FieldType = FieldType> extends FieldLayout {
+  readonly type: Type;
   readonly since?: KernelVersion;
 }
 
@@ -47,7 +47,12 @@ export class StructCodec<T extends Record<string, FieldType>> implements StructL
   /** The struct's size in headers older than the newest `since` field (v6.1 `vfio_device_info` is 20). */
   readonly legacySize: number | undefined;
 
-  constructor(name: string, size: number, fields: { readonly [K in keyof T]: FieldSpec }, legacySize?: number) {
+  constructor(
+    name: string,
+    size: number,
+    fields: { readonly [K in keyof T]: FieldSpec<T[K]> },
+    legacySize?: number,
+  ) {
     this.name = name;
     this.size = size;
     this.fields = fields as Readonly<Record<keyof T & string, FieldSpec>>;
@@ -71,7 +76,10 @@ export class StructCodec<T extends Record<string, FieldType>> implements StructL
    */
   decodePrefix(bytes: Uint8Array, length: number, byteOffset = 0): StructValue<T> {
     if (byteOffset + length > bytes.length) {
-      throw new KernelError('EFAULT', `${this.name}: ${length} bytes at ${byteOffset} but the buffer holds ${bytes.length}`);
+      throw new KernelError(
+        'EFAULT',
+        `${this.name}: ${length} bytes at ${byteOffset} but the buffer holds ${bytes.length}`,
+      );
     }
     const copy = new Uint8Array(this.size);
     copy.set(bytes.subarray(byteOffset, byteOffset + Math.min(length, this.size)));
@@ -92,7 +100,10 @@ export class StructCodec<T extends Record<string, FieldType>> implements StructL
   encodePrefix(value: StructInput<T>, length: number, into?: Uint8Array, byteOffset = 0): Uint8Array {
     const target = into ?? new Uint8Array(this.size);
     if (byteOffset + length > target.length) {
-      throw new KernelError('EFAULT', `${this.name}: ${length} bytes at ${byteOffset} do not fit ${target.length}`);
+      throw new KernelError(
+        'EFAULT',
+        `${this.name}: ${length} bytes at ${byteOffset} do not fit ${target.length}`,
+      );
     }
     const scratch = new Uint8Array(this.size);
     const view = new DataView(scratch.buffer);
@@ -105,8 +116,14 @@ export class StructCodec<T extends Record<string, FieldType>> implements StructL
 }
 
 /** A field spec helper: `field('u32', 4)`. */
-export function field(type: FieldType, offset: number, since?: KernelVersion): FieldSpec {
-  return since === undefined ? { type, offset, size: SIZES[type] } : { type, offset, size: SIZES[type], since };
+export function field<Type extends FieldType>(
+  type: Type,
+  offset: number,
+  since?: KernelVersion,
+): FieldSpec<Type> {
+  return since === undefined
+    ? { type, offset, size: SIZES[type] }
+    : { type, offset, size: SIZES[type], since };
 }
 
 function readField(view: DataView, spec: FieldSpec): number | bigint {
@@ -134,7 +151,8 @@ const LIMITS: Readonly<Record<Exclude<FieldType, 'u64'>, readonly [number, numbe
 function writeField(view: DataView, spec: FieldSpec, value: number | bigint, what: string): void {
   if (spec.type === 'u64') {
     const big = typeof value === 'bigint' ? value : BigInt(checkInteger(value, what));
-    if (big < 0n || big > 0xffff_ffff_ffff_ffffn) throw new KernelError('EINVAL', `${what} ${big} is not a __u64`);
+    if (big < 0n || big > 0xffff_ffff_ffff_ffffn)
+      throw new KernelError('EINVAL', `${what} ${big} is not a __u64`);
     view.setBigUint64(spec.offset, big, true);
     return;
   }
@@ -148,6 +166,7 @@ function writeField(view: DataView, spec: FieldSpec, value: number | bigint, wha
 }
 
 function checkInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value)) throw new KernelError('EINVAL', `${what} ${String(value)} is not an integer`);
+  if (!Number.isSafeInteger(value))
+    throw new KernelError('EINVAL', `${what} ${String(value)} is not an integer`);
   return value;
 }

@@ -11,10 +11,14 @@ export const vfioInfoCapHeader: StructCodec<{ id: 'u16'; version: 'u16'; next: '
 );
 
 /** `struct vfio_group_status` (8). */
-export const vfioGroupStatus: StructCodec<{ argsz: 'u32'; flags: 'u32' }> = new StructCodec('vfio_group_status', 8, {
-  argsz: field('u32', 0),
-  flags: field('u32', 4),
-});
+export const vfioGroupStatus: StructCodec<{ argsz: 'u32'; flags: 'u32' }> = new StructCodec(
+  'vfio_group_status',
+  8,
+  {
+    argsz: field('u32', 0),
+    flags: field('u32', 4),
+  },
+);
 
 /**
  * `struct vfio_device_info` (24 since v6.5, whose "vfio: align capability structures" added

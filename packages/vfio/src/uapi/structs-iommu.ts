@@ -18,10 +18,14 @@ export const vfioIommuType1Info: StructCodec<{
 });
 
 /** `struct vfio_iova_range` (16): start and an INCLUSIVE end. */
-export const vfioIovaRange: StructCodec<{ start: 'u64'; end: 'u64' }> = new StructCodec('vfio_iova_range', 16, {
-  start: field('u64', 0),
-  end: field('u64', 8),
-});
+export const vfioIovaRange: StructCodec<{ start: 'u64'; end: 'u64' }> = new StructCodec(
+  'vfio_iova_range',
+  16,
+  {
+    start: field('u64', 0),
+    end: field('u64', 8),
+  },
+);
 
 /** `struct vfio_iommu_type1_info_cap_iova_range` (16, then `vfio_iova_range iova_ranges[]`). */
 export const vfioIommuType1InfoCapIovaRange: StructCodec<{
@@ -39,13 +43,17 @@ export const vfioIommuType1InfoCapIovaRange: StructCodec<{
 });
 
 /** `struct vfio_iommu_type1_info_dma_avail` (12). */
-export const vfioIommuType1InfoDmaAvail: StructCodec<{ id: 'u16'; version: 'u16'; next: 'u32'; avail: 'u32' }> =
-  new StructCodec('vfio_iommu_type1_info_dma_avail', 12, {
-    id: field('u16', 0),
-    version: field('u16', 2),
-    next: field('u32', 4),
-    avail: field('u32', 8),
-  });
+export const vfioIommuType1InfoDmaAvail: StructCodec<{
+  id: 'u16';
+  version: 'u16';
+  next: 'u32';
+  avail: 'u32';
+}> = new StructCodec('vfio_iommu_type1_info_dma_avail', 12, {
+  id: field('u16', 0),
+  version: field('u16', 2),
+  next: field('u32', 4),
+  avail: field('u32', 8),
+});
 
 /** `struct vfio_iommu_type1_dma_map` (32). */
 export const vfioIommuType1DmaMap: StructCodec<{
@@ -70,3 +78,20 @@ export const vfioIommuType1DmaUnmap: StructCodec<{ argsz: 'u32'; flags: 'u32'; i
     iova: field('u64', 8),
     size: field('u64', 16),
   });
+
+/** `struct vfio_iommu_type1_info_cap_migration` (32). */
+export const vfioIommuType1InfoCapMigration: StructCodec<{
+  id: 'u16';
+  version: 'u16';
+  next: 'u32';
+  flags: 'u32';
+  pgsize_bitmap: 'u64';
+  max_dirty_bitmap_size: 'u64';
+}> = new StructCodec('vfio_iommu_type1_info_cap_migration', 32, {
+  id: field('u16', 0),
+  version: field('u16', 2),
+  next: field('u32', 4),
+  flags: field('u32', 8),
+  pgsize_bitmap: field('u64', 16),
+  max_dirty_bitmap_size: field('u64', 24),
+});

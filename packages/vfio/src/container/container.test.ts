@@ -1,0 +1,229 @@
+import { physAddr } from '@vfiokit/core';
+import { describe, expect, it } from 'vitest';
+import { VfioContainerHandle } from '../api/container-handle.js';
+import { VfioGroupHandle } from '../api/group-handle.js';
+import { stubDeviceOps } from '../testing/stub-device.js';
+import { testIommuGroup } from '../testing/test-group.js';
+import { type1Fixture } from '../type1/test-fixture.js';
+import { VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_PGSIZES } from '../uapi/flags.js';
+import {
+  VFIO_DMA_CC_IOMMU,
+  VFIO_IOMMU_DIRTY_PAGES,
+  VFIO_IOMMU_GET_INFO,
+  VFIO_IOMMU_MAP_DMA,
+  VFIO_NOIOMMU_IOMMU,
+  VFIO_SPAPR_TCE_IOMMU,
+  VFIO_TYPE1_IOMMU,
+  VFIO_TYPE1v2_IOMMU,
+  VFIO_UNMAP_ALL,
+  VFIO_UPDATE_VADDR,
+} from '../uapi/ioctls.js';
+import { vfioIommuType1Info } from '../uapi/structs-iommu.js';
+import { UserProcess } from '../user/process.js';
+import { Vfio } from '../vfio.js';
+
+function errno(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'not a KernelError';
+  }
+  return 'no error';
+}
+
+describe('the container (drivers/vfio/container.c)', () => {
+  it('reports API version 0 and the type1 extensions before any group joins', () => {
+    const vfio = new Vfio();
+    const container = VfioContainerHandle.open(new UserProcess({ vfio }));
+    expect(container.apiVersion()).toBe(0);
+    expect(container.checkExtension(VFIO_TYPE1_IOMMU)).toBe(true);
+    expect(container.checkExtension(VFIO_TYPE1v2_IOMMU)).toBe(true);
+    expect(container.checkExtension(VFIO_UNMAP_ALL)).toBe(true);
+    expect(container.checkExtension(VFIO_UPDATE_VADDR)).toBe(false);
+    expect(container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(false);
+    expect(container.checkExtension(VFIO_SPAPR_TCE_IOMMU)).toBe(false);
+    expect(container.checkExtension(VFIO_NOIOMMU_IOMMU)).toBe(false);
+  });
+
+  it('VFIO_SET_IOMMU: EINVAL without a group; other ioctls EINVAL before it', () => {
+    const vfio = new Vfio();
+    const process = new UserProcess({ vfio });
+    const container = VfioContainerHandle.open(process);
+    expect(errno(() => container.setIommu(VFIO_TYPE1v2_IOMMU))).toBe('EINVAL');
+    expect(errno(() => process.ioctl(container.fd, VFIO_IOMMU_MAP_DMA, new Uint8Array(32)))).toBe('EINVAL');
+  });
+
+  it('VFIO_SET_IOMMU: ENODEV for an unsupported type, EINVAL once set; UPDATE_VADDR answers after', () => {
+    const f = type1Fixture({ setIommu: false });
+    expect(errno(() => f.container.setIommu(VFIO_SPAPR_TCE_IOMMU))).toBe('ENODEV');
+    expect(errno(() => f.container.setIommu(VFIO_NOIOMMU_IOMMU))).toBe('ENODEV');
+    f.container.setIommu(VFIO_TYPE1v2_IOMMU);
+    expect(errno(() => f.container.setIommu(VFIO_TYPE1v2_IOMMU))).toBe('EINVAL');
+    expect(f.container.checkExtension(VFIO_UPDATE_VADDR)).toBe(true);
+  });
+
+  it('unknown ioctls reach type1 (ENOTTY); DIRTY_PAGES needs v2 (EACCES)', () => {
+    const f = type1Fixture({ type: VFIO_TYPE1_IOMMU });
+    expect(errno(() => f.process.ioctl(f.container.fd, 0x3b7f, new Uint8Array(8)))).toBe('ENOTTY');
+    expect(errno(() => f.process.ioctl(f.container.fd, VFIO_IOMMU_DIRTY_PAGES, new Uint8Array(8)))).toBe(
+      'EACCES',
+    );
+    expect(errno(() => f.process.ioctl(f.container.fd, VFIO_IOMMU_MAP_DMA, 0))).toBe('EFAULT');
+  });
+
+  it('GET_INFO: EINVAL below minsz; a short argsz gets CAPS and the size needed; caps list ranges minus the MSI window', () => {
+    const f = type1Fixture();
+    expect(
+      errno(() =>
+        f.process.ioctl(
+          f.container.fd,
+          VFIO_IOMMU_GET_INFO,
+          vfioIommuType1Info.encode({ argsz: 15, flags: 0, iova_pgsizes: 0, cap_offset: 0, pad: 0 }),
+        ),
+      ),
+    ).toBe('EINVAL');
+    const short = vfioIommuType1Info.encode({ argsz: 24, flags: 0, iova_pgsizes: 0, cap_offset: 0, pad: 0 });
+    f.process.ioctl(f.container.fd, VFIO_IOMMU_GET_INFO, short);
+    const reply = vfioIommuType1Info.decode(short);
+    expect(reply.flags).toBe(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
+    expect(reply.cap_offset).toBe(0);
+    // migration (32) + dma_avail (12, padded to 16) + iova_range (16 + 2 ranges × 16)
+    expect(reply.argsz).toBe(24 + 32 + 16 + 48);
+    const info = f.container.iommuInfo();
+    expect(info.iovaPgsizes).toBe(0x4020_1000n);
+    expect(info.dmaAvail).toBe(65535);
+    expect(info.iovaRanges).toEqual([
+      { start: 0, end: 0x7ff_ffff },
+      { start: 0x810_0000, end: 2 ** 48 - 1 },
+    ]);
+  });
+
+  it('packs capabilities without padding for pre-v6.5 profiles', () => {
+    const f = type1Fixture({ profile: { version: [6, 1] } });
+    const short = vfioIommuType1Info.encode({ argsz: 24, flags: 0, iova_pgsizes: 0, cap_offset: 0, pad: 0 });
+    f.process.ioctl(f.container.fd, VFIO_IOMMU_GET_INFO, short);
+    expect(vfioIommuType1Info.decode(short).argsz).toBe(24 + 32 + 12 + 48);
+    expect(f.container.iommuInfo().dmaAvail).toBe(65535);
+  });
+});
+
+describe('type1 attach: MSI isolation (vfio_iommu_type1_attach_group)', () => {
+  it('EPERM without isolated MSI unless allow_unsafe_interrupts; the group is released again', () => {
+    const f = type1Fixture({ allowUnsafeInterrupts: false, setIommu: false });
+    expect(errno(() => f.container.setIommu(VFIO_TYPE1v2_IOMMU))).toBe('EPERM');
+    expect(f.iommuGroup.domain).toBeNull();
+    f.vfio.params.allowUnsafeInterrupts = true;
+    f.container.setIommu(VFIO_TYPE1v2_IOMMU);
+    expect(f.iommuGroup.domain).not.toBeNull();
+  });
+
+  it('succeeds when every device of the group has an isolating MSI parent (v6.3+: per device)', () => {
+    const f = type1Fixture({
+      allowUnsafeInterrupts: false,
+      setIommu: false,
+      msiIsolation: { deviceHasIsolatedMsi: (d) => d === 'dev0', systemHasIsolatedMsi: () => false },
+    });
+    f.container.setIommu(VFIO_TYPE1v2_IOMMU);
+  });
+
+  it('before v6.3 the check is system-wide: an ITS anywhere is enough', () => {
+    const query = { deviceHasIsolatedMsi: () => false, systemHasIsolatedMsi: () => true };
+    type1Fixture({ allowUnsafeInterrupts: false, msiIsolation: query, profile: { version: [6, 2] } });
+    expect(errno(() => type1Fixture({ allowUnsafeInterrupts: false, msiIsolation: query }))).toBe('EPERM');
+  });
+
+  it('several groups share a container; mappings replay into the new domain and are pinned once', () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x20_0000 });
+    const second = testIommuGroup({ id: 6, devices: [{ name: 'dev1' }] });
+    f.vfio.registerGroupDevice({ name: 'dev1', ops: stubDeviceOps(), iommuGroup: second });
+    const group6 = VfioGroupHandle.open(f.process, 6);
+    group6.setContainer(f.container);
+    expect(second.domains[0]?.translate(0x4000_1000 as never, 'read')).toBe(0x8_8000_1000);
+    expect(f.process.mm.lockedVm).toBe(0x200);
+    group6.unsetContainer();
+    expect(second.domain).toBeNull();
+    expect(f.container.unmapDma({ all: true })).toBe(0x20_0000);
+  });
+
+  it('a group whose domain cannot hold existing mappings (reserved overlap) is refused with EINVAL', () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x1000_0000, size: 0x1000 });
+    const other = testIommuGroup({
+      id: 7,
+      devices: [{ name: 'dev2' }],
+      reservedRegions: [{ start: 0x1000_0000 as never, size: 0x10_0000, type: 'reserved', prot: 0 }],
+    });
+    f.vfio.registerGroupDevice({ name: 'dev2', ops: stubDeviceOps(), iommuGroup: other });
+    const group7 = VfioGroupHandle.open(f.process, 7);
+    expect(errno(() => group7.setContainer(f.container))).toBe('EINVAL');
+    expect(other.owner).toBeNull();
+  });
+});
+
+describe('no-IOMMU mode', () => {
+  it('registers a device without IOMMU group as noiommu-N, tainting; needs CAP_SYS_RAWIO; only VFIO_NOIOMMU_IOMMU', () => {
+    const vfio = new Vfio({ enableUnsafeNoiommuMode: true });
+    vfio.registerGroupDevice({ name: 'nodma', ops: stubDeviceOps(), iommuGroup: undefined });
+    expect(vfio.tainted).toBe(true);
+    const [name] = [...vfio.groups.keys()];
+    expect(name).toMatch(/^noiommu-\d+$/);
+    const user = new UserProcess({ vfio });
+    expect(errno(() => user.open(`/dev/vfio/${name}`))).toBe('EPERM');
+    const root = new UserProcess({ vfio, capabilities: ['CAP_SYS_RAWIO'] });
+    const container = VfioContainerHandle.open(root);
+    const group = VfioGroupHandle.open(root, name ?? '');
+    group.setContainer(container);
+    expect(container.checkExtension(VFIO_NOIOMMU_IOMMU)).toBe(true);
+    expect(errno(() => container.setIommu(VFIO_TYPE1v2_IOMMU))).toBe('ENODEV');
+    container.setIommu(VFIO_NOIOMMU_IOMMU);
+    expect(errno(() => container.mapDma({ vaddr: 0, iova: 0, size: 0x1000 }))).toBe('ENOTTY');
+    group.getDevice('nodma').close();
+  });
+
+  it('without the mode, registration of a device without IOMMU group fails EINVAL; so does a non-coherent one', () => {
+    const vfio = new Vfio();
+    expect(
+      errno(() => vfio.registerGroupDevice({ name: 'x', ops: stubDeviceOps(), iommuGroup: undefined })),
+    ).toBe('EINVAL');
+    const incoherent = testIommuGroup({ id: 9, devices: [{ name: 'y' }], coherent: false });
+    expect(
+      errno(() => vfio.registerGroupDevice({ name: 'y', ops: stubDeviceOps(), iommuGroup: incoherent })),
+    ).toBe('EINVAL');
+  });
+
+  it('no-IOMMU and IOMMU groups never share a container (EPERM)', () => {
+    const vfio = new Vfio({ enableUnsafeNoiommuMode: true, allowUnsafeInterrupts: true });
+    vfio.registerGroupDevice({ name: 'nodma', ops: stubDeviceOps(), iommuGroup: undefined });
+    vfio.registerGroupDevice({
+      name: 'dev0',
+      ops: stubDeviceOps(),
+      iommuGroup: testIommuGroup({ id: 5, devices: [{ name: 'dev0' }] }),
+    });
+    const root = new UserProcess({ vfio, capabilities: ['CAP_SYS_RAWIO'] });
+    root.addressSpace.mmap(0x1000_0000, physAddr(0x8000_0000), 0x1000);
+    const container = VfioContainerHandle.open(root);
+    VfioGroupHandle.open(root, 5).setContainer(container);
+    const noiommu = [...vfio.groups.keys()].find((n) => n.startsWith('noiommu')) ?? '';
+    expect(errno(() => VfioGroupHandle.open(root, noiommu).setContainer(container))).toBe('EPERM');
+  });
+});
+
+describe('emulated and IOMMU groups in one container', () => {
+  it('the last IOMMU group leaving unpins but keeps mappings for the emulated group; the last group drops them', () => {
+    const f = type1Fixture();
+    const emulated = f.vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: stubDeviceOps() });
+    const emulatedName =
+      [...f.vfio.groups.entries()].find(([, g]) => g.devices.includes(emulated))?.[0] ?? '';
+    const group2 = VfioGroupHandle.open(f.process, emulatedName);
+    group2.setContainer(f.container);
+    expect(f.container.checkExtension(VFIO_UPDATE_VADDR)).toBe(false);
+    f.container.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x4000 });
+    expect(f.process.mm.lockedVm).toBe(4);
+    f.group.unsetContainer();
+    expect(f.process.mm.lockedVm).toBe(0);
+    expect(f.container.iommuInfo().dmaAvail).toBe(65534);
+    group2.unsetContainer();
+    expect(errno(() => f.container.iommuInfo())).toBe('EINVAL');
+  });
+});

@@ -1,0 +1,72 @@
+import { KernelError } from '@vfiokit/core';
+import type { VfioGroup } from '../group/vfio-group.js';
+import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from '../user/file.js';
+import type { Task } from '../user/task.js';
+import type { VfioDevice } from './vfio-device.js';
+
+/** What a device file holds on to while open: the group file reference (`fput(group->opened_file)` at release). */
+export interface GroupFileRef {
+  put(): void;
+}
+
+/**
+ * A device fd (`anon_inode:[vfio-device]`, drivers/vfio/vfio_main.c vfio_device_fops): ioctl,
+ * read, write and mmap go to the bus driver's ops; release is the device's last-close path.
+ */
+export class VfioDeviceFile implements VfioFile {
+  readonly kind = 'device' as const;
+  readonly device: VfioDevice;
+  private readonly group: VfioGroup;
+  private readonly groupFile: GroupFileRef;
+  private open = true;
+
+  constructor(device: VfioDevice, group: VfioGroup, groupFile: GroupFileRef) {
+    this.device = device;
+    this.group = group;
+    this.groupFile = groupFile;
+  }
+
+  ioctl(current: Task, request: number, arg?: IoctlArg): number {
+    this.checkOpen();
+    return this.device.ops.ioctl(current, request, arg);
+  }
+
+  read(current: Task, buffer: Uint8Array, offset: number): number {
+    this.checkOpen();
+    return this.device.ops.read(current, buffer, offset);
+  }
+
+  write(current: Task, data: Uint8Array, offset: number): number {
+    this.checkOpen();
+    return this.device.ops.write(current, data, offset);
+  }
+
+  mmap(current: Task, request: MmapRequest): MmapResult {
+    this.checkOpen();
+    return this.device.ops.mmap(current, request);
+  }
+
+  /**
+   * `vfio_device_fops_release` → `vfio_df_group_close`: the last close calls `close_device`
+   * and gives up the container use; then the group file and registration references drop.
+   */
+  release(): void {
+    this.checkOpen();
+    this.open = false;
+    this.device.openCount--;
+    try {
+      if (this.device.openCount === 0) {
+        this.device.ops.closeDevice();
+        this.group.container?.type1?.deviceList.delete(this.device);
+        this.group.containerUsers--;
+      }
+    } finally {
+      this.groupFile.put();
+      this.device.putRegistration();
+    }
+  }
+
+  private checkOpen(): void {
+    if (!this.open) throw new KernelError('EBADF', `${this.device.name}: device file is closed`);
+  }
+}

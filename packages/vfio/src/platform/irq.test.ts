@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import {
+  VFIO_IRQ_INFO_AUTOMASKED,
+  VFIO_IRQ_INFO_EVENTFD,
+  VFIO_IRQ_INFO_MASKABLE,
+  VFIO_IRQ_SET_ACTION_MASK,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_ACTION_UNMASK,
+  VFIO_IRQ_SET_DATA_BOOL,
+  VFIO_IRQ_SET_DATA_EVENTFD,
+  VFIO_IRQ_SET_DATA_NONE,
+} from '../uapi/flags.js';
+import { VFIO_DEVICE_SET_IRQS } from '../uapi/ioctls.js';
+import { encodeIrqSet, vfioIrqSet } from '../uapi/structs-irq.js';
+import { EDGE_IRQ, LEVEL_IRQ, type OpenedPlatformFixture, openedPlatformFixture } from './test-fixture.js';
+
+function errno(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'not a KernelError';
+  }
+  return 'no error';
+}
+
+const EVENTFD_TRIGGER = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+
+function trigger(f: OpenedPlatformFixture, index: number): { fd: number; count: () => bigint } {
+  const fd = f.process.eventfd();
+  f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index, start: 0, count: 1, data: [fd] });
+  const eventfd = f.process.eventfdOf(fd);
+  return { fd, count: () => eventfd.count };
+}
+
+function raw(
+  f: OpenedPlatformFixture,
+  fields: Partial<{ argsz: number; flags: number; index: number; start: number; count: number }>,
+  payload = 4,
+): string {
+  const bytes = new Uint8Array(20 + payload);
+  vfioIrqSet.encode(
+    { argsz: 20 + payload, flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, ...fields },
+    bytes,
+  );
+  new DataView(bytes.buffer).setInt32(20, -1, true);
+  return errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes));
+}
+
+describe('IRQ info (vfio_platform_irq_init)', () => {
+  it('one index per IRQ: level = EVENTFD|MASKABLE|AUTOMASKED, edge = EVENTFD; count 1', () => {
+    const f = openedPlatformFixture();
+    expect(f.handle.irqInfo(0)).toEqual({
+      index: 0,
+      flags: VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED,
+      count: 1,
+    });
+    expect(f.handle.irqInfo(1)).toEqual({ index: 1, flags: VFIO_IRQ_INFO_EVENTFD, count: 1 });
+    expect(errno(() => f.handle.irqInfo(2))).toBe('EINVAL');
+  });
+
+  it('handlers are installed disabled at open and freed at close', () => {
+    const f = openedPlatformFixture();
+    expect(f.irqChip.hasHandler(LEVEL_IRQ)).toBe(true);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
+    f.handle.close();
+    expect(f.irqChip.hasHandler(LEVEL_IRQ)).toBe(false);
+  });
+});
+
+describe('SET_IRQS validation (vfio_set_irqs_validate_and_prepare, vfio_platform_set_irqs_ioctl)', () => {
+  it.each([
+    ['argsz below 20', { argsz: 19 }, 'EINVAL'],
+    ['index past num_irqs', { index: 2 }, 'EINVAL'],
+    ['start past num_irqs', { start: 2 }, 'EINVAL'],
+    ['start + count past num_irqs', { start: 1, count: 2 }, 'EINVAL'],
+    ['count ≥ U32_MAX − start', { start: 1, count: 0xffff_fffe }, 'EINVAL'],
+    ['an unknown flag', { flags: EVENTFD_TRIGGER | 0x40 }, 'EINVAL'],
+    ['two data types', { flags: EVENTFD_TRIGGER | VFIO_IRQ_SET_DATA_BOOL }, 'EINVAL'],
+    ['no data type', { flags: VFIO_IRQ_SET_ACTION_TRIGGER }, 'EINVAL'],
+    ['argsz too small for the payload', { argsz: 23 }, 'EINVAL'],
+    ['no action', { flags: VFIO_IRQ_SET_DATA_EVENTFD }, 'ENOTTY'],
+    ['two actions', { flags: EVENTFD_TRIGGER | VFIO_IRQ_SET_ACTION_MASK }, 'ENOTTY'],
+    ['TRIGGER with start 1 (passes the quirky validation)', { start: 1 }, 'EINVAL'],
+    ['MASK of an edge IRQ', { index: 1, flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK }, 'EINVAL'],
+  ])('%s → %s', (_name, fields, code) => {
+    expect(raw(openedPlatformFixture(), fields)).toBe(code);
+  });
+
+  it('EFAULT when argsz claims more payload than the buffer holds', () => {
+    const f = openedPlatformFixture();
+    const bytes = vfioIrqSet.encode({ argsz: 24, flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1 });
+    expect(errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes))).toBe('EFAULT');
+  });
+
+  it('EBADF for a closed fd, EINVAL for an fd that is not an eventfd, EBUSY for a second unmask eventfd', () => {
+    const f = openedPlatformFixture();
+    expect(
+      errno(() => f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [99] })),
+    ).toBe('EBADF');
+    expect(
+      errno(() =>
+        f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [f.handle.fd] }),
+      ),
+    ).toBe('EINVAL');
+    const unmask = {
+      flags: VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+      index: 0,
+      start: 0,
+      count: 1,
+    };
+    f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] });
+    expect(errno(() => f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] }))).toBe('EBUSY');
+    f.handle.setIrqs({ ...unmask, data: [-1] });
+    f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] });
+  });
+});
+
+describe('level IRQs: automask, unmask, resamplefd', () => {
+  it('the automasked handler masks and signals once; UNMASK re-enables and a still-asserted line fires again', () => {
+    const f = openedPlatformFixture();
+    const t = trigger(f, 0);
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    expect(t.count()).toBe(1n);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+      index: 0,
+      start: 0,
+      count: 1,
+    });
+    expect(t.count()).toBe(2n);
+    f.irqChip.setLevel(LEVEL_IRQ, false);
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
+      index: 0,
+      start: 0,
+      count: 1,
+      data: [1],
+    });
+    expect(t.count()).toBe(2n);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
+  });
+
+  it('an unmask eventfd (what a KVM resamplefd is) unmasks when signalled', () => {
+    const f = openedPlatformFixture();
+    const t = trigger(f, 0);
+    const resample = f.process.eventfd();
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+      index: 0,
+      start: 0,
+      count: 1,
+      data: [resample],
+    });
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    expect(t.count()).toBe(1n);
+    f.irqChip.setLevel(LEVEL_IRQ, false);
+    f.process.eventfdOf(resample).write(1);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    expect(t.count()).toBe(2n);
+  });
+
+  it('a MASK before the trigger keeps the line disabled after it (nested disable depth)', () => {
+    const f = openedPlatformFixture();
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
+      index: 0,
+      start: 0,
+      count: 1,
+    });
+    const t = trigger(f, 0);
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    expect(t.count()).toBe(0n);
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+      index: 0,
+      start: 0,
+      count: 1,
+    });
+    expect(t.count()).toBe(1n);
+  });
+
+  it('loopback TRIGGER on a level IRQ signals and automasks; BOOL 0 does nothing', () => {
+    const f = openedPlatformFixture();
+    const t = trigger(f, 0);
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+      index: 0,
+      start: 0,
+      count: 1,
+      data: [0],
+    });
+    expect(t.count()).toBe(0n);
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+      index: 0,
+      start: 0,
+      count: 1,
+    });
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+      index: 0,
+      start: 0,
+      count: 1,
+    });
+    expect(t.count()).toBe(1n);
+  });
+});
+
+describe('edge IRQs and trigger changes', () => {
+  it('an edge before any trigger is kept pending (line disabled) and delivered when the trigger is set', () => {
+    const f = openedPlatformFixture();
+    f.irqChip.pulse(EDGE_IRQ);
+    const t = trigger(f, 1);
+    expect(t.count()).toBe(1n);
+    f.irqChip.pulse(EDGE_IRQ);
+    f.irqChip.pulse(EDGE_IRQ);
+    expect(t.count()).toBe(3n);
+  });
+
+  it('DATA_NONE count 0 disables the trigger; the old eventfd gets nothing more', () => {
+    const f = openedPlatformFixture();
+    const old = trigger(f, 1);
+    f.handle.setIrqs({
+      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+      index: 1,
+      start: 0,
+      count: 0,
+    });
+    f.irqChip.pulse(EDGE_IRQ);
+    expect(old.count()).toBe(0n);
+    const next = trigger(f, 1);
+    expect(next.count()).toBe(1n);
+    expect(
+      f.process.ioctl(
+        f.handle.fd,
+        VFIO_DEVICE_SET_IRQS,
+        encodeIrqSet({
+          flags: VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+          index: 1,
+          start: 0,
+          count: 1,
+          data: [1],
+        }),
+      ),
+    ).toBe(0);
+    expect(next.count()).toBe(2n);
+  });
+});
+
+describe('request_irq failures', () => {
+  it('are stored at open and returned by every SET_IRQS on that index (other indexes work)', () => {
+    const f = openedPlatformFixture({ busyIrqs: [EDGE_IRQ] });
+    expect(errno(() => trigger(f, 1))).toBe('EBUSY');
+    expect(
+      errno(() =>
+        f.handle.setIrqs({
+          flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+          index: 1,
+          start: 0,
+          count: 0,
+        }),
+      ),
+    ).toBe('EBUSY');
+    trigger(f, 0);
+    f.handle.close();
+    expect(f.irqChip.hasHandler(EDGE_IRQ)).toBe(true);
+  });
+});

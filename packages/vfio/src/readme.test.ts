@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+
+// Keeps the README's usage example honest: the same code, run.
+describe('README example', () => {
+  it('runs', async () => {
+    const { physAddr } = await import('@vfiokit/core');
+    const { UserProcess, Vfio, VfioContainerHandle, VfioGroupHandle, VFIO_TYPE1v2_IOMMU } = await import(
+      './index.js'
+    );
+    const { stubDeviceOps, testIommuGroup } = await import('./testing/index.js');
+
+    // --- README example start ---
+    // The kernel side: VFIO with one device in IOMMU group 7.
+    const vfio = new Vfio({ allowUnsafeInterrupts: true });
+    const iommuGroup = testIommuGroup({ id: 7, devices: [{ name: 'fff50000.ethernet', streamIds: [0x20] }] });
+    vfio.registerGroupDevice({ name: 'fff50000.ethernet', ops: stubDeviceOps(), iommuGroup });
+
+    // The VMM: 256 MiB of guest RAM at a user address, backed by host RAM at 0x9000_0000.
+    const vmm = new UserProcess({ vfio, rlimitMemlock: 1 << 30 });
+    vmm.addressSpace.mmap(0x7f00_0000_0000, physAddr(0x9000_0000), 0x1000_0000);
+
+    const container = VfioContainerHandle.open(vmm); // open("/dev/vfio/vfio")
+    const group = VfioGroupHandle.open(vmm, 7); // open("/dev/vfio/7")
+    group.setContainer(container); // VFIO_GROUP_SET_CONTAINER: claims DMA ownership
+    container.setIommu(VFIO_TYPE1v2_IOMMU); // VFIO_SET_IOMMU
+    container.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x1000_0000 });
+    const { iovaRanges, dmaAvail } = container.iommuInfo(); // MSI window 0x8000000–0x80fffff excluded
+    const device = group.getDevice('fff50000.ethernet'); // VFIO_GROUP_GET_DEVICE_FD
+    device.close();
+    // --- README example end ---
+
+    expect(iovaRanges[0]).toEqual({ start: 0, end: 0x7ff_ffff });
+    expect(dmaAvail).toBe(65534);
+    expect(iommuGroup.domains[0]?.translate(0x4000_0010 as never, 'read')).toBe(0x9000_0010);
+  });
+});

@@ -1,0 +1,210 @@
+import { type Iova, isIommuFault } from '@vfiokit/core';
+import { describe, expect, it } from 'vitest';
+import {
+  VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_VADDR,
+  VFIO_DMA_MAP_FLAG_WRITE,
+  VFIO_DMA_UNMAP_FLAG_ALL,
+  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+  VFIO_DMA_UNMAP_FLAG_VADDR,
+} from '../uapi/flags.js';
+import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_TYPE1_IOMMU } from '../uapi/ioctls.js';
+import { vfioIommuType1DmaMap, vfioIommuType1DmaUnmap } from '../uapi/structs-iommu.js';
+import { GUEST_RAM_PHYS, GUEST_RAM_VADDR, type Type1Fixture, type1Fixture } from './test-fixture.js';
+
+const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+const GIB = 0x4000_0000;
+
+function map(
+  f: Type1Fixture,
+  fields: Partial<{
+    argsz: number;
+    flags: number;
+    vaddr: number | bigint;
+    iova: number | bigint;
+    size: number | bigint;
+  }>,
+): number {
+  const bytes = vfioIommuType1DmaMap.encode({
+    argsz: 32,
+    flags: RW,
+    vaddr: GUEST_RAM_VADDR,
+    iova: 0x4000_0000,
+    size: 0x1000,
+    ...fields,
+  });
+  return f.process.ioctl(f.container.fd, VFIO_IOMMU_MAP_DMA, bytes);
+}
+
+function unmap(
+  f: Type1Fixture,
+  fields: Partial<{ argsz: number; flags: number; iova: number | bigint; size: number | bigint }>,
+): bigint {
+  const bytes = vfioIommuType1DmaUnmap.encode({
+    argsz: 24,
+    flags: 0,
+    iova: 0x4000_0000,
+    size: 0x1000,
+    ...fields,
+  });
+  f.process.ioctl(f.container.fd, VFIO_IOMMU_UNMAP_DMA, bytes);
+  return vfioIommuType1DmaUnmap.decode(bytes).size;
+}
+
+function errno(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'not a KernelError';
+  }
+  return 'no error';
+}
+
+describe('VFIO_IOMMU_MAP_DMA errnos (vfio_dma_do_map)', () => {
+  it.each([
+    ['argsz below minsz', { argsz: 31 }, 'EINVAL'],
+    ['unknown flag', { flags: RW | 0x8 }, 'EINVAL'],
+    ['neither READ/WRITE nor VADDR', { flags: 0 }, 'EINVAL'],
+    ['VADDR with a protection', { flags: RW | VFIO_DMA_MAP_FLAG_VADDR }, 'EINVAL'],
+    ['size 0', { size: 0 }, 'EINVAL'],
+    ['unaligned iova', { iova: 0x4000_0800 }, 'EINVAL'],
+    ['unaligned size', { size: 0x1800 }, 'EINVAL'],
+    ['unaligned vaddr', { vaddr: GUEST_RAM_VADDR + 0x10 }, 'EINVAL'],
+    ['iova wraps', { iova: 0xffff_ffff_ffff_f000n, size: 0x2000 }, 'EINVAL'],
+    ['vaddr wraps', { vaddr: 0xffff_ffff_ffff_f000n, size: 0x2000 }, 'EINVAL'],
+    ['inside the SW_MSI window', { iova: 0x800_0000 }, 'EINVAL'],
+    ['straddling the SW_MSI window', { iova: 0x7ff_f000, size: 0x2000 }, 'EINVAL'],
+    ['past the 48-bit aperture', { iova: 2 ** 48 }, 'EINVAL'],
+    ['unmapped user memory', { vaddr: 0x1000 }, 'EFAULT'],
+    ['VADDR update without a mapping', { flags: VFIO_DMA_MAP_FLAG_VADDR }, 'ENOENT'],
+  ])('%s → %s', (_name, fields, code) => {
+    const f = type1Fixture();
+    expect(errno(() => map(f, fields))).toBe(code);
+  });
+
+  it('EEXIST for any overlap, partial or whole, and no merging of adjacent maps', () => {
+    const f = type1Fixture();
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    expect(errno(() => map(f, { iova: 0x4000_0000, size: 0x4000 }))).toBe('EEXIST');
+    expect(errno(() => map(f, { iova: 0x4000_3000, size: 0x2000, vaddr: GUEST_RAM_VADDR + 0x10000 }))).toBe(
+      'EEXIST',
+    );
+    expect(errno(() => map(f, { iova: 0x3fff_f000, size: 0x2000 }))).toBe('EEXIST');
+    map(f, { iova: 0x4000_4000, size: 0x1000 });
+    expect(f.container.unmapDma({ iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000);
+  });
+
+  it('ENOSPC once dma_entry_limit mappings exist', () => {
+    const f = type1Fixture({ dmaEntryLimit: 2 });
+    map(f, { iova: 0x1000_0000 });
+    map(f, { iova: 0x1000_1000 });
+    expect(errno(() => map(f, { iova: 0x1000_2000 }))).toBe('ENOSPC');
+    expect(f.container.iommuInfo().dmaAvail).toBe(0);
+  });
+
+  it('ENOMEM past RLIMIT_MEMLOCK unless the task has CAP_IPC_LOCK, with nothing left behind', () => {
+    const f = type1Fixture({ rlimitMemlock: 0x2000 });
+    map(f, { iova: 0x1000_0000, size: 0x2000 });
+    expect(errno(() => map(f, { iova: 0x2000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 }))).toBe(
+      'ENOMEM',
+    );
+    expect(f.process.mm.lockedVm).toBe(2);
+    expect(f.iommuGroup.domains[0]?.mappingCount).toBe(1);
+    f.process.setCapability('CAP_IPC_LOCK', true);
+    map(f, { iova: 0x2000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 });
+  });
+
+  it('maps through the domain: the device reaches guest RAM at the IOVA, with IOMMU_CACHE', () => {
+    const f = type1Fixture();
+    map(f, { iova: GIB, size: 0x20_0000, vaddr: GUEST_RAM_VADDR + 0x1000 });
+    const domain = f.iommuGroup.domains[0];
+    expect(domain?.translate((GIB + 0x123) as Iova, 'write')).toBe(GUEST_RAM_PHYS + 0x1000 + 0x123);
+    const read = domain?.translate((GIB + 0x20_0000) as Iova, 'read');
+    expect(read !== undefined && isIommuFault(read) && read.kind).toBe('translation');
+  });
+
+  it('a read-only map refuses device writes', () => {
+    const f = type1Fixture();
+    map(f, { flags: VFIO_DMA_MAP_FLAG_READ });
+    const fault = f.iommuGroup.domains[0]?.translate(0x4000_0000 as Iova, 'write');
+    expect(fault !== undefined && isIommuFault(fault) && fault.kind).toBe('permission');
+  });
+});
+
+describe('VFIO_IOMMU_UNMAP_DMA errnos and semantics (vfio_dma_do_unmap)', () => {
+  it.each([
+    ['argsz below minsz', { argsz: 23 }, 'EINVAL'],
+    ['unknown flag', { flags: 0x8 }, 'EINVAL'],
+    [
+      'DIRTY_BITMAP with ALL',
+      { flags: VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL },
+      'EINVAL',
+    ],
+    [
+      'DIRTY_BITMAP with VADDR',
+      { flags: VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_VADDR },
+      'EINVAL',
+    ],
+    ['DIRTY_BITMAP without tracking', { flags: VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, argsz: 48 }, 'EINVAL'],
+    ['unaligned iova', { iova: 0x4000_0010 }, 'EINVAL'],
+    ['size 0', { size: 0 }, 'EINVAL'],
+    ['unaligned size', { size: 0x1001 }, 'EINVAL'],
+    ['wrap', { iova: 0xffff_ffff_ffff_f000n, size: 0x2000 }, 'EINVAL'],
+    ['ALL with an iova', { flags: VFIO_DMA_UNMAP_FLAG_ALL, size: 0, iova: 0x1000 }, 'EINVAL'],
+    ['ALL with a size', { flags: VFIO_DMA_UNMAP_FLAG_ALL, iova: 0 }, 'EINVAL'],
+  ])('%s → %s', (_name, fields, code) => {
+    const f = type1Fixture();
+    expect(errno(() => unmap(f, fields))).toBe(code);
+  });
+
+  it('v2 refuses a range that cuts a mapping at either end, and unmaps whole mappings in a larger range', () => {
+    const f = type1Fixture();
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    map(f, { iova: 0x4001_0000, size: 0x2000, vaddr: GUEST_RAM_VADDR + 0x10000 });
+    expect(errno(() => unmap(f, { iova: 0x4000_1000, size: 0x1000 }))).toBe('EINVAL');
+    expect(errno(() => unmap(f, { iova: 0x4000_0000, size: 0x1000 }))).toBe('EINVAL');
+    expect(errno(() => unmap(f, { iova: 0x3fff_0000, size: 0x1_2000 }))).toBe('EINVAL');
+    expect(unmap(f, { iova: 0x5000_0000, size: 0x1000 })).toBe(0n);
+    expect(unmap(f, { iova: 0x3000_0000, size: 0x2000_0000 })).toBe(0x6000n);
+  });
+
+  it('v1 unmaps from the middle as success with 0 bytes, and a mapping starting inside the range whole', () => {
+    const f = type1Fixture({ type: VFIO_TYPE1_IOMMU });
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    expect(unmap(f, { iova: 0x4000_1000, size: 0x1000 })).toBe(0n);
+    expect(unmap(f, { iova: 0x4000_0000, size: 0x1000 })).toBe(0x4000n);
+    expect(f.container.iommuInfo().dmaAvail).toBe(65535);
+  });
+
+  it('ALL removes every mapping and writes the total back', () => {
+    const f = type1Fixture();
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    map(f, { iova: 0x8000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 });
+    expect(unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_ALL, iova: 0, size: 0 })).toBe(0x5000n);
+    expect(f.process.mm.lockedVm).toBe(0);
+  });
+
+  it('VADDR invalidates and MAP VADDR restores; invalidating twice fails and rolls back', () => {
+    const f = type1Fixture();
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    map(f, { iova: 0x5000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 });
+    expect(unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x5000_0000, size: 0x1000 })).toBe(0x1000n);
+    expect(
+      errno(() => unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x1000_1000 })),
+    ).toBe('EINVAL');
+    // The first mapping was rolled back: it can be invalidated on its own.
+    expect(unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000n);
+    expect(errno(() => map(f, { flags: VFIO_DMA_MAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x2000 }))).toBe(
+      'EINVAL',
+    );
+    map(f, {
+      flags: VFIO_DMA_MAP_FLAG_VADDR,
+      iova: 0x4000_0000,
+      size: 0x4000,
+      vaddr: GUEST_RAM_VADDR + 0x20000,
+    });
+    expect(errno(() => map(f, { flags: VFIO_DMA_MAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x4000 }))).toBe(
+      'EINVAL',
+    );
+  });
+});

@@ -1,0 +1,117 @@
+import { IOMMU_READ, IOMMU_WRITE, KernelError, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
+import type { VfioDma } from './dma.js';
+import { HOST_PAGE_SIZE, type Type1Iommu } from './type1-iommu.js';
+
+/** `VFIO_PIN_PAGES_MAX_ENTRIES` (include/linux/vfio.h): `PAGE_SIZE / sizeof(unsigned long)`. */
+export const VFIO_PIN_PAGES_MAX_ENTRIES: number = HOST_PAGE_SIZE / 8;
+
+function pageOf(dma: VfioDma, iova: number): PhysAddr {
+  const vaddr = dma.vaddr + (iova - dma.iova);
+  const [chunk] = dma.mm.addressSpace.resolve(vaddr, HOST_PAGE_SIZE);
+  if (chunk === undefined)
+    throw new KernelError('EFAULT', `user address 0x${vaddr.toString(16)} is not mapped`);
+  return chunk.paddr;
+}
+
+/**
+ * `vfio_iommu_type1_pin_pages` (drivers/vfio/vfio_iommu_type1.c), for emulated-IOMMU devices:
+ * `EACCES` unless TYPE1v2, `EBUSY` while user addresses are invalidated, `EINVAL` with no
+ * device able to unpin, `EINVAL` for an IOVA no mapping covers, `EPERM` when the mapping lacks
+ * `prot`. Pins are counted per page; `locked_vm` is charged only when no IOMMU domain already
+ * pinned everything (`ENOMEM` past RLIMIT_MEMLOCK). Unwinds on failure. Returns the pages.
+ */
+export function type1PinPages(
+  iommu: Type1Iommu,
+  iova: number,
+  npage: number,
+  prot: number,
+  rlimitMemlock: number,
+): PhysAddr[] {
+  if (!iommu.v2) throw new KernelError('EACCES', 'vfio_pin_pages needs TYPE1v2');
+  if (iommu.vaddrInvalidCount !== 0)
+    throw new KernelError('EBUSY', 'vfio_pin_pages not allowed with VFIO_UPDATE_VADDR');
+  if (iommu.deviceList.size === 0)
+    throw new KernelError('EINVAL', 'no device registered a dma_unmap callback');
+  const doAccounting = !iommu.hasDomain;
+  const pages: PhysAddr[] = [];
+  try {
+    for (let i = 0; i < npage; i++) {
+      const at = iova + i * HOST_PAGE_SIZE;
+      const dma = iommu.dmas.find(at, HOST_PAGE_SIZE);
+      if (dma === undefined) throw new KernelError('EINVAL', `no mapping covers 0x${at.toString(16)}`);
+      if ((dma.prot & prot) !== prot)
+        throw new KernelError('EPERM', `mapping at 0x${dma.iova.toString(16)} lacks the protection asked`);
+      const existing = dma.pfnList.get(at);
+      if (existing !== undefined) {
+        existing.refs++;
+        pages.push(existing.paddr);
+        continue;
+      }
+      const paddr = pageOf(dma, at);
+      if (doAccounting && !dma.lockCap) {
+        if (dma.mm.lockedVm + 1 > Math.floor(rlimitMemlock / HOST_PAGE_SIZE)) {
+          throw new KernelError('ENOMEM', `RLIMIT_MEMLOCK (${rlimitMemlock}) exceeded`);
+        }
+      }
+      if (doAccounting) dma.mm.lockedVm++;
+      dma.pfnList.set(at, { paddr, refs: 1, accounted: doAccounting });
+      pages.push(paddr);
+    }
+  } catch (error) {
+    type1UnpinPages(iommu, iova, pages.length);
+    throw error;
+  }
+  return pages;
+}
+
+/** `vfio_iommu_type1_unpin_pages`: drops one pin per page; the last one uncharges. */
+export function type1UnpinPages(iommu: Type1Iommu, iova: number, npage: number): void {
+  for (let i = 0; i < npage; i++) {
+    const at = iova + i * HOST_PAGE_SIZE;
+    const dma = iommu.dmas.find(at, HOST_PAGE_SIZE);
+    const pfn = dma?.pfnList.get(at);
+    if (dma === undefined || pfn === undefined)
+      throw new KernelError('EINVAL', `0x${at.toString(16)} is not pinned`);
+    if (--pfn.refs > 0) continue;
+    dma.pfnList.delete(at);
+    if (pfn.accounted) dma.mm.lockedVm--;
+  }
+}
+
+/**
+ * `vfio_iommu_type1_dma_rw`: copies between `data` and the user memory behind IOVAs, crossing
+ * mappings. `EINVAL` for an IOVA no mapping covers, `EBUSY` for an invalidated user address,
+ * `EPERM` when the mapping forbids the direction.
+ */
+export function type1DmaRw(
+  iommu: Type1Iommu,
+  memory: PhysicalMemory,
+  iova: number,
+  data: Uint8Array,
+  write: boolean,
+): void {
+  let done = 0;
+  while (done < data.length) {
+    const at = iova + done;
+    const dma = iommu.dmas.find(at, 1);
+    if (dma === undefined) throw new KernelError('EINVAL', `no mapping covers 0x${at.toString(16)}`);
+    if (dma.vaddrInvalid)
+      throw new KernelError('EBUSY', `mapping at 0x${dma.iova.toString(16)} has an invalid vaddr`);
+    if ((dma.prot & (write ? IOMMU_WRITE : IOMMU_READ)) === 0) {
+      throw new KernelError(
+        'EPERM',
+        `mapping at 0x${dma.iova.toString(16)} forbids ${write ? 'writes' : 'reads'}`,
+      );
+    }
+    const length = Math.min(data.length - done, dma.iova + dma.size - at);
+    for (const chunk of dma.mm.addressSpace.resolve(dma.vaddr + (at - dma.iova), length)) {
+      const piece = data.subarray(
+        done + (chunk.vaddr - (dma.vaddr + (at - dma.iova))),
+        done + (chunk.vaddr - (dma.vaddr + (at - dma.iova))) + chunk.size,
+      );
+      if (write) memory.write(chunk.paddr, piece);
+      else memory.read(chunk.paddr, piece);
+    }
+    done += length;
+  }
+}
