@@ -28,7 +28,8 @@ export function ambaConfig(periphid: number): number {
 /**
  * Reads the peripheral id the way drivers/amba/bus.c amba_read_periphid() does: with
  * `size` the resource size, PeriphID0..3 are the low bytes of the words at
- * `size − 0x20 + 4·i` and PCellID0..3 those at `size − 0x10 + 4·i`, packed little-endian.
+ * `size − 0x20 + 4·i` and PCellID0..3 those at `size − 0x10 + 4·i`, packed little-endian
+ * (all four PeriphID words are read before the PCellID words).
  * The id is accepted only when the cell id is AMBA_CID or CORESIGHT_CID.
  *
  * Throws `EPROBE_DEFER` when the registers are not readable yet (no model: the clock, power
@@ -44,10 +45,9 @@ export function readPeriphid(model: MmioDevice | undefined, size: number): numbe
   }
   let pid = 0;
   let cid = 0;
-  for (let i = 0; i < 4; i++) {
-    pid |= (model.read(size - 0x20 + 4 * i, 4) & 0xff) << (8 * i);
-    cid |= (model.read(size - 0x10 + 4 * i, 4) & 0xff) << (8 * i);
-  }
+  // Two loops, as the kernel's: the four PeriphID words, then the four PCellID words.
+  for (let i = 0; i < 4; i++) pid |= (model.read(size - 0x20 + 4 * i, 4) & 0xff) << (8 * i);
+  for (let i = 0; i < 4; i++) cid |= (model.read(size - 0x10 + 4 * i, 4) & 0xff) << (8 * i);
   pid >>>= 0;
   cid >>>= 0;
   if (cid !== AMBA_CID && cid !== CORESIGHT_CID) {

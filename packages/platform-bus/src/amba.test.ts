@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ambaManf, ambaPart, ambaRev, CORESIGHT_CID, readPeriphid } from './amba-periphid.js';
 import { DriverCore } from './driver-core.js';
 import { modalias } from './modalias.js';
-import { errnoOf } from './test-helpers.js';
+import { causeOf, errnoOf } from './test-helpers.js';
 import { metaDriverStub, pl330Device, primecellIdRegisters, recordingDriver } from './testing/index.js';
 
 const PL330 = '121a0000.dma-controller';
@@ -12,7 +12,7 @@ const pl330Driver = () =>
   recordingDriver('dma-pl330', { ambaIdTable: [{ id: 0x00041330, mask: 0x000fffff }] });
 
 describe('amba_read_periphid (drivers/amba/bus.c)', () => {
-  it('reads the low byte of the words at size − 0x20 and size − 0x10, for any region size', () => {
+  it('reads PeriphID0..3 then PCellID0..3, the low byte of each word, for any region size', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 0xffffffff }),
@@ -28,12 +28,18 @@ describe('amba_read_periphid (drivers/amba/bus.c)', () => {
             },
           };
           expect(readPeriphid(spy, size)).toBe(pid >>> 0);
-          expect(reads.sort((a, b) => a - b)).toEqual(
-            [0, 4, 8, 12, 16, 20, 24, 28].map((o) => size - 0x20 + o),
-          );
+          // Two loops in amba_read_periphid(): all of pid first, then all of cid, in order.
+          expect(reads).toEqual([0, 4, 8, 12, 16, 20, 24, 28].map((o) => size - 0x20 + o));
         },
       ),
     );
+  });
+
+  it('keeps only the low byte of each ID word', () => {
+    const model = primecellIdRegisters(0x00241330);
+    // Registers whose upper 24 bits are junk: only `& 0xff` of each readl() counts.
+    const noisy: MmioDevice = { ...model, read: (offset, width) => model.read(offset, width) | 0xabcdef00 };
+    expect(readPeriphid(noisy, 0x1000)).toBe(0x00241330);
   });
 
   it('accepts the CoreSight cell id, refuses others (ENODEV), and defers without registers', () => {
@@ -78,6 +84,20 @@ describe('AMBA devices on the bus', () => {
     expect(device.driverName).toBe('dma-pl330');
   });
 
+  it('reads the ID at device add when it can, before any driver exists (amba_device_add)', () => {
+    const core = new DriverCore();
+    const adds: string[] = [];
+    core.on('add', (e) => adds.push(`${e.device} ${e.modalias}`));
+    const device = core.amba.addDevice(pl330Device(primecellIdRegisters(0x00241330)));
+    expect(device.periphid).toBe(0x00241330);
+    expect(adds).toEqual([`${PL330} amba:d00241330`]);
+    expect(core.sysfs.read(`/sys/bus/amba/devices/${PL330}/id`)).toBe('00241330\n');
+    // A device whose registers cannot be read yet is added with its uevents held back.
+    const other = core.amba.addDevice({ ...pl330Device(), name: '121b0000.dma-controller' });
+    expect(other.periphid).toBe(0);
+    expect(adds).toHaveLength(1);
+  });
+
   it('arm,primecell-periphid skips the register read', () => {
     const core = new DriverCore();
     core.amba.registerDriver(pl330Driver());
@@ -91,7 +111,9 @@ describe('AMBA devices on the bus', () => {
     core.amba.registerDriver(metaDriverStub('vfio-amba'));
     const device = core.amba.addDevice({ ...pl330Device(), driverOverride: 'vfio-amba' });
     expect(device.driverName).toBeNull();
-    expect(errnoOf(() => core.amba.driversProbe(PL330))).toBe('EPROBE_DEFER');
+    // amba_match() returns -EPROBE_DEFER; drivers_probe_store() reports it as -EINVAL.
+    expect(errnoOf(() => core.amba.driversProbe(PL330))).toBe('EINVAL');
+    expect(causeOf(() => core.amba.driversProbe(PL330))).toBe('EPROBE_DEFER');
     // sysfs bind still attempts the attach when the match defers (bind_store: match != 0).
     core.amba.bind('vfio-amba', PL330);
     expect(device.driverName).toBe('vfio-amba');
@@ -108,7 +130,7 @@ describe('AMBA devices on the bus', () => {
     expect(core.deferredDevices).toEqual([{ bus: 'amba', device: PL330 }]);
   });
 
-  it('without any AMBA driver nothing reads the ID (amba_match is never called)', () => {
+  it('without any AMBA driver an unreadable device is not deferred (amba_match is never called)', () => {
     const core = new DriverCore();
     const device = core.amba.addDevice(pl330Device());
     expect(core.deferredDevices).toEqual([]);

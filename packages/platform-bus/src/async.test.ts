@@ -66,4 +66,21 @@ describe('async probe through the Scheduler', () => {
     scheduler.runAll();
     expect(core.platform.devices.every((d) => d.driverName === null)).toBe(true);
   });
+
+  it("driver_async_probe=*,<names>: '*' makes every driver async except the names listed", () => {
+    // drivers/base/dd.c cmdline_requested_async_probing(): async_probe_default != listed.
+    const scheduler = new ManualScheduler();
+    const core = new DriverCore({ scheduler, asyncProbeDrivers: ['*', 'vfio-platform'] });
+    const [first, second] = arndaleI2cDevices();
+    core.platform.addDevice(first!);
+    core.platform.addDevice({ ...second!, driverOverride: 'vfio-platform' });
+    const s3c = s3cI2cDriver();
+    const vfio = metaDriverStub('vfio-platform');
+    core.platform.registerDriver(s3c);
+    core.platform.registerDriver(vfio);
+    expect(s3c.probed).toEqual([]);
+    expect(vfio.probed).toEqual([second!.name]);
+    scheduler.runAll();
+    expect(s3c.probed).toEqual([first!.name]);
+  });
 });

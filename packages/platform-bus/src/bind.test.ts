@@ -91,6 +91,29 @@ describe('driver_override (driver_set_override in drivers/base/driver.c)', () =>
     expect(core.sysfs.read(path)).toBe('(null)\n');
   });
 
+  it('cuts at the first newline or NUL, and counts the limit in bytes of the write', () => {
+    const { core } = setup();
+    const path = `/sys/bus/platform/devices/${HDMI}/driver_override`;
+    // strnchr(s, len, '\n'): everything from the first newline on is dropped.
+    core.sysfs.write(path, 'vfio-platform\nvfio-amba\n');
+    expect(core.sysfs.read(path)).toBe('vfio-platform\n');
+    // A newline first (cp == s) clears, whatever follows.
+    core.sysfs.write(path, '\n\n');
+    expect(core.sysfs.read(path)).toBe('(null)\n');
+    core.sysfs.write(path, 'vfio-platform');
+    core.sysfs.write(path, '\nvfio-platform');
+    expect(core.sysfs.read(path)).toBe('(null)\n');
+    // len = strlen(s): a NUL ends the string (python writes "\0" to clear).
+    core.sysfs.write(path, 'vfio-platform\0junk');
+    expect(core.sysfs.read(path)).toBe('vfio-platform\n');
+    core.sysfs.write(path, '\0');
+    expect(core.sysfs.read(path)).toBe('(null)\n');
+    // The PAGE_SIZE − 1 limit applies to the byte count of the write(2), before strlen().
+    expect(errnoOf(() => core.sysfs.write(path, 'é'.repeat(2048)))).toBe('EINVAL');
+    expect(errnoOf(() => core.sysfs.write(path, `a\0${'b'.repeat(4093)}`))).toBe('EINVAL');
+    expect(core.sysfs.read(path)).toBe('(null)\n');
+  });
+
   it('neither unbinds nor reprobes', () => {
     const { bus, s3c } = setup();
     bus.setDriverOverride(HDMI, 'vfio-platform');

@@ -1,23 +1,18 @@
 import { KernelError } from '@vfiokit/core';
+import { deviceInitialProbe, driverAttach, whenUnlocked } from './attach.js';
 import { allDone, type Completion, withDeviceLock } from './completion.js';
 import type { BusName, DeviceDescription } from './description.js';
 import { Device } from './device.js';
 import type { DriverSpec } from './driver.js';
 import type { DriverCore } from './driver-core.js';
 import type { ProbeTrigger } from './events.js';
+import { ambaMatchInfo } from './match.js';
 import { DriverIndex } from './match-index.js';
 import { modalias } from './modalias.js';
-import {
-  allowsAsyncProbing,
-  attachWalk,
-  deferMatch,
-  driverMatchDevice,
-  driverProbeDevice,
-  probeOnce,
-} from './probe.js';
+import { attachWalk, driverMatchDevice, ensurePeriphid, probeOnce } from './probe.js';
 import { releaseDriver } from './release.js';
 
-/** `PAGE_SIZE − 1`: driver_set_override() refuses strings this long (drivers/base/driver.c). */
+/** `PAGE_SIZE − 1`: driver_set_override() refuses writes of this many bytes (drivers/base/driver.c). */
 const OVERRIDE_MAX = 4095;
 
 /** The trailing newline `echo` adds, which sysfs store functions tolerate (sysfs_streq). */
@@ -89,7 +84,8 @@ export class Bus {
   /**
    * `device_add()` + `bus_probe_device()`: registers the device (`EEXIST` if the name is
    * taken, `EINVAL` if it belongs on the other bus), sends the `add` uevent (an AMBA device
-   * waits until its periphid is known) and, with `drivers_autoprobe` on, probes it.
+   * first tries to read its periphid, and holds the uevent back until it is known) and,
+   * with `drivers_autoprobe` on, probes it.
    */
   addDevice(description: DeviceDescription): Device {
     if (description.bus !== this.name) {
@@ -106,7 +102,12 @@ export class Bus {
     }
     const device = new Device(description);
     this.deviceMap.set(device.name, device);
-    if (!device.core.ueventSuppressed && this.core.observed('add')) {
+    if (device.core.ueventSuppressed) {
+      // drivers/amba/bus.c amba_device_add(): without arm,primecell-periphid the ID registers
+      // are read before device_add(); when they cannot be read yet, uevents stay suppressed
+      // until amba_match() reads them. A successful read sends the held-back add uevent.
+      ensurePeriphid(this, device);
+    } else if (this.core.observed('add')) {
       this.core.emit('add', { bus: this.name, device: device.name, modalias: modalias(device) });
     }
     this.probeDevice(device, 'device_add');
@@ -150,7 +151,7 @@ export class Bus {
     }
     this.index.add({ spec: driver, seq: this.nextSeq++ });
     if (!this.autoprobe || driver.sysfsBindOnly === true) return undefined;
-    return this.driverAttach(driver);
+    return driverAttach(this, driver);
   }
 
   /**
@@ -200,7 +201,7 @@ export class Bus {
         this,
         driver,
         device,
-        match === 'defer' ? { reason: 'sysfs_bind' } : match,
+        match === 'defer' ? ambaMatchInfo('sysfs_bind', device, driver) : match,
         'sysfs_bind',
       );
       if (outcome.kind === 'bound') return;
@@ -229,22 +230,30 @@ export class Bus {
 
   /**
    * Writes `driver_override` as driver_set_override() does (drivers/base/driver.c): `EINVAL`
-   * from PAGE_SIZE − 1 characters, one trailing newline dropped, an empty value clears it.
-   * It does not unbind or reprobe: unbind, then `bind` or `drivers_probe`.
+   * when the write is PAGE_SIZE − 1 bytes or more; the string ends at the first NUL
+   * (strlen) and is cut at the first newline (strnchr); an empty result — `""`, `"\n"`, or
+   * anything starting with a newline — clears it. It does not unbind or reprobe: unbind,
+   * then `bind` or `drivers_probe`.
    */
   setDriverOverride(deviceName: string, value: string): void {
     const device = this.requireDevice(deviceName);
-    if (value.length >= OVERRIDE_MAX) throw new KernelError('EINVAL', 'driver_override is too long');
-    const name = chomp(value);
+    if (new TextEncoder().encode(value).length >= OVERRIDE_MAX) {
+      throw new KernelError('EINVAL', 'driver_override is too long');
+    }
+    const nul = value.indexOf('\0');
+    const string = nul < 0 ? value : value.slice(0, nul);
+    const newline = string.indexOf('\n');
+    const name = newline < 0 ? string : string.slice(0, newline);
     device.core.driverOverride = name.length === 0 ? null : name;
   }
 
   /**
    * `/sys/bus/<bus>/drivers_probe` (drivers_probe_store → bus_rescan_devices_helper →
    * device_attach): `ENODEV` for no such device; a bound device is left alone; otherwise a
-   * synchronous attach over all drivers. Finding no driver is not an error; a negative error
-   * from the walk (an AMBA match deferral, a refused dma_configure) is thrown.
-   * An `explicitBindOnly` device is not probed (only `bind` binds it).
+   * synchronous attach over all drivers. Finding no driver, or a driver's probe failing, is
+   * not an error; a negative error that stops the walk (an AMBA match deferral, a refused
+   * dma_configure) is reported as `EINVAL`, as drivers_probe_store() does, with the walk's
+   * error as the cause. An `explicitBindOnly` device is not probed (only `bind` binds it).
    */
   driversProbe(deviceName: string): Completion {
     const device = this.requireDevice(deviceName);
@@ -256,7 +265,13 @@ export class Bus {
         automatic: true,
         via: 'drivers_probe',
       });
-      if (result.error !== undefined) throw result.error;
+      if (result.error !== undefined) {
+        // drivers/base/bus.c drivers_probe_store(): err starts as -EINVAL and becomes the
+        // count only when bus_rescan_devices_helper() returns 0.
+        throw new KernelError('EINVAL', `${device.name}: device_attach() failed: ${result.error.message}`, {
+          cause: result.error,
+        });
+      }
     });
   }
 
@@ -295,78 +310,6 @@ export class Bus {
    */
   probeDevice(device: Device, via: ProbeTrigger): void {
     if (!this.autoprobe || device.explicitBindOnly || device.core.dead) return;
-    if (device.core.lock === null) this.initialProbe(device, via);
-    else this.whenUnlocked(device, () => this.initialProbe(device, via));
-  }
-
-  /** `__device_attach(dev, allow_async = true)` under the device lock. */
-  private initialProbe(device: Device, via: ProbeTrigger): void {
-    if (device.core.dead || device.core.driver !== null) return;
-    const result = attachWalk(this, device, { checkAsync: true, wantAsync: false, automatic: true, via });
-    if (result.bound || result.error !== undefined || !result.haveAsync) return;
-    this.core.scheduler.schedule(`async probe ${this.name}/${device.name}`, () => {
-      this.whenUnlocked(device, () => {
-        if (device.core.dead || device.core.driver !== null) return;
-        attachWalk(this, device, {
-          checkAsync: true,
-          wantAsync: true,
-          automatic: true,
-          via: 'async_device_add',
-        });
-      });
-    });
-  }
-
-  /** Runs `work` now if the device lock is free, else after it; errors of automatic probing are the kernel's to ignore. */
-  private whenUnlocked(device: Device, work: () => void): void {
-    const held = device.core.lock;
-    if (held === null) work();
-    else void held.then(() => this.whenUnlocked(device, work));
-  }
-
-  /**
-   * `driver_attach()` → `__driver_attach()` for every device: no match → next; match
-   * `EPROBE_DEFER` → deferred; an async driver is queued once per device
-   * (`dev->p->async_driver`, and the async helper does not re-match); otherwise a
-   * synchronous probe whose errors are ignored.
-   */
-  private driverAttach(driver: DriverSpec): Completion {
-    const waits: Completion[] = [];
-    for (const device of [...this.deviceMap.values()]) {
-      if (device.core.dead || device.explicitBindOnly) continue;
-      const step = (): void => {
-        if (device.core.dead || this.index.byName(driver.name)?.spec !== driver) return;
-        const match = driverMatchDevice(this, driver, device);
-        if (match === null) return;
-        if (match === 'defer') {
-          deferMatch(this, device, driver);
-          return;
-        }
-        if (allowsAsyncProbing(this, driver)) {
-          if (device.core.driver !== null || device.core.asyncDriver !== null) return;
-          device.core.asyncDriver = driver;
-          device.core.asyncMatch = match;
-          this.core.scheduler.schedule(`async attach ${driver.name} ${this.name}/${device.name}`, () =>
-            this.whenUnlocked(device, () => this.asyncAttach(device)),
-          );
-          return;
-        }
-        driverProbeDevice(this, driver, device, match, 'driver_register');
-      };
-      const held = device.core.lock;
-      if (held === null) step();
-      else waits.push(held.then(step));
-    }
-    return allDone(waits);
-  }
-
-  /** `__driver_attach_async_helper()`: probes the queued driver without matching again. */
-  private asyncAttach(device: Device): void {
-    const driver = device.core.asyncDriver;
-    const match = device.core.asyncMatch;
-    device.core.asyncDriver = null;
-    device.core.asyncMatch = null;
-    if (driver === null || match === null) return;
-    driverProbeDevice(this, driver, device, match, 'async_driver_register');
+    whenUnlocked(device, () => deviceInitialProbe(this, device, via));
   }
 }

@@ -1,4 +1,6 @@
 import { KernelError } from '@vfiokit/core';
+import { fastCheckScheduler } from '@vfiokit/core/testing';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { arndaleI2cDevices, recordingDriver } from './testing/index.js';
@@ -66,5 +68,48 @@ describe('deferred probe (drivers/base/dd.c)', () => {
     core.platform.bind('samsung-pinctrl', '11400000.pinctrl');
     expect(i2c.probed).toEqual([]);
     expect(core.deferredDevices).toEqual([]);
+  });
+
+  it('every deferred consumer binds once its supplier binds, in any order and interleaving', async () => {
+    const supplier = {
+      name: '11400000.pinctrl',
+      bus: 'platform' as const,
+      compatible: ['samsung,exynos5250-pinctrl'],
+    };
+    const consumers = arndaleI2cDevices().slice(0, 4);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.constantFrom('force-sync', 'prefer-async') as fc.Arbitrary<'force-sync' | 'prefer-async'>,
+        async (s, probeType) => {
+          const core = new DriverCore({ scheduler: fastCheckScheduler(s) });
+          const i2c = recordingDriver('s3c-i2c', {
+            ofMatchTable: ['samsung,s3c2440-i2c'],
+            probeType,
+            verdict: () =>
+              core.platform.device(supplier.name)?.driverName == null
+                ? new KernelError('EPROBE_DEFER', 'pinctrl not ready')
+                : undefined,
+          });
+          const pinctrl = recordingDriver('samsung-pinctrl', {
+            ofMatchTable: supplier.compatible,
+            probeType: 'prefer-async',
+          });
+          const steps: (() => unknown)[] = [
+            () => core.platform.registerDriver(i2c),
+            () => core.platform.registerDriver(pinctrl),
+            () => core.platform.addDevice(supplier),
+            ...consumers.map((d) => () => core.platform.addDevice(d)),
+          ];
+          const done = steps.map((step, i) => s.schedule(Promise.resolve(i), `step ${i}`).then(step));
+          await s.waitFor(Promise.all(done));
+          await s.waitAll();
+          expect(pinctrl.probed).toEqual([supplier.name]);
+          expect([...i2c.probed].sort()).toEqual(consumers.map((d) => d.name).sort());
+          expect(core.deferredDevices).toEqual([]);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -42,7 +42,8 @@ export interface DeviceDescription {
   /**
    * AMBA only: the register model of the device's first region, used to read the PrimeCell
    * ID registers at `size − 0x20` (PeriphID0..3) and `size − 0x10` (PCellID0..3) as
-   * drivers/amba/bus.c amba_read_periphid() does. Absent means the registers cannot be read
+   * drivers/amba/bus.c amba_read_periphid() does, first at device add (amba_device_add())
+   * and again at each match while the periphid is still 0. Absent means the registers cannot be read
    * yet (no clock / power domain yet): `amba_match` then returns `EPROBE_DEFER`. A model can
    * be supplied later with {@link Device.providePrimecellRegisters}.
    */

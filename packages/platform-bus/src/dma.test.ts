@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
 import { DriverCore } from './driver-core.js';
-import { errnoOf } from './test-helpers.js';
+import { causeOf, errnoOf } from './test-helpers.js';
 import { arndaleI2cDevices, metaDriverStub, recordingDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
@@ -58,8 +58,10 @@ describe('dma_configure at probe', () => {
     bus.registerDriver(fallback);
     expect(errnoOf(() => bus.bind('s3c-i2c', HDMI))).toBe('EBUSY');
     expect(bus.device(HDMI)?.lastProbeError).toMatchObject({ stage: 'dma_configure', code: 'EBUSY' });
-    // drivers_probe: the negative error of the first matching driver stops the walk and reaches user space.
-    expect(errnoOf(() => core.sysfs.write('/sys/bus/platform/drivers_probe', HDMI))).toBe('EBUSY');
+    // drivers_probe: the negative error of the first matching driver stops the walk; user space
+    // sees -EINVAL (drivers_probe_store), with the EBUSY kept as the cause.
+    expect(errnoOf(() => core.sysfs.write('/sys/bus/platform/drivers_probe', HDMI))).toBe('EINVAL');
+    expect(causeOf(() => bus.driversProbe(HDMI))).toBe('EBUSY');
     expect(fallback.probed).toEqual([]);
     bus.bind('fallback', HDMI);
     expect(fallback.probed).toEqual([HDMI]);

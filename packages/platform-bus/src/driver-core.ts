@@ -19,7 +19,10 @@ export interface DriverCoreOptions {
    * fresh {@link IommuDmaOwnership}, reachable as `core.iommuOwnership`).
    */
   readonly dmaConfigure?: DmaConfigureHook;
-  /** `driver_async_probe=` on the kernel command line: driver names, or `'*'` for all. */
+  /**
+   * `driver_async_probe=` on the kernel command line: driver names, or `'*'` for all; a list
+   * holding `'*'` makes every driver async except the other names it lists.
+   */
   readonly asyncProbeDrivers?: readonly string[] | '*';
   /**
    * Look candidate drivers up in the match index (default `true`). `false` scans every

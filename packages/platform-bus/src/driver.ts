@@ -34,7 +34,10 @@ export interface MatchInfo {
   readonly compatible?: string;
   /** The matched platform id-table name or ACPI id. */
   readonly id?: string;
-  /** The matched AMBA id entry; absent when bound through `driver_override` (amba_probe gets NULL). */
+  /**
+   * The AMBA id entry amba_probe() passes as `id`: amba_lookup() over the driver's table,
+   * run even when `driver_override` decided the match; absent when no entry fits (vfio-amba).
+   */
   readonly ambaId?: AmbaId;
 }
 

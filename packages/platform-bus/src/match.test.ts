@@ -88,4 +88,18 @@ describe('amba_match (drivers/amba/bus.c)', () => {
       reason: 'driver_override',
     });
   });
+
+  it('still hands probe the table entry that fits when driver_override decided (amba_probe)', () => {
+    // amba_probe() calls amba_lookup() itself, whatever made the device match.
+    const entry = { id: 0x00041330, mask: 0x000fffff };
+    const device = pl330({ driverOverride: 'dma-pl330' });
+    expect(ambaMatch(device, drv('dma-pl330', { ambaIdTable: [entry] }))).toEqual({
+      reason: 'driver_override',
+      ambaId: entry,
+    });
+    const other = { id: 0x00041080, mask: 0x000fffff };
+    expect(ambaMatch(device, drv('dma-pl330', { ambaIdTable: [other] }))).toEqual({
+      reason: 'driver_override',
+    });
+  });
 });

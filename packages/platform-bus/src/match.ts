@@ -51,14 +51,30 @@ export function platformMatch(device: Device, driver: DriverSpec): MatchInfo | n
 }
 
 /**
+ * What an AMBA probe is told when something other than the id table decided the match:
+ * amba_probe() (drivers/amba/bus.c) runs amba_lookup() itself, so the driver still gets the
+ * table entry that fits the periphid, or none (vfio-amba's empty table).
+ */
+export function ambaMatchInfo(
+  reason: 'driver_override' | 'match_any_device' | 'sysfs_bind',
+  device: Device,
+  driver: DriverSpec,
+): MatchInfo {
+  const ambaId = ambaLookup(driver.ambaIdTable, device.core.periphid);
+  return ambaId === undefined ? { reason } : { reason, ambaId };
+}
+
+/**
  * `amba_match()` (drivers/amba/bus.c) once the periphid is known (the caller reads it first
  * and turns a failed read into `EPROBE_DEFER`): `driver_override` decides alone when set,
  * then the wildcard proposal, then the id table with masks.
  */
 export function ambaMatch(device: Device, driver: DriverSpec): MatchInfo | null {
   const override = device.core.driverOverride;
-  if (override !== null) return override === driver.name ? OVERRIDE : null;
-  if (driver.matchAnyDevice === true) return ANY;
+  if (override !== null) {
+    return override === driver.name ? ambaMatchInfo('driver_override', device, driver) : null;
+  }
+  if (driver.matchAnyDevice === true) return ambaMatchInfo('match_any_device', device, driver);
   const entry = ambaLookup(driver.ambaIdTable, device.core.periphid);
   return entry === undefined ? null : { reason: 'amba_id', ambaId: entry };
 }

@@ -62,8 +62,11 @@ export function allowsAsyncProbing(bus: Bus, driver: DriverSpec): boolean {
     case 'force-sync':
       return false;
     default: {
+      // cmdline_requested_async_probing(): `*` flips the default, and the names listed
+      // beside it are the exceptions (async_probe_default != listed).
       const names = bus.core.asyncProbeDrivers;
-      return names === '*' || names.includes(driver.name);
+      if (names === '*') return true;
+      return names.includes('*') !== names.includes(driver.name);
     }
   }
 }

@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arndaleRaceSetup, bindRaceProperty, type RaceSetup, seedRaceProperty } from './testing/index.js';
+import {
+  arndaleRaceSetup,
+  BindInvariantError,
+  bindRaceProperty,
+  type RaceSetup,
+  seedRaceProperty,
+} from './testing/index.js';
 
-// 600 + 300 model runs plus 3 × 100 seed-race runs: 1,200 runs in CI.
+// 600 + 300 model runs plus 2 × 100 protected seed-race runs (the unprotected one stops at
+// its first counterexample): 1,100 race runs in CI, each replayable with FC_SEED.
 describe('model-based bind races (fc.commands × fc.scheduler)', () => {
   it('keeps every invariant on the Arndale setup', async () => {
     await fc.assert(bindRaceProperty(arndaleRaceSetup()), { numRuns: 600 });
@@ -18,6 +25,10 @@ describe("the seed's race and its cures", () => {
   it('happens without protection: a host event between unbind and bind re-binds s3c-i2c', async () => {
     const result = await fc.check(seedRaceProperty('none'), { numRuns: 200 });
     expect(result.failed).toBe(true);
+    // It fails because of the race itself, not because of some other error in the run.
+    expect(result.errorInstance).toBeInstanceOf(BindInvariantError);
+    const { details } = result.errorInstance as BindInvariantError;
+    expect(details).toContainEqual(expect.stringMatching(/^s3c-i2c re-bound 12ce0000\.i2c via /));
   });
 
   it('never happens with driver_override (the upstream answer)', async () => {

@@ -21,3 +21,15 @@ export async function asyncErrnoOf(work: () => unknown): Promise<ErrnoName | und
     throw error;
   }
 }
+
+/** The errno of the `cause` of the `KernelError` a failing call throws (`undefined` if none). */
+export function causeOf(work: () => unknown): ErrnoName | undefined {
+  try {
+    work();
+    return undefined;
+  } catch (error) {
+    if (!isKernelError(error)) throw error;
+    const cause: unknown = error.cause;
+    return isKernelError(cause) ? cause.code : undefined;
+  }
+}
