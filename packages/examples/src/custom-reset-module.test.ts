@@ -24,10 +24,10 @@ describe('example: a custom reset module for acme,pattern-fill', () => {
       provider: 'reset-module',
       owner: 'acme-pattern-fill-reset',
       loaderAlias: 'vfio-reset:acme,pattern-fill',
-      upstream: true,
+      upstream: false,
     });
     expect(outcome.report.summary).toBe(
-      '10000000.fill: reset by module acme-pattern-fill-reset for "acme,pattern-fill" (loaded for vfio-reset:acme,pattern-fill)',
+      '10000000.fill: reset by module acme-pattern-fill-reset for "acme,pattern-fill" (loaded for vfio-reset:acme,pattern-fill); not upstream Linux, which would find no reset',
     );
     expect(outcome.loaded).toEqual(['acme-pattern-fill-reset']);
     expect(outcome.dmaActiveBeforeOpen).toBe(true);

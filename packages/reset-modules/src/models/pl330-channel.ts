@@ -1,4 +1,5 @@
-import { type DmaPort, type IommuFault, iova } from '@vfiokit/core';
+import type { DmaPort, IommuFault } from '@vfiokit/core';
+import { asIova, Pl330Mfifo } from './pl330-mfifo.js';
 import {
   CC_DSTBRSTLEN_SHFT,
   CC_DSTBRSTSIZE_SHFT,
@@ -17,6 +18,7 @@ import {
   CMD_DMARMB,
   CMD_DMASEV,
   CMD_DMAST,
+  CMD_DMASTP,
   CMD_DMAWFP,
   CMD_DMAWMB,
   DS_ST_EXEC,
@@ -34,7 +36,6 @@ import {
   FT_ST_DATA_UNAVAILABLE,
   FT_UNDEF_INSTR,
   PL330_EVENTS,
-  PL330_MFIFO_BYTES,
   PL330_PERIPHERALS,
 } from './pl330-regs.js';
 
@@ -48,6 +49,9 @@ export interface Pl330ChannelHost {
 /** One instruction's length by opcode (pl330.c `SZ_*`); `0` marks an opcode the model does not execute. */
 function instructionLength(opcode: number): number {
   if (opcode === CMD_DMAMOV) return 6;
+  // DMASTP (0x29/0x2b) matches DMALPEND's mask (0b001x_1xxx) too: it is DMASTP, not a DMALPFE
+  // with x = 1, and not in the subset.
+  if ((opcode & 0xfd) === CMD_DMASTP) return 0;
   if ((opcode & 0xfd) === CMD_DMALP || (opcode & 0xe8) === CMD_DMALPEND) return 2;
   if (opcode === CMD_DMASEV || opcode === CMD_DMAFLUSHP || (opcode & 0xfc) === CMD_DMAWFP) return 2;
   if ((opcode & 0xfc) === CMD_DMALD || (opcode & 0xfc) === CMD_DMAST) return 1;
@@ -76,9 +80,13 @@ export class Pl330Channel {
   nonSecure = false;
   /** The IOMMU fault behind the last bus error, for tests and reports. */
   lastFault: IommuFault | null = null;
-  // The thread's share of the MFIFO: bytes [0, fifoLength) of `fifo`.
-  private readonly fifo: Uint8Array = new Uint8Array(PL330_MFIFO_BYTES);
-  private fifoLength = 0;
+  // Fetch and decode allocate nothing: one instruction buffer and its views, made once.
+  private readonly insn: Uint8Array = new Uint8Array(6);
+  private readonly opcodeView: Uint8Array = this.insn.subarray(0, 1);
+  private readonly operandViews: readonly Uint8Array[] = [1, 2, 3, 4, 5, 6].map((n) =>
+    this.insn.subarray(1, n),
+  );
+  private readonly mfifo: Pl330Mfifo;
   private waitingFor = -1;
   private killLeft = 0;
   // `Conditional` loads/stores (x = 1) run only after a DMAWFP set the request type.
@@ -88,7 +96,9 @@ export class Pl330Channel {
     readonly id: number,
     private readonly host: Pl330ChannelHost,
     private readonly killMicroseconds: number,
-  ) {}
+  ) {
+    this.mfifo = new Pl330Mfifo(host.dma);
+  }
 
   powerOn(): void {
     this.state = DS_ST_STOP;
@@ -101,7 +111,7 @@ export class Pl330Channel {
     this.faultType = 0;
     this.nonSecure = false;
     this.lastFault = null;
-    this.fifoLength = 0;
+    this.mfifo.clear();
     this.waitingFor = -1;
     this.killLeft = 0;
     this.requestType = null;
@@ -112,7 +122,7 @@ export class Pl330Channel {
     this.pc = address;
     this.nonSecure = nonSecure;
     this.state = DS_ST_EXEC;
-    this.fifoLength = 0;
+    this.mfifo.clear();
     this.requestType = null;
   }
 
@@ -121,7 +131,7 @@ export class Pl330Channel {
     if (this.state === DS_ST_STOP) return;
     this.state = DS_ST_KILL;
     this.faultType = 0;
-    this.fifoLength = 0;
+    this.mfifo.clear();
     this.waitingFor = -1;
     this.killLeft = this.killMicroseconds;
     if (this.killLeft === 0) this.state = DS_ST_STOP;
@@ -156,23 +166,27 @@ export class Pl330Channel {
   }
 
   private execute(): void {
-    const opcodeByte = new Uint8Array(1);
-    const fetchFault = this.host.dma.read(iova(this.pc), opcodeByte);
+    // Fetch the opcode, then only the operand bytes its length says follow: one bus access for
+    // a one-byte instruction, two otherwise, each through the DMA port (and so the IOMMU).
+    const insn = this.insn;
+    const fetchFault = this.host.dma.read(asIova(this.pc), this.opcodeView);
     if (fetchFault !== null) {
       this.fault(FT_INSTR_FETCH_ERR, fetchFault);
       return;
     }
-    const opcode = opcodeByte[0] ?? 0;
+    const opcode = insn[0] ?? 0;
     const length = instructionLength(opcode);
     if (length === 0) {
       this.fault(FT_UNDEF_INSTR);
       return;
     }
-    const insn = new Uint8Array(length);
-    const rest = this.host.dma.read(iova(this.pc), insn);
-    if (rest !== null) {
-      this.fault(FT_INSTR_FETCH_ERR, rest);
-      return;
+    if (length > 1) {
+      const operands = this.operandViews[length - 1] ?? this.opcodeView;
+      const rest = this.host.dma.read(asIova(this.pc + 1), operands);
+      if (rest !== null) {
+        this.fault(FT_INSTR_FETCH_ERR, rest);
+        return;
+      }
     }
     const at = this.pc;
     this.pc = (this.pc + length) >>> 0;
@@ -239,20 +253,14 @@ export class Pl330Channel {
       this.fault(FT_OPERAND_INVALID);
       return;
     }
-    if (this.fifoLength + size * beats > PL330_MFIFO_BYTES) {
+    if (!this.mfifo.fits(size * beats)) {
       this.fault(FT_MFIFO_ERR);
       return;
     }
-    for (let beat = 0; beat < beats; beat++) {
-      const data = this.fifo.subarray(this.fifoLength, this.fifoLength + size);
-      const fault = this.host.dma.read(iova(this.sa), data);
-      if (fault !== null) {
-        this.fault(FT_DATA_READ_ERR, fault);
-        return;
-      }
-      this.fifoLength += size;
-      if ((this.cc & CC_SRCINC) !== 0) this.sa = (this.sa + size) >>> 0;
-    }
+    const increment = (this.cc & CC_SRCINC) !== 0;
+    const done = this.mfifo.load(this.sa, size, beats, increment);
+    if (increment) this.sa = (this.sa + done * size) >>> 0;
+    if (this.mfifo.fault !== null) this.fault(FT_DATA_READ_ERR, this.mfifo.fault);
   }
 
   private store(): void {
@@ -262,19 +270,13 @@ export class Pl330Channel {
       this.fault(FT_OPERAND_INVALID);
       return;
     }
-    if (this.fifoLength < size * beats) {
+    if (this.mfifo.length < size * beats) {
       this.fault(FT_ST_DATA_UNAVAILABLE);
       return;
     }
-    for (let beat = 0; beat < beats; beat++) {
-      const fault = this.host.dma.write(iova(this.da), this.fifo.subarray(0, size));
-      if (fault !== null) {
-        this.fault(FT_DATA_WRITE_ERR, fault);
-        return;
-      }
-      this.fifo.copyWithin(0, size, this.fifoLength);
-      this.fifoLength -= size;
-      if ((this.cc & CC_DSTINC) !== 0) this.da = (this.da + size) >>> 0;
-    }
+    const increment = (this.cc & CC_DSTINC) !== 0;
+    const done = this.mfifo.store(this.da, size, beats, increment);
+    if (increment) this.da = (this.da + done * size) >>> 0;
+    if (this.mfifo.fault !== null) this.fault(FT_DATA_WRITE_ERR, this.mfifo.fault);
   }
 }

@@ -38,6 +38,14 @@ function byte(value: number, what: string): number {
   return value;
 }
 
+// pl330.c masks event and peripheral numbers to 5 bits (`ev &= 0x1f`) and the DMAGO channel
+// to 3 (`chan & 0x7`); a value that does not fit would silently become another one, so refuse it.
+function field(value: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new KernelError('EINVAL', `${what} ${value} is outside 0..${max}`);
+  return value;
+}
+
 function u32le(value: number): number[] {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff)
     throw new KernelError('EINVAL', `${value} is not a u32`);
@@ -69,13 +77,13 @@ export function encodePl330(instruction: Pl330Instruction): number[] {
         byte(instruction.backwardJump, 'DMALPEND jump'),
       ];
     case 'SEV':
-      return [CMD_DMASEV, byte(instruction.event, 'event') << 3];
+      return [CMD_DMASEV, field(instruction.event, 31, 'event') << 3];
     case 'WFP':
-      return [CMD_DMAWFP, byte(instruction.peripheral, 'peripheral') << 3];
+      return [CMD_DMAWFP, field(instruction.peripheral, 31, 'peripheral') << 3];
     case 'GO':
       return [
         CMD_DMAGO | (instruction.nonSecure ? 2 : 0),
-        byte(instruction.channel, 'channel'),
+        field(instruction.channel, 7, 'channel'),
         ...u32le(instruction.address),
       ];
     case 'KILL':

@@ -73,6 +73,8 @@ export const CMD_DMAEND: number = 0x00;
 export const CMD_DMAKILL: number = 0x01;
 export const CMD_DMALD: number = 0x04;
 export const CMD_DMAST: number = 0x08;
+/** DMASTP (outside the model's subset): shares DMALPFE's bit pattern, so it must decode first. */
+export const CMD_DMASTP: number = 0x29;
 export const CMD_DMARMB: number = 0x12;
 export const CMD_DMAWMB: number = 0x13;
 export const CMD_DMANOP: number = 0x18;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dmaSandbox, SANDBOX_IOVA, UNMAPPED_IOVA } from '../testing/dma-sandbox.js';
+import { dmaSandbox, SANDBOX_IOVA, SANDBOX_SIZE, UNMAPPED_IOVA } from '../testing/dma-sandbox.js';
 import { pl330DebugGo } from '../testing/scenarios/pl330.js';
 import { Pl330Model } from './pl330.js';
 import { assemblePl330, type Pl330Instruction, pl330Ccr } from './pl330-microcode.js';
@@ -106,6 +106,64 @@ describe('Pl330Model (drivers/dma/pl330.c register map, DMA-330 TRM)', () => {
     expect(model.read(FTC(1), 4)).toBe(1 << 16);
     expect(model.read(CPC(1), 4)).toBe(UNMAPPED_IOVA);
     expect(model.read(FSC, 4)).toBe(0b11);
+  });
+
+  it('a burst that runs off the mapped window stops at the faulting beat: earlier beats land, SA/DA point at the fault', () => {
+    const { sandbox, model, run } = rig();
+    const end = SANDBOX_IOVA + SANDBOX_SIZE;
+    const data = Uint8Array.from({ length: 8 }, (_, i) => 0xa0 + i);
+    sandbox.writeIova(end - 8, data);
+    // 4 beats of 4 bytes from end − 8: beats 0 and 1 are mapped, beat 2 faults.
+    const ccr = pl330Ccr({ burstBytes: 4, burstLength: 4, increment: true });
+    run(0, [
+      { op: 'MOV', reg: 'CCR', value: ccr },
+      { op: 'MOV', reg: 'SAR', value: end - 8 },
+      { op: 'LD' },
+      { op: 'END' },
+    ]);
+    model.tick(5);
+    expect(model.read(FTC(0), 4)).toBe(1 << 18);
+    expect(model.read(SA(0), 4)).toBe(end);
+    expect(model.channelFault(0)).toMatchObject({ iova: end, access: 'read' });
+    // A store of 4 beats from a full FIFO to end − 8: two beats written, DA at the fault.
+    sandbox.writeIova(
+      SRC,
+      Uint8Array.from({ length: 16 }, (_, i) => i + 1),
+    );
+    sandbox.writeIova(end - 8, new Uint8Array(8));
+    run(1, [
+      { op: 'MOV', reg: 'CCR', value: ccr },
+      { op: 'MOV', reg: 'SAR', value: SRC },
+      { op: 'MOV', reg: 'DAR', value: end - 8 },
+      { op: 'LD' },
+      { op: 'ST' },
+      { op: 'END' },
+    ]);
+    model.tick(5);
+    expect(model.read(FTC(1), 4)).toBe(1 << 17);
+    expect(model.read(DA(1), 4)).toBe(end);
+    expect(sandbox.readIova(end - 8, 8)).toEqual(Uint8Array.from({ length: 8 }, (_, i) => i + 1));
+  });
+
+  it('fixed-address bursts (no increment) read and write the same address once per beat', () => {
+    const { sandbox, model, run } = rig();
+    sandbox.writeIova(SRC, Uint8Array.of(9, 8));
+    run(0, [
+      { op: 'MOV', reg: 'CCR', value: pl330Ccr({ burstBytes: 2, burstLength: 3, increment: false }) },
+      { op: 'MOV', reg: 'SAR', value: SRC },
+      { op: 'MOV', reg: 'DAR', value: DST },
+      { op: 'LD' },
+      { op: 'ST' },
+      { op: 'END' },
+    ]);
+    const before = sandbox.dma.accesses;
+    model.tick(5);
+    expect(model.read(CS(0), 4) & 0xf).toBe(0);
+    expect(model.read(SA(0), 4)).toBe(SRC);
+    expect(model.read(DA(0), 4)).toBe(DST);
+    expect(sandbox.readIova(DST, 4)).toEqual(Uint8Array.of(9, 8, 0, 0));
+    // 6 fetches (MOV ×3 opcode + operands), LD, ST, END: 3 × 2 + 1 + 1 + 1, plus 3 reads and 3 writes.
+    expect(sandbox.dma.accesses - before).toBe(3 * 2 + 3 + 3 + 3);
   });
 
   it('DMAKILL through the debug interface stops a faulting channel and clears its fault (DMA-330 TRM)', () => {

@@ -78,6 +78,32 @@ describe('pl330Reset (vfiokit design; pl330.c _stop/_execute_DBGINSN for the mec
     expect(model.read(0x024, 4)).toBe(0); // ES: the plain event 9 is gone too
   });
 
+  it('issues each DMAKILL in _execute_DBGINSN order: DBGINST0, DBGINST1, poll DBGSTATUS until idle, DBGCMD', () => {
+    const sandbox = dmaSandbox();
+    const model = new Pl330Model({ dma: sandbox.dma, debugBusyMicroseconds: 3 });
+    sandbox.writeIova(SANDBOX_IOVA, assemblePl330([{ op: 'WFP', peripheral: 0 }, { op: 'END' }]));
+    pl330DebugGo(model, 3, SANDBOX_IOVA); // leaves the debug unit busy for 3 µs
+    const { target, log } = recordTarget(modelTarget(model, device));
+    pl330Reset(target);
+    const debug = log
+      .filter((e) => e.op === 'delay' || (e.offset >= 0xd00 && e.offset <= 0xd0c))
+      .map((e) => (e.op === 'delay' ? 'delay' : `${e.op} 0x${e.offset.toString(16)}`));
+    const kill = debug.slice(0, debug.indexOf('write 0xd04') + 1);
+    expect(kill).toEqual([
+      'write 0xd08',
+      'write 0xd0c',
+      'read 0xd00',
+      'delay',
+      'read 0xd00',
+      'delay',
+      'read 0xd00',
+      'delay',
+      'read 0xd00',
+      'write 0xd04',
+    ]);
+    expect(model.dmaActive()).toBe(false);
+  });
+
   it('a peripheral request after the reset does not resume the killed DMAWFP thread', () => {
     const { model, sandbox } = busyPl330();
     pl330Reset(modelTarget(model, device));

@@ -36,7 +36,8 @@ function byteRegister(regs: MmioDevice, base: number): number {
 
 function waitDebugIdle(regs: MmioDevice, target: ResetTarget): void {
   // pl330.c _until_dmac_idle: DBGSTATUS bit 0 must read 0 before DBGCMD is written, or the
-  // command is lost. The kernel logs "DMAC halted!" and skips; a reset cannot skip, so it fails.
+  // command is lost; the kernel gives it 5 ms (msecs_to_loops(5)), as PL330_RESET_POLLS × 1 µs
+  // does here. The kernel logs "DMAC halted!" and skips; a reset cannot skip, so it fails.
   for (let polls = 0; (regs.read(DBGSTATUS, 4) & DBG_BUSY) !== 0; polls++) {
     if (polls >= PL330_RESET_POLLS)
       throw new KernelError('ETIMEDOUT', `${target.name}: PL330 debug interface stays busy`);
@@ -44,12 +45,13 @@ function waitDebugIdle(regs: MmioDevice, target: ResetTarget): void {
   }
 }
 
-// pl330.c _execute_DBGINSN with insn = DMAKILL: DBGINST0 = DMAKILL << 16 | channel << 8 | 1 for
-// a channel thread, DMAKILL << 16 for the manager; DBGINST1 unused; DBGCMD = 0 executes.
+// pl330.c _execute_DBGINSN with insn = DMAKILL, in its order: DBGINST0 = DMAKILL << 16 |
+// channel << 8 | 1 for a channel thread (DMAKILL << 16 for the manager); DBGINST1 = insn[2..5]
+// (0); wait until DBGSTATUS is idle; DBGCMD = 0 executes.
 function kill(regs: MmioDevice, target: ResetTarget, channel: number | null): void {
-  waitDebugIdle(regs, target);
   regs.write(DBGINST0, 4, channel === null ? CMD_DMAKILL << 16 : (CMD_DMAKILL << 16) | (channel << 8) | 1);
   regs.write(DBGINST1, 4, 0);
+  waitDebugIdle(regs, target);
   regs.write(DBGCMD, 4, 0);
 }
 
@@ -63,7 +65,7 @@ function kill(regs: MmioDevice, target: ResetTarget, channel: number | null): vo
  * 2. DMAKILL every channel (count from CR0) that is neither Stopped nor already Killing, through
  *    the debug interface: the only way software can end a channel program, a DMAWFP/DMAWFE wait
  *    (which a peripheral request would otherwise resume) or a fault (FSC/FTCn), as pl330.c
- *    `_stop` does. Each command waits for DBGSTATUS idle first, as `_execute_DBGINSN` does.
+ *    `_stop` does. Each command waits for DBGSTATUS idle before DBGCMD, as `_execute_DBGINSN` does.
  * 3. Wait for idle: poll DS and every CS(n) until Stopped, and DBGSTATUS until not busy.
  *    KILLING drains outstanding bus transactions; until Stopped the thread can still move data.
  *    A busy debug unit would drop the next owner's first DBGCMD (`ETIMEDOUT` after
@@ -79,7 +81,32 @@ function kill(regs: MmioDevice, target: ResetTarget, channel: number | null): vo
  * program's values, because the debug interface only accepts DMAGO, DMASEV and DMAKILL.
  * Only a hardware reset line (the device tree's `resets`, "dma") clears them.
  */
-export const pl330Reset: ResetHandler = (target) => {
+export const pl330Reset: ResetHandler = (target) => runPl330Reset(target, NO_STEPS_OMITTED);
+
+/** The steps of {@link pl330Reset}, named so a test can build a mutant without one. */
+export type Pl330ResetStep =
+  | 'kill-manager'
+  | 'kill-channels'
+  | 'wait-idle'
+  | 'route-events'
+  | 'clear-events'
+  | 'disable-interrupts'
+  | 'clear-debug-registers'
+  | 'verify';
+
+const NO_STEPS_OMITTED: ReadonlySet<Pl330ResetStep> = new Set();
+
+/**
+ * {@link pl330Reset} with some steps left out — a deliberately broken module, for proving that
+ * the quiescence property notices each step missing (mutation testing). Not for real use.
+ */
+export function pl330ResetWithout(...omit: readonly Pl330ResetStep[]): ResetHandler {
+  const omitted = new Set(omit);
+  return (target) => runPl330Reset(target, omitted);
+}
+
+function runPl330Reset(target: ResetTarget, omitted: ReadonlySet<Pl330ResetStep>): void {
+  const step = (name: Pl330ResetStep): boolean => !omitted.has(name);
   const regs = target.regions[0];
   if (regs === undefined) throw new KernelError('ENOMEM', `${target.name}: region 0 cannot be mapped`);
   const pcell = byteRegister(regs, PCELL_ID);
@@ -92,10 +119,12 @@ export const pl330Reset: ResetHandler = (target) => {
   }
   const channels = ((regs.read(CR0, 4) >>> 4) & 7) + 1;
 
-  if ((regs.read(DS, 4) & 0xf) !== DS_ST_STOP) kill(regs, target, null);
-  for (let n = 0; n < channels; n++) {
-    const state = regs.read(CS(n), 4) & 0xf;
-    if (state !== DS_ST_STOP && state !== DS_ST_KILL) kill(regs, target, n);
+  if (step('kill-manager') && (regs.read(DS, 4) & 0xf) !== DS_ST_STOP) kill(regs, target, null);
+  if (step('kill-channels')) {
+    for (let n = 0; n < channels; n++) {
+      const state = regs.read(CS(n), 4) & 0xf;
+      if (state !== DS_ST_STOP && state !== DS_ST_KILL) kill(regs, target, n);
+    }
   }
 
   const busy = (): string[] => {
@@ -106,7 +135,7 @@ export const pl330Reset: ResetHandler = (target) => {
       if ((regs.read(CS(n), 4) & 0xf) !== DS_ST_STOP) names.push(`channel ${n}`);
     return names;
   };
-  for (let polls = 0; ; polls++) {
+  for (let polls = 0; step('wait-idle'); polls++) {
     const left = busy();
     if (left.length === 0) break;
     if (polls >= PL330_RESET_POLLS)
@@ -114,11 +143,14 @@ export const pl330Reset: ResetHandler = (target) => {
     target.delay(1);
   }
 
-  regs.write(INTEN, 4, 0xffff_ffff);
-  regs.write(INTCLR, 4, 0xffff_ffff);
-  regs.write(INTEN, 4, 0);
-  regs.write(DBGINST0, 4, 0);
-  regs.write(DBGINST1, 4, 0);
+  if (step('route-events')) regs.write(INTEN, 4, 0xffff_ffff);
+  if (step('clear-events')) regs.write(INTCLR, 4, 0xffff_ffff);
+  if (step('disable-interrupts')) regs.write(INTEN, 4, 0);
+  if (step('clear-debug-registers')) {
+    regs.write(DBGINST0, 4, 0);
+    regs.write(DBGINST1, 4, 0);
+  }
+  if (!step('verify')) return;
 
   const left: [string, number][] = [
     ['FSM', regs.read(FSM, 4)],
@@ -133,7 +165,7 @@ export const pl330Reset: ResetHandler = (target) => {
       `${target.name}: ${dirty.map(([name, value]) => `${name}=0x${value.toString(16)}`).join(' ')} after reset`,
     );
   }
-};
+}
 
 /** vfiokit's PL330 module; not upstream. */
 export const pl330ResetModule: ResetModuleDefinition = {

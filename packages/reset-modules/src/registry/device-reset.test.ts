@@ -79,6 +79,25 @@ describe('DeviceReset probe (vfio_platform_init_common → vfio_platform_get_res
     ).toBe(true);
   });
 
+  it('a module Linux does not ship (upstream: false) is reported as such: Linux would find no reset', () => {
+    const registry = new ResetRegistry();
+    registry.register({
+      compatible: 'arm,pl330',
+      reset: () => {},
+      owner: 'vfiokit-pl330-reset',
+      upstream: false,
+    });
+    const reset = registry.getReset({ name: 'dma0', compatible: ['arm,pl330'] }, { resetRequired: true });
+    expect(reset.report).toMatchObject({
+      provider: 'reset-module',
+      owner: 'vfiokit-pl330-reset',
+      upstream: false,
+    });
+    expect(reset.report.summary).toBe(
+      'dma0: reset by module vfiokit-pl330-reset for "arm,pl330"; not upstream Linux, which would find no reset',
+    );
+  });
+
   it('an ACPI device uses _RST only: present → reset, absent → ENOENT with reset_required', () => {
     let ran = 0;
     const registry = registryWith(() => {});

@@ -189,11 +189,12 @@ function describe(
       return {
         ...base,
         provider: 'reset-module',
-        upstream: true,
+        // Upstream only when Linux ships the module: without it vfio_platform_get_reset finds none.
+        upstream: provider.handle.upstream,
         owner: provider.handle.owner,
         summary: `${device.name}: reset by module ${provider.handle.owner} for "${provider.handle.compatible}"${
           loaderAlias === null ? '' : ` (loaded for ${loaderAlias})`
-        }`,
+        }${provider.handle.upstream ? '' : '; not upstream Linux, which would find no reset'}`,
       };
     case 'reset-controller':
       return {

@@ -1,4 +1,5 @@
 import type { ResetHandler } from '@vfiokit/core';
+import type { ResetReport } from './report.js';
 
 /**
  * One reset module's registration, as `module_vfio_reset_handler(compat, reset_fn)` builds a
@@ -15,6 +16,12 @@ export interface ResetModuleRegistration {
    * are counted per owner, as `try_module_get(owner)` counts them per module.
    */
   readonly owner: string;
+  /**
+   * Whether Linux ships this module (default true). A module Linux lacks (vfiokit's PL330
+   * module, your own) makes the device's {@link ResetReport} say `upstream: false`: Linux
+   * would find no reset for the device.
+   */
+  readonly upstream?: boolean;
 }
 
 /**

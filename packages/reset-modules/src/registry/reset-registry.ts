@@ -17,6 +17,8 @@ export interface ResetModuleHandle {
   readonly compatible: string;
   readonly owner: string;
   readonly reset: ResetHandler;
+  /** The registration's `upstream` (true unless it said otherwise). */
+  readonly upstream: boolean;
   /** Drops the reference; `EINVAL` when it was dropped already. */
   release(): void;
 }
@@ -97,6 +99,7 @@ export class ResetRegistry {
       compatible: node.compatible,
       owner: node.owner,
       reset: node.reset,
+      upstream: node.upstream ?? true,
       release: () => {
         if (!held) throw new KernelError('EINVAL', `reference on ${node.owner} released twice`);
         held = false;

@@ -3,6 +3,8 @@
  * property proves a reset module on a device model; the scenarios prove this package's modules
  * and show how to write one for your own device.
  */
+
+export { type Pl330ResetStep, pl330ResetWithout } from '../modules/pl330-reset.js';
 export { CountingDmaPort } from './counting-dma-port.js';
 export {
   type DmaSandbox,

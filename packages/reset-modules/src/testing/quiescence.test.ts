@@ -98,7 +98,7 @@ describe('quiescence property: ARM PL330', () => {
     );
   });
 
-  it('the DT `resets` line (reset-controller provider) restores everything, channel registers included', () => {
+  it('the DT `resets` line (reset-controller provider) restores everything, channel registers included (1,000 runs)', () => {
     const controller = new ResetControllerModel('rstc');
     const spec = pl330Scenario({ reset: pl330Reset });
     const world = spec.setup();
@@ -117,7 +117,7 @@ describe('quiescence property: ARM PL330', () => {
         world.model.hardwareReset();
         expect(checkQuiescence(fresh, actions)).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
   });
 

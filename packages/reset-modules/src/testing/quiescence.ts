@@ -17,7 +17,8 @@ export interface QuiescenceAction<W> {
  *   external stimuli such as frames or peripheral requests, but no register writes).
  * - `irq`: no interrupt line is asserted, no source is enabled, no status is latched, and
  *   that stays so under the same stimuli.
- * - `state`: every guest-visible register reads its power-on value, except exemptions.
+ * - `state`: every guest-visible register reads its power-on value, except exemptions, right
+ *   after the reset and still after the settle window.
  */
 export type QuiescenceClause = 'dma' | 'irq' | 'state';
 
@@ -115,15 +116,23 @@ export function checkQuiescence<W extends QuiescenceWorld>(
       if (model.interruptsPending()) violations.push(`${when}: an interrupt status bit is latched`);
     }
   };
-  checkLive('after reset');
-  if (clauses.has('state')) {
+  const checkState = (when: string): void => {
+    if (!clauses.has('state')) return;
     const now = model.guestState();
     for (const [name, initial] of powerOn) {
-      const value = now.get(name) ?? 0;
+      const value = now.get(name);
+      if (value === undefined) {
+        violations.push(`${when}: ${name} is missing from guestState()`);
+        continue;
+      }
       const differs = ((value ^ initial) & ~exemptMask(spec.exemptions ?? [], name)) >>> 0;
-      if (differs !== 0) violations.push(`after reset: ${name} = ${hex(value)}, power-on ${hex(initial)}`);
+      if (differs !== 0) violations.push(`${when}: ${name} = ${hex(value)}, power-on ${hex(initial)}`);
     }
-  }
+    for (const name of now.keys())
+      if (!powerOn.has(name)) violations.push(`${when}: ${name} is not in the power-on guestState()`);
+  };
+  checkLive('after reset');
+  checkState('after reset');
 
   dma.resetCount();
   const settle = spec.settleMicroseconds ?? 200;
@@ -136,6 +145,9 @@ export function checkQuiescence<W extends QuiescenceWorld>(
   if (clauses.has('dma') && dma.accesses > 0)
     violations.push(`later: ${dma.accesses} DMA access(es) after reset`);
   checkLive('later');
+  // A register the reset restored must stay restored: a pending soft reset, a late completion or
+  // a stimulus must not bring back the last owner's state (or make new state) on its own.
+  if (violations.length === 0) checkState('later');
   return violations;
 }
 

@@ -1,0 +1,181 @@
+import type { MmioDevice, ResetHandler } from '@vfiokit/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DMA_MR } from '../models/amd-xgbe-regs.js';
+import { XGMAC_DMA_BUS_MODE, XGMAC_DMA_CONTROL, XGMAC_DMA_INTR_ENA } from '../models/calxeda-xgmac-regs.js';
+import { createAmdXgbeReset } from '../modules/amd-xgbe-reset.js';
+import { calxedaXgmacReset, calxedaXgmacSoftReset } from '../modules/calxeda-xgmac-reset.js';
+import { type Pl330ResetStep, pl330ResetWithout } from '../modules/pl330-reset.js';
+import {
+  checkQuiescence,
+  type QuiescenceSpec,
+  type QuiescenceWorld,
+  quiescenceProperty,
+} from './quiescence.js';
+import { amdXgbeScenario } from './scenarios/amd-xgbe.js';
+import { calxedaXgmacScenario } from './scenarios/calxeda-xgmac.js';
+import { PL330_SOFTWARE_RESET_EXEMPTIONS, pl330Scenario } from './scenarios/pl330.js';
+
+// Mutation testing of the property: each shipped module with one step taken out must fail it,
+// and fail for the reason the step exists. A property that passed any of these mutants would
+// not be proving what the README says it proves.
+const RUNS = 300;
+
+function failure<W extends QuiescenceWorld>(spec: QuiescenceSpec<W>): string {
+  const result = fc.check(quiescenceProperty(spec), { numRuns: RUNS });
+  expect(result.failed).toBe(true);
+  return result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
+}
+
+/** The reset with its writes to `region`/`offset` dropped on the floor (a step left out of the source). */
+function withoutWrites(reset: ResetHandler, region: number, offset: number): ResetHandler {
+  return (target) => {
+    const regions = target.regions.map(
+      (r, i): MmioDevice =>
+        i !== region
+          ? r
+          : {
+              name: r.name,
+              size: r.size,
+              read: (o, size) => r.read(o, size),
+              write: (o, size, value) => {
+                if (o !== offset) r.write(o, size, value);
+              },
+            },
+    );
+    reset({ ...target, regions });
+  };
+}
+
+describe('PL330 reset mutants: each step is needed, and the property says why', () => {
+  const mutants: [readonly Pl330ResetStep[], RegExp][] = [
+    // Without the channel kills (and so nothing to wait for), programs keep running and
+    // channels waiting in DMAWFP resume on the next peripheral request.
+    [['kill-channels', 'wait-idle', 'verify'], /DMA engine is still running|DMA access\(es\) after reset/],
+    // Killed but not waited for: a KILLING thread still drains bus transactions.
+    [['wait-idle', 'verify'], /DMA engine is still running/],
+    // INTCLR clears only events routed to the IRQ: plain events stay pending in ES.
+    [['route-events', 'verify'], /interrupt status bit is latched|ES =/],
+    [['clear-events', 'verify'], /interrupt status bit is latched|interrupt line is asserted/],
+    [['disable-interrupts', 'verify'], /interrupt source is enabled|INTEN =/],
+    // The last owner's debug instruction (a DMAGO address) stays readable.
+    [['clear-debug-registers', 'verify'], /DBGINST[01] =/],
+  ];
+  for (const [omit, reason] of mutants) {
+    it(`without ${omit.filter((s) => s !== 'verify').join(' + ')}: fails (${reason.source})`, () => {
+      const message = failure(
+        pl330Scenario({ reset: pl330ResetWithout(...omit), exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS }),
+      );
+      expect(message).toMatch(reason);
+    });
+  }
+
+  it('the complete module passes where every mutant fails (the same runs)', () => {
+    const result = fc.check(
+      quiescenceProperty(
+        pl330Scenario({ reset: pl330ResetWithout(), exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS }),
+      ),
+      { numRuns: RUNS },
+    );
+    expect(result.failed).toBe(false);
+  });
+
+  it('without the manager kill: its fault (a Secure DMAGO) stays latched in FSM and raises the abort IRQ', () => {
+    // Kills complete at once here, so leaving out the wait (which would time out on the faulting
+    // manager, the module's own check) isolates the missing manager kill.
+    const message = failure(
+      pl330Scenario({
+        reset: pl330ResetWithout('kill-manager', 'wait-idle', 'verify'),
+        model: { killMicroseconds: 0 },
+        exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
+      }),
+    );
+    expect(message).toMatch(/interrupt line is asserted|interrupt status bit is latched/);
+    expect(message).toMatch(/DS = 0x20f|FTM = 0x/);
+  });
+
+  it('a slow kill (KILLING for 7 µs) is caught when the module does not wait', () => {
+    const message = failure(
+      pl330Scenario({
+        reset: pl330ResetWithout('wait-idle', 'verify'),
+        model: { killMicroseconds: 7 },
+        exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
+      }),
+    );
+    expect(message).toMatch(/DMA engine is still running/);
+  });
+});
+
+describe('Calxeda xgmac reset mutants', () => {
+  it('kernel module without the DMA_CONTROL write: the rings keep running (dma clause)', () => {
+    const message = failure(
+      calxedaXgmacScenario({
+        reset: withoutWrites(calxedaXgmacReset, 0, XGMAC_DMA_CONTROL),
+        clauses: ['dma'],
+      }),
+    );
+    expect(message).toMatch(/DMA engine is still running|DMA access\(es\) after reset/);
+  });
+
+  it('kernel module without the DMA_INTR_ENA write: the interrupt stays enabled (irq clause)', () => {
+    // The kernel module leaves DMA_STATUS latched (a known irq-clause violation), so look for
+    // the violation this step prevents: the mutant has it, the real module never does.
+    const enabledAfter = (reset: ResetHandler) => {
+      const spec = calxedaXgmacScenario({ reset, clauses: ['irq'] });
+      return fc.check(
+        fc.property(fc.array(spec.actions, { maxLength: 24 }), (actions) =>
+          checkQuiescence(spec, actions).every((v) => !v.includes('interrupt source is enabled')),
+        ),
+        { numRuns: RUNS },
+      ).failed;
+    };
+    expect(enabledAfter(withoutWrites(calxedaXgmacReset, 0, XGMAC_DMA_INTR_ENA))).toBe(true);
+    expect(enabledAfter(calxedaXgmacReset)).toBe(false);
+  });
+
+  it('soft-reset module without the soft reset: the last owner’s registers survive (state clause)', () => {
+    const message = failure(
+      calxedaXgmacScenario({
+        reset: withoutWrites(calxedaXgmacSoftReset, 0, XGMAC_DMA_BUS_MODE),
+        clauses: ['state'],
+      }),
+    );
+    expect(message).toMatch(/ = 0x[0-9a-f]+, power-on/);
+  });
+});
+
+describe('AMD xgbe reset mutants', () => {
+  it('kernel module without the MAC software reset (DMA_MR.SWR): DMA and MAC state survive', () => {
+    const message = failure(
+      amdXgbeScenario({
+        reset: withoutWrites(createAmdXgbeReset({ warn: () => {} }), 0, DMA_MR),
+        exemptions: [{ register: /^XPCS/, reason: 'only the MAC side is under test here' }],
+      }),
+    );
+    expect(message).toMatch(/DMA|interrupt|power-on/);
+  });
+  // The AN window (XPCS region 1) after PCS_MMD_SELECT = 0x780: AN_INTMASK at +0x4, AN_INT at +0x8.
+  const anExemptions = [
+    { register: 'XPCS MMD7.0x0', reason: 'AN CTRL1: the kernel only clears AN_ENABLE' },
+    { register: 'XPCS PCS_MMD_SELECT', reason: 'the window select holds an address, no data' },
+  ];
+  it('kernel module without AN_INTMASK ← 0: the AN interrupt stays enabled', () => {
+    const message = failure(
+      amdXgbeScenario({
+        reset: withoutWrites(createAmdXgbeReset({ warn: () => {} }), 1, 0x004),
+        exemptions: anExemptions,
+      }),
+    );
+    expect(message).toMatch(/interrupt source is enabled|MMD7\.0x8001/);
+  });
+
+  it('kernel module without AN_INT ← 0: a latched AN interrupt survives', () => {
+    const message = failure(
+      amdXgbeScenario({
+        reset: withoutWrites(createAmdXgbeReset({ warn: () => {} }), 1, 0x008),
+        exemptions: anExemptions,
+      }),
+    );
+    expect(message).toMatch(/interrupt status bit is latched|interrupt line is asserted|MMD7\.0x8002/);
+  });
+});
