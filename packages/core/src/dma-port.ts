@@ -37,10 +37,13 @@ export interface DmaPortOptions {
 export class TranslatedDmaPort implements DmaPort {
   private readonly memory: PhysicalMemory;
   private readonly domain: IommuDomain | null;
+  private readonly granule: number;
 
   constructor(options: DmaPortOptions) {
     this.memory = options.memory;
     this.domain = options.domain;
+    // The bitmap is fixed for a domain's life, so the split size is computed once.
+    this.granule = this.domain === null ? 4096 : minPageSize(this.domain.pgsizeBitmap) || 4096;
   }
 
   read(address: Iova, into: Uint8Array): IommuFault | null {
@@ -52,14 +55,15 @@ export class TranslatedDmaPort implements DmaPort {
   }
 
   private transfer(address: Iova, bytes: Uint8Array, access: IommuAccess): IommuFault | null {
-    const granule = this.domain === null ? 4096 : minPageSize(this.domain.pgsizeBitmap) || 4096;
+    const granule = this.granule;
     let done = 0;
     while (done < bytes.length) {
       const at = (address + done) as Iova;
       const chunk = Math.min(granule - (at % granule), bytes.length - done);
       const target = this.domain === null ? (at as number as PhysAddr) : this.domain.translate(at, access);
       if (isIommuFault(target)) return target;
-      const piece = bytes.subarray(done, done + chunk);
+      // The common case, one access within one page, moves the caller's buffer as it is.
+      const piece = chunk === bytes.length ? bytes : bytes.subarray(done, done + chunk);
       try {
         if (access === 'read') this.memory.read(target, piece);
         else this.memory.write(target, piece);

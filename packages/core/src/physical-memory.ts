@@ -4,6 +4,8 @@ import { KernelError } from './kernel-error.js';
 const PAGE_SHIFT = 12;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
 const PAGE_MASK = PAGE_SIZE - 1;
+// Below this many bytes a plain loop beats creating a subarray view (no allocation).
+const SMALL_COPY = 16;
 
 /** Options of a {@link PhysicalMemory}. */
 export interface PhysicalMemoryOptions {
@@ -85,6 +87,7 @@ export class PhysicalMemory {
       const chunk = Math.min(PAGE_SIZE - offset, into.length - done);
       const page = this.pageForRead(at);
       if (page === undefined) into.fill(0, done, done + chunk);
+      else if (chunk <= SMALL_COPY) for (let i = 0; i < chunk; i++) into[done + i] = page[offset + i] ?? 0;
       else into.set(page.subarray(offset, offset + chunk), done);
       done += chunk;
     }
@@ -98,7 +101,9 @@ export class PhysicalMemory {
       const at = address + done;
       const offset = at & PAGE_MASK;
       const chunk = Math.min(PAGE_SIZE - offset, from.length - done);
-      this.pageForWrite(at).set(from.subarray(done, done + chunk), offset);
+      const page = this.pageForWrite(at);
+      if (chunk <= SMALL_COPY) for (let i = 0; i < chunk; i++) page[offset + i] = from[done + i] ?? 0;
+      else page.set(from.subarray(done, done + chunk), offset);
       done += chunk;
     }
   }
