@@ -1,7 +1,27 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-// Keeps the README's usage example honest: the same code, run.
+// Keeps the README's usage example honest: the same code, run. The first test proves the code
+// run below is the README's (apart from its import lines), so the two cannot drift apart.
+
+function codeLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('import ') && !line.startsWith('// --- README'));
+}
+
 describe('README example', () => {
+  it('is the code this test runs', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    const self = readFileSync(new URL(import.meta.url), 'utf8');
+    const start = self.lastIndexOf('// --- README example start ---');
+    const end = self.lastIndexOf('// --- README example end ---');
+    expect(block).toBeDefined();
+    expect(codeLines(self.slice(start, end))).toEqual(codeLines(block ?? ''));
+  });
+
   it('runs', async () => {
     const { physAddr } = await import('@vfiokit/core');
     const { UserProcess, Vfio, VfioContainerHandle, VfioGroupHandle, VFIO_TYPE1v2_IOMMU } = await import(

@@ -226,8 +226,9 @@ export class Vfio {
   }
 
   private addDevice(group: VfioGroup, spec: VfioDeviceSpec): VfioDevice {
+    // vfio_group_find_or_alloc: WARN_ON(vfio_group_has_device(group, dev)) → -EINVAL.
     if (group.devices.some((d) => d.name === spec.name)) {
-      throw new KernelError('EEXIST', `${spec.name} is registered already`);
+      throw new KernelError('EINVAL', `${spec.name} is registered already`);
     }
     const device = new VfioDevice(spec);
     group.devices.push(device);

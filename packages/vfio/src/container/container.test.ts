@@ -5,12 +5,13 @@ import { VfioGroupHandle } from '../api/group-handle.js';
 import { stubDeviceOps } from '../testing/stub-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { type1Fixture } from '../type1/test-fixture.js';
-import { VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_PGSIZES } from '../uapi/flags.js';
+import { VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_PGSIZES } from '../uapi/flags.js';
 import {
   VFIO_DMA_CC_IOMMU,
   VFIO_IOMMU_DIRTY_PAGES,
   VFIO_IOMMU_GET_INFO,
   VFIO_IOMMU_MAP_DMA,
+  VFIO_IOMMU_UNMAP_DMA,
   VFIO_NOIOMMU_IOMMU,
   VFIO_SPAPR_TCE_IOMMU,
   VFIO_TYPE1_IOMMU,
@@ -18,7 +19,7 @@ import {
   VFIO_UNMAP_ALL,
   VFIO_UPDATE_VADDR,
 } from '../uapi/ioctls.js';
-import { vfioIommuType1Info } from '../uapi/structs-iommu.js';
+import { vfioIommuType1DmaUnmap, vfioIommuType1Info } from '../uapi/structs-iommu.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
 
@@ -209,6 +210,39 @@ describe('no-IOMMU mode', () => {
   });
 });
 
+describe('page sizes (vfio_update_pgsize_bitmap, vfio_dma_do_map alignment)', () => {
+  function withPgsizes(...bitmaps: number[]) {
+    const vfio = new Vfio({ allowUnsafeInterrupts: true });
+    const process = new UserProcess({ vfio, rlimitMemlock: 2 ** 40 });
+    process.addressSpace.mmap(0x7f00_0000_0000, physAddr(0x8_8000_0000), 0x100_0000);
+    const container = VfioContainerHandle.open(process);
+    bitmaps.forEach((pgsizeBitmap, i) => {
+      const iommuGroup = testIommuGroup({ id: 10 + i, devices: [{ name: `d${i}` }], pgsizeBitmap });
+      vfio.registerGroupDevice({ name: `d${i}`, ops: stubDeviceOps(), iommuGroup });
+      VfioGroupHandle.open(process, 10 + i).setContainer(container);
+    });
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    return container;
+  }
+
+  it('aligns MAP/UNMAP to the smallest page of the AND of every domain; sub-page sizes fold into 4K', () => {
+    const c64k = withPgsizes(0x1_0000 | 0x2000_0000);
+    expect(c64k.iommuInfo().iovaPgsizes).toBe(0x2001_0000n);
+    expect(errno(() => c64k.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_1000, size: 0x1_0000 }))).toBe(
+      'EINVAL',
+    );
+    expect(errno(() => c64k.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x1000 }))).toBe(
+      'EINVAL',
+    );
+    c64k.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x1_0000 });
+    expect(errno(() => c64k.unmapDma({ iova: 0x4000_0000, size: 0x1000 }))).toBe('EINVAL');
+    expect(c64k.unmapDma({ iova: 0x4000_0000, size: 0x1_0000 })).toBe(0x1_0000);
+    // Two domains: only sizes both support; 512-byte pages are hidden behind PAGE_SIZE.
+    expect(withPgsizes(0x1000 | 0x20_0000, 0x1000 | 0x1_0000).iommuInfo().iovaPgsizes).toBe(0x1000n);
+    expect(withPgsizes(0x200 | 0x1000 | 0x20_0000).iommuInfo().iovaPgsizes).toBe(0x20_1000n);
+  });
+});
+
 describe('emulated and IOMMU groups in one container', () => {
   it('the last IOMMU group leaving unpins but keeps mappings for the emulated group; the last group drops them', () => {
     const f = type1Fixture();
@@ -225,5 +259,42 @@ describe('emulated and IOMMU groups in one container', () => {
     expect(f.container.iommuInfo().dmaAvail).toBe(65534);
     group2.unsetContainer();
     expect(errno(() => f.container.iommuInfo())).toBe('EINVAL');
+  });
+
+  it('UNMAP_DMA with VADDR is EBUSY while an emulated group is attached, and works once it left', () => {
+    const f = type1Fixture();
+    const emulated = f.vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: stubDeviceOps() });
+    const emulatedName =
+      [...f.vfio.groups.entries()].find(([, g]) => g.devices.includes(emulated))?.[0] ?? '';
+    const group2 = VfioGroupHandle.open(f.process, emulatedName);
+    group2.setContainer(f.container);
+    f.container.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x4000 });
+    const invalidate = (): number => {
+      const bytes = vfioIommuType1DmaUnmap.encode({
+        argsz: 24,
+        flags: VFIO_DMA_UNMAP_FLAG_VADDR,
+        iova: 0x4000_0000,
+        size: 0x4000,
+      });
+      f.process.ioctl(f.container.fd, VFIO_IOMMU_UNMAP_DMA, bytes);
+      return Number(vfioIommuType1DmaUnmap.decode(bytes).size);
+    };
+    expect(errno(invalidate)).toBe('EBUSY');
+    group2.unsetContainer();
+    expect(invalidate()).toBe(0x4000);
+  });
+
+  it('DMA_CC: 0 before SET_IOMMU and with an SMMU domain; 1 over emulated groups only (no domain)', () => {
+    const f = type1Fixture();
+    expect(f.container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(false);
+    const vfio = new Vfio();
+    const process = new UserProcess({ vfio });
+    const emulated = vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: stubDeviceOps() });
+    const name = [...vfio.groups.entries()].find(([, g]) => g.devices.includes(emulated))?.[0] ?? '';
+    const container = VfioContainerHandle.open(process);
+    VfioGroupHandle.open(process, name).setContainer(container);
+    expect(container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(false);
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    expect(container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(true);
   });
 });

@@ -34,6 +34,15 @@ function host(options: ConstructorParameters<typeof Vfio>[0] = {}) {
 }
 
 describe('the group file (drivers/vfio/group.c)', () => {
+  it('registers a device in its group once: a second registration is EINVAL (vfio_group_find_or_alloc)', () => {
+    const { vfio, iommuGroup } = host();
+    expect(errno(() => vfio.registerGroupDevice({ name: 'dev0', ops: stubDeviceOps(), iommuGroup }))).toBe(
+      'EINVAL',
+    );
+    vfio.registerGroupDevice({ name: 'dev1', ops: stubDeviceOps(), iommuGroup });
+    expect(vfio.groups.get('5')?.devices.map((d) => d.name)).toEqual(['dev0', 'dev1']);
+  });
+
   it('has a single opener (EBUSY), ENOENT for no such group, and reopens after close', () => {
     const { process } = host();
     const group = VfioGroupHandle.open(process, 5);

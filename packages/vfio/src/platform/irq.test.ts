@@ -10,8 +10,8 @@ import {
   VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
 } from '../uapi/flags.js';
-import { VFIO_DEVICE_SET_IRQS } from '../uapi/ioctls.js';
-import { encodeIrqSet, vfioIrqSet } from '../uapi/structs-irq.js';
+import { VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS } from '../uapi/ioctls.js';
+import { encodeIrqSet, vfioIrqInfo, vfioIrqSet } from '../uapi/structs-irq.js';
 import { EDGE_IRQ, LEVEL_IRQ, type OpenedPlatformFixture, openedPlatformFixture } from './test-fixture.js';
 
 function errno(fn: () => unknown): string {
@@ -56,6 +56,12 @@ describe('IRQ info (vfio_platform_irq_init)', () => {
     });
     expect(f.handle.irqInfo(1)).toEqual({ index: 1, flags: VFIO_IRQ_INFO_EVENTFD, count: 1 });
     expect(errno(() => f.handle.irqInfo(2))).toBe('EINVAL');
+    // minsz = offsetofend(struct vfio_irq_info, count) = 16.
+    const short = vfioIrqInfo.encode({ argsz: 15, flags: 0, index: 0, count: 0 });
+    expect(errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_IRQ_INFO, short))).toBe('EINVAL');
+    const exact = vfioIrqInfo.encode({ argsz: 16, flags: 0, index: 0, count: 0 });
+    f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_IRQ_INFO, exact);
+    expect(vfioIrqInfo.decode(exact).count).toBe(1);
   });
 
   it('handlers are installed disabled at open and freed at close', () => {

@@ -150,13 +150,42 @@ describe('first open / last close (vfio_platform_open_device / _close_device)', 
     expect(f.device.driverName).toBeNull();
   });
 
-  it('a failing reset fails GET_DEVICE_FD when reset_required and is only warned at close', () => {
+  it('a failing reset fails GET_DEVICE_FD with its errno when reset_required, unwinding the open', () => {
     const f = platformFixture({ resetFails: true });
     const container = VfioContainerHandle.open(f.process);
     const group = VfioGroupHandle.open(f.process, 5);
     group.setContainer(container);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
-    expect(errno(() => group.getDevice(DEVICE))).not.toBe('no error');
+    expect(errno(() => group.getDevice(DEVICE))).toBe('ETIMEDOUT');
+    expect(f.irqChip.hasHandler(40)).toBe(false);
+    expect(f.vfio.groups.get('5')?.containerUsers).toBe(1);
+    expect(vfioMetaDriverData(f.device)?.core.events).toEqual(['reset-failed']);
+    // Nothing is left half-open: UNSET_CONTAINER sees no device user.
+    group.unsetContainer();
+  });
+
+  it('without reset_required a failing reset is ignored at open (no warning)', () => {
+    const f = platformFixture({ resetFails: true, resetRequired: false });
+    const handle = VfioGroupHandle.open(f.process, 5);
+    const container = VfioContainerHandle.open(f.process);
+    handle.setContainer(container);
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    handle.getDevice(DEVICE).close();
+    expect(vfioMetaDriverData(f.device)?.core.events).toEqual([
+      'reset-failed',
+      'open',
+      'reset-failed',
+      'close',
+    ]);
+    expect(f.log).toEqual([]);
+  });
+
+  it('a reset failing at the last close does not fail the close; with reset_required it warns as the kernel', () => {
+    const f = openedPlatformFixture({ resetFails: 'after-open' });
+    f.handle.close();
+    expect(vfioMetaDriverData(f.device)?.core.events).toEqual(['reset', 'open', 'reset-failed', 'close']);
+    expect(f.log).toHaveLength(1);
+    expect(f.log[0]).toMatch(/^reset driver is required and reset call failed in release \(-110\) /);
     expect(f.irqChip.hasHandler(40)).toBe(false);
   });
 

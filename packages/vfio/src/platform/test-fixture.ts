@@ -1,4 +1,4 @@
-import { physAddr, type Scheduler } from '@vfiokit/core';
+import { KernelError, physAddr, type Scheduler } from '@vfiokit/core';
 import { type Device, DriverCore } from '@vfiokit/platform-bus';
 import { ResetRegistry } from '@vfiokit/reset-modules';
 import { VfioContainerHandle } from '../api/container-handle.js';
@@ -23,8 +23,11 @@ export interface PlatformFixtureOptions {
   readonly resetRequired?: boolean;
   /** Register a reset module for `test,dev` (default true). */
   readonly withReset?: boolean;
-  /** Make the module's reset throw. */
-  readonly resetFails?: boolean;
+  /**
+   * Make the module's reset fail with `ETIMEDOUT` (as bcmflexrm's does when a ring does not
+   * flush): always, or only after the first (open) reset succeeded.
+   */
+  readonly resetFails?: boolean | 'after-open';
   /** Put the device behind no IOMMU. */
   readonly noIommu?: boolean;
   readonly dmaPolicy?: DmaCapabilityPolicy;
@@ -88,7 +91,9 @@ export function platformFixture(options: PlatformFixtureOptions = {}): PlatformF
       compatible: 'test,dev',
       owner: 'test-reset',
       reset: (target) => {
-        if (options.resetFails === true) throw new RangeError('unexpected');
+        const fails =
+          options.resetFails === true || (options.resetFails === 'after-open' && resetLog.length > 0);
+        if (fails) throw new KernelError('ETIMEDOUT', `${target.name}: reset timed out`);
         resetLog.push(target.name);
         target.regions[0]?.write(0, 4, 0);
       },

@@ -107,7 +107,7 @@ export function type1DetachGroup(iommu: Type1Iommu, group: Type1Group): void {
   if (entry === undefined) throw new KernelError('EINVAL', `group ${group.id} is not attached`);
   if (iommu.domains.length === 1 && entry.groups.length === 1) {
     if (iommu.emulatedGroups.size === 0) for (const dma of [...iommu.dmas.all()]) removeDma(iommu, dma);
-    else for (const dma of iommu.dmas.all()) unmapUnpin(iommu, dma);
+    else for (const dma of iommu.dmas.all()) unmapUnpinReaccount(iommu, dma);
   }
   group.iommuGroup.detachDomain(entry.domain);
   entry.groups.splice(entry.groups.indexOf(group.iommuGroup), 1);
@@ -126,4 +126,15 @@ function recomputeIovaList(iommu: Type1Iommu): Type1Iommu['iovaList'] {
   for (const d of iommu.domains) list = aperResize(list, d.domain.aperture.start, d.domain.aperture.end);
   for (const d of iommu.domains) list = resvExclude(list, d.domain.reservedRegions());
   return list;
+}
+
+// vfio_iommu_unmap_unpin_reaccount: the IOMMU pins go, and the pages emulated devices still
+// pin are charged again (while a domain existed the IOMMU pin covered them).
+function unmapUnpinReaccount(iommu: Type1Iommu, dma: VfioDma): void {
+  unmapUnpin(iommu, dma);
+  for (const pfn of dma.pfnList.values()) {
+    if (pfn.accounted) continue;
+    pfn.accounted = true;
+    dma.mm.lockedVm++;
+  }
 }

@@ -14,12 +14,12 @@ export interface VfioDma {
   readonly size: number;
   vaddr: number;
   readonly prot: IommuProt;
-  /** The mm that created it, for locked-memory accounting. */
-  readonly mm: Mm;
+  /** The mm its pages are charged to: the creator's, until a VADDR update from another mm. */
+  mm: Mm;
   /** `dma->task`: whose RLIMIT_MEMLOCK later pins are checked against. */
-  readonly task: Task;
+  task: Task;
   /** `lock_cap = capable(CAP_IPC_LOCK)` sampled at MAP_DMA. */
-  readonly lockCap: boolean;
+  lockCap: boolean;
   /** `VFIO_DMA_UNMAP_FLAG_VADDR` invalidated the user address; DMA continues. */
   vaddrInvalid: boolean;
   /** Pinned physical chunks while an IOMMU-backed domain exists (else empty: only recorded). */
@@ -29,6 +29,13 @@ export interface VfioDma {
    * with a reference count; `accounted` when the pin charged `locked_vm` (no IOMMU domain).
    */
   readonly pfnList: Map<number, { readonly paddr: PhysAddr; refs: number; accounted: boolean }>;
+}
+
+/** `dma->locked_vm`: the pages this mapping charged to its mm (IOMMU pins and accounted external pins). */
+export function lockedPagesOf(dma: VfioDma): number {
+  let pages = pinnedPages(dma.pinned);
+  for (const pfn of dma.pfnList.values()) if (pfn.accounted) pages++;
+  return pages;
 }
 
 /** Pages a chunk list covers. */

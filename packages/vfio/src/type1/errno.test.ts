@@ -1,5 +1,6 @@
-import { type Iova, isIommuFault } from '@vfiokit/core';
+import { EventFd, type Iova, isIommuFault, physAddr } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
+import { KERNEL_V6_18 } from '../profile.js';
 import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_VADDR,
@@ -10,6 +11,7 @@ import {
 } from '../uapi/flags.js';
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_TYPE1_IOMMU } from '../uapi/ioctls.js';
 import { vfioIommuType1DmaMap, vfioIommuType1DmaUnmap } from '../uapi/structs-iommu.js';
+import { UserProcess } from '../user/process.js';
 import { GUEST_RAM_PHYS, GUEST_RAM_VADDR, type Type1Fixture, type1Fixture } from './test-fixture.js';
 
 const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
@@ -76,6 +78,7 @@ describe('VFIO_IOMMU_MAP_DMA errnos (vfio_dma_do_map)', () => {
     ['straddling the SW_MSI window', { iova: 0x7ff_f000, size: 0x2000 }, 'EINVAL'],
     ['past the 48-bit aperture', { iova: 2 ** 48 }, 'EINVAL'],
     ['unmapped user memory', { vaddr: 0x1000 }, 'EFAULT'],
+    ['a user address past 2^53 (not a user address at all)', { vaddr: 2n ** 60n }, 'EFAULT'],
     ['VADDR update without a mapping', { flags: VFIO_DMA_MAP_FLAG_VADDR }, 'ENOENT'],
   ])('%s → %s', (_name, fields, code) => {
     const f = type1Fixture();
@@ -174,6 +177,56 @@ describe('VFIO_IOMMU_UNMAP_DMA errnos and semantics (vfio_dma_do_unmap)', () => 
     expect(unmap(f, { iova: 0x4000_1000, size: 0x1000 })).toBe(0n);
     expect(unmap(f, { iova: 0x4000_0000, size: 0x1000 })).toBe(0x4000n);
     expect(f.container.iommuInfo().dmaAvail).toBe(65535);
+  });
+
+  it('any task holding the container fd may unmap (v6.0+); before v6.0 only the mapping mm (0 bytes otherwise)', () => {
+    for (const [profile, expected] of [
+      [KERNEL_V6_18, 0x4000n],
+      [{ version: [5, 19] as const }, 0n],
+    ] as const) {
+      const f = type1Fixture({ profile });
+      map(f, { iova: 0x4000_0000, size: 0x4000 });
+      // Another process that got the container fd (SCM_RIGHTS or fork) calls UNMAP_DMA.
+      const other = new UserProcess({ vfio: f.vfio, pid: 2000 });
+      const bytes = vfioIommuType1DmaUnmap.encode({ argsz: 24, flags: 0, iova: 0x4000_0000, size: 0x4000 });
+      const file = f.process.fdget(f.container.fd);
+      if (file instanceof EventFd) throw new TypeError('the container fd is an eventfd');
+      file.ioctl(other, VFIO_IOMMU_UNMAP_DMA, bytes);
+      expect(vfioIommuType1DmaUnmap.decode(bytes).size).toBe(expected);
+      // The pages stay charged to the mm that pinned them until they are unpinned.
+      expect(f.process.mm.lockedVm).toBe(expected === 0n ? 4 : 0);
+    }
+  });
+
+  it('a VADDR update from another process moves the locked_vm charge to it (vfio_change_dma_owner)', () => {
+    const f = type1Fixture();
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x4000 });
+    // The new VMM after a live update: its own mm and RLIMIT_MEMLOCK.
+    const successor = new UserProcess({ vfio: f.vfio, pid: 2000, rlimitMemlock: 0x3000 });
+    successor.addressSpace.mmap(0x7e00_0000_0000, physAddr(GUEST_RAM_PHYS), 0x4000);
+    const file = f.process.fdget(f.container.fd);
+    if (file instanceof EventFd) throw new TypeError('the container fd is an eventfd');
+    const update = (): number =>
+      file.ioctl(
+        successor,
+        VFIO_IOMMU_MAP_DMA,
+        vfioIommuType1DmaMap.encode({
+          argsz: 32,
+          flags: VFIO_DMA_MAP_FLAG_VADDR,
+          vaddr: 0x7e00_0000_0000,
+          iova: 0x4000_0000,
+          size: 0x4000,
+        }),
+      );
+    expect(errno(update)).toBe('ENOMEM');
+    expect([f.process.mm.lockedVm, successor.mm.lockedVm]).toEqual([4, 0]);
+    successor.rlimitMemlock = 0x4000;
+    update();
+    expect([f.process.mm.lockedVm, successor.mm.lockedVm]).toEqual([0, 4]);
+    // The successor now owns the pages: unmapping uncharges its mm.
+    expect(unmap(f, { iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000n);
+    expect(successor.mm.lockedVm).toBe(0);
   });
 
   it('ALL removes every mapping and writes the total back', () => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import type { VfioDeviceOps } from '../device/vfio-device.js';
+import { stubDeviceOps } from '../testing/stub-device.js';
+import { testIommuGroup } from '../testing/test-group.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
@@ -63,7 +65,38 @@ function emulatedHost(type = VFIO_TYPE1v2_IOMMU) {
   return { vfio, device, process, container, group, pin, state };
 }
 
+describe('type1 with emulated groups only (no IOMMU domain: mappings are only recorded)', () => {
+  it('still refuses overlaps (EEXIST) and counts dma_avail, without charging locked_vm', () => {
+    const h = emulatedHost();
+    h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x4000 });
+    expect(errno(() => h.container.mapDma({ vaddr: VADDR, iova: 0x4000_3000, size: 0x2000 }))).toBe('EEXIST');
+    expect(errno(() => h.container.mapDma({ vaddr: VADDR, iova: 0x3fff_f000, size: 0x2000 }))).toBe('EEXIST');
+    h.container.mapDma({ vaddr: VADDR, iova: 0x4000_4000, size: 0x1000 });
+    expect(h.container.iommuInfo().dmaAvail).toBe(65533);
+    expect(h.process.mm.lockedVm).toBe(0);
+    expect(h.container.unmapDma({ all: true })).toBe(0x5000);
+  });
+});
+
 describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () => {
+  it('the last IOMMU group leaving re-charges the pages emulated devices still pin (unmap_unpin_reaccount)', () => {
+    const h = emulatedHost();
+    h.vfio.params.allowUnsafeInterrupts = true;
+    const iommuGroup = testIommuGroup({ id: 9, devices: [{ name: 'dev9' }] });
+    h.vfio.registerGroupDevice({ name: 'dev9', ops: stubDeviceOps(), iommuGroup });
+    const group9 = VfioGroupHandle.open(h.process, 9);
+    group9.setContainer(h.container);
+    h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x4000 });
+    expect(h.process.mm.lockedVm).toBe(4);
+    const fd = h.group.getDevice('mdev0');
+    h.pin(0x4000_1000, 2, IOMMU_READ);
+    // Covered by the IOMMU pin: not charged twice.
+    expect(h.process.mm.lockedVm).toBe(4);
+    group9.unsetContainer();
+    expect(h.process.mm.lockedVm).toBe(2);
+    fd.close();
+  });
+
   it('pins through the recorded mapping, counts pins per page, charges locked_vm once per page', () => {
     const h = emulatedHost();
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x10000 });

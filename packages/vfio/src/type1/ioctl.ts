@@ -9,6 +9,7 @@ import {
 } from '../uapi/flags.js';
 import {
   VFIO_CHECK_EXTENSION,
+  VFIO_DMA_CC_IOMMU,
   VFIO_IOMMU_DIRTY_PAGES,
   VFIO_IOMMU_GET_INFO,
   VFIO_IOMMU_MAP_DMA,
@@ -31,8 +32,12 @@ import { type1UnmapDma } from './unmap.js';
 const VFIO_BITMAP_SIZE = 24;
 
 /**
- * `vfio_iommu_type1_check_extension`, with `iommu` null before VFIO_SET_IOMMU. DMA_CC is 0:
- * the Arm SMMU drivers have no `enforce_cache_coherency` op. TYPE1_NESTING is gone (v6.6+).
+ * `vfio_iommu_type1_check_extension`, with `iommu` null before VFIO_SET_IOMMU.
+ * TYPE1_NESTING is gone (v6.6+). DMA_CC is `vfio_domains_have_enforce_cache_coherency`: 0
+ * without a backend, 1 over an empty domain list (emulated groups only), else 1 only if every
+ * domain enforces coherency. The Arm SMMU drivers never do for platform devices (SMMUv2 has no
+ * `enforce_cache_coherency` op; SMMUv3's requires PCI root complexes with CANWBS), so any
+ * IOMMU domain makes it 0.
  */
 export function type1CheckExtension(iommu: Type1Iommu | null, extension: number): number {
   switch (extension) {
@@ -42,6 +47,8 @@ export function type1CheckExtension(iommu: Type1Iommu | null, extension: number)
       return 1;
     case VFIO_UPDATE_VADDR:
       return iommu !== null && iommu.emulatedGroups.size === 0 ? 1 : 0;
+    case VFIO_DMA_CC_IOMMU:
+      return iommu !== null && !iommu.hasDomain ? 1 : 0;
     default:
       return 0;
   }

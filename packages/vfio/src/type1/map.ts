@@ -1,10 +1,10 @@
 import { IOMMU_READ, IOMMU_WRITE, KernelError } from '@vfiokit/core';
 import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_WRITE } from '../uapi/flags.js';
 import type { Task } from '../user/task.js';
-import type { VfioDma } from './dma.js';
+import { lockedPagesOf, type VfioDma } from './dma.js';
 import { iovaDmaValid } from './iova-list.js';
 import { pinMapDma } from './pin.js';
-import type { Type1Iommu } from './type1-iommu.js';
+import { HOST_PAGE_SIZE, type Type1Iommu } from './type1-iommu.js';
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
@@ -40,9 +40,11 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
   if (iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX) {
     throw new KernelError('EINVAL', 'MAP_DMA wraps the IOVA or user address space');
   }
-  // Past 2^53 nothing can be valid: no aperture or user address space reaches it.
-  const fits =
-    iova + size <= BigInt(Number.MAX_SAFE_INTEGER) && vaddr + size <= BigInt(Number.MAX_SAFE_INTEGER);
+  // Past 2^53 no IOVA can be valid: no aperture reaches it. A user address that high is not
+  // mapped either (arm64 user space ends at 2^48, or 2^52 with LVA), so its exact value does not
+  // matter: pinning it fails EFAULT like any unmapped address, and without an IOMMU domain it
+  // is only recorded, as the kernel records it.
+  const fits = iova + size <= BigInt(Number.MAX_SAFE_INTEGER);
   const start = Number(iova);
   const length = Number(size);
   const existing = fits ? iommu.dmas.find(start, length) : undefined;
@@ -52,6 +54,7 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
     if (!existing.vaddrInvalid || existing.iova !== start || existing.size !== length) {
       throw new KernelError('EINVAL', 'VADDR update must match one invalidated mapping exactly');
     }
+    changeDmaOwner(existing, current);
     existing.vaddr = Number(vaddr);
     existing.vaddrInvalid = false;
     iommu.vaddrInvalidCount--;
@@ -87,4 +90,23 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
   if (iommu.hasDomain) pinMapDma(iommu, dma, current);
   iommu.dmas.insert(dma);
   iommu.dmaAvail--;
+}
+
+/**
+ * `vfio_change_dma_owner`: a VADDR update made by another process (a new VMM after live
+ * update) moves the mapping's locked_vm charge to the caller's mm, checked against the
+ * caller's RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK (`ENOMEM`), and makes it the owner.
+ */
+function changeDmaOwner(dma: VfioDma, current: Task): void {
+  if (dma.mm === current.mm) return;
+  const npage = lockedPagesOf(dma);
+  const lockCap = current.capable('CAP_IPC_LOCK');
+  if (!lockCap && current.mm.lockedVm + npage > Math.floor(current.rlimitMemlock / HOST_PAGE_SIZE)) {
+    throw new KernelError('ENOMEM', `RLIMIT_MEMLOCK (${current.rlimitMemlock}) exceeded`);
+  }
+  current.mm.lockedVm += npage;
+  dma.mm.lockedVm -= npage;
+  dma.task = current;
+  dma.mm = current.mm;
+  dma.lockCap = lockCap;
 }

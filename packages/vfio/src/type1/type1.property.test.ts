@@ -82,8 +82,10 @@ describe.each([
       fc.property(
         fc.array(command, { maxLength: 40, size: 'max' }),
         fc.integer({ min: 1, max: 12 }),
-        (commands, limit) => {
-          const f = type1Fixture({ type, dmaEntryLimit: limit });
+        fc.integer({ min: 1, max: 64 }),
+        (commands, limit, memlockPages) => {
+          // RLIMIT_MEMLOCK in pages: small enough that ENOMEM comes up in most runs.
+          const f = type1Fixture({ type, dmaEntryLimit: limit, rlimitMemlock: memlockPages * PAGE });
           const container = f.process.fdget(f.container.fd) as VfioContainer;
           const iommu = container.type1;
           if (iommu === null) throw new Error('type1 not set');
@@ -92,7 +94,16 @@ describe.each([
           for (const c of commands) {
             if (c.op === 'map') {
               const overlaps = ref.some((m) => c.first < m.first + m.pages && m.first < c.first + c.pages);
-              const expected = overlaps ? 'EEXIST' : ref.length >= limit ? 'ENOSPC' : undefined;
+              const locked = ref.reduce((sum, m) => sum + m.pages, 0);
+              // vfio_dma_do_map's order: EEXIST, ENOSPC, (IOVA ranges: always valid here), then
+              // the pin charges locked_vm and fails ENOMEM past RLIMIT_MEMLOCK.
+              const expected = overlaps
+                ? 'EEXIST'
+                : ref.length >= limit
+                  ? 'ENOSPC'
+                  : locked + c.pages > memlockPages
+                    ? 'ENOMEM'
+                    : undefined;
               const got = outcome(() =>
                 f.container.mapDma({
                   iova: BASE + c.first * PAGE,

@@ -1,4 +1,5 @@
 import { KernelError } from '@vfiokit/core';
+import { kernelAtLeast } from '../profile.js';
 import type { Task } from '../user/task.js';
 import type { VfioDma } from './dma.js';
 import { unmapUnpin } from './pin.js';
@@ -18,12 +19,18 @@ export interface DmaUnmapRequest {
 
 /**
  * `vfio_dma_do_unmap` (drivers/vfio/vfio_iommu_type1.c). Returns the bytes unmapped (what
- * the ioctl writes back into `size`). Mappings are never split: v2 refuses a range whose
- * start or end falls inside a mapping (`EINVAL`); v1 stops at a mapping that starts before
- * `iova` (success, 0 bytes) and removes whole any mapping starting inside the range. Only
- * the mm that mapped may unmap: the walk stops at another mm's mapping.
+ * the ioctl writes back into `size`). `EBUSY` for VADDR while emulated-IOMMU groups are
+ * attached ("Cannot update vaddr if mdev is present"). Mappings are never split: v2 refuses a
+ * range whose start or end falls inside a mapping (`EINVAL`); v1 stops at a mapping that
+ * starts before `iova` (success, 0 bytes) and removes whole any mapping starting inside the
+ * range. Before v6.0 only the mm that mapped could unmap (the walk stopped at another mm's
+ * mapping); "vfio/iommu_type1: remove the "task mm" check in unmap" (v5.20, released as v6.0)
+ * lets any holder of the container fd unmap.
  */
 export function type1UnmapDma(iommu: Type1Iommu, current: Task, request: DmaUnmapRequest): number {
+  if (request.invalidateVaddr && iommu.emulatedGroups.size > 0)
+    throw new KernelError('EBUSY', 'cannot invalidate vaddrs while emulated-IOMMU groups are attached');
+  const sameMmOnly = !kernelAtLeast(iommu.env.profile, 6, 0);
   const pgsize = BigInt(iommu.minPageSize);
   let { iova, size } = request;
   if ((iova & (pgsize - 1n)) !== 0n) throw new KernelError('EINVAL', 'UNMAP_DMA iova not page aligned');
@@ -51,7 +58,7 @@ export function type1UnmapDma(iommu: Type1Iommu, current: Task, request: DmaUnma
   const touched: VfioDma[] = [];
   for (const dma of iommu.dmas.overlapping(startN, endN)) {
     if (!iommu.v2 && startN > dma.iova) break;
-    if (dma.mm !== current.mm) break;
+    if (sameMmOnly && dma.mm !== current.mm) break;
     if (request.invalidateVaddr) {
       if (dma.vaddrInvalid) {
         for (const done of touched) {
