@@ -33,6 +33,12 @@ export interface DtHeader {
   readonly lastCompatibleVersion: number;
   /** `boot_cpuid_phys` (version 2+). */
   readonly bootCpuidPhys: number;
+  /**
+   * `totalsize` of the blob the tree was read from (set by `parseFdt`). `serializeFdt` pads
+   * to it by default, so free space after the strings block (dtc `-p`/`-S`/`-a`, QEMU's
+   * 1 MiB buffer) survives a round trip; `{ padding: 'none' }` drops it.
+   */
+  readonly totalSize?: number;
 }
 
 /** A whole device tree. */
