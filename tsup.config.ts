@@ -28,7 +28,7 @@ function packageOptions(name: string): Options {
     entry: entriesOf(dir),
     outDir: join(dir, 'dist'),
     format: ['esm', 'cjs'],
-    dts: { compilerOptions: { composite: false, paths: {} } },
+    dts: true,
     tsconfig: 'tsconfig.build.json',
     sourcemap: true,
     clean: true,
