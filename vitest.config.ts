@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
+import { SummaryReporter } from './test/setup/summary-reporter.js';
 
 // Tests run from sources: every @vfiokit/* import (and its ./testing subpath) resolves to
 // the package's src/, so no build is needed before `npm test`.
@@ -21,6 +22,7 @@ const config: ViteUserConfig = defineConfig({
   },
   test: {
     setupFiles: [`${root}test/setup/fast-check.ts`],
+    reporters: ['default', new SummaryReporter()],
     passWithNoTests: false,
     projects: [
       ...packages.map((name) => ({
