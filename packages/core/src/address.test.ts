@@ -17,21 +17,11 @@ import {
   rangeEnd,
   rangesOverlap,
 } from './address-math.js';
-import { isKernelError } from './kernel-error.js';
+import { thrownErrno } from './testing/thrown-errno.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const anyAddress = fc.maxSafeNat().map((value) => value as PhysAddr);
 const powerOfTwo = fc.integer({ min: 0, max: 52 }).map((bits) => 2 ** bits);
-
-function errorCode(work: () => unknown): string | undefined {
-  try {
-    work();
-    return undefined;
-  } catch (error) {
-    if (isKernelError(error)) return error.code;
-    throw error;
-  }
-}
 
 describe('address constructors', () => {
   it('accept non-negative safe integers and keep the value', () => {
@@ -43,16 +33,16 @@ describe('address constructors', () => {
   it.each([-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, MAX + 1, 2 ** 64])(
     'reject %s with EINVAL',
     (value) => {
-      expect(errorCode(() => physAddr(value))).toBe('EINVAL');
-      expect(errorCode(() => iova(value))).toBe('EINVAL');
-      expect(errorCode(() => guestPhysAddr(value))).toBe('EINVAL');
+      expect(thrownErrno(() => physAddr(value))).toBe('EINVAL');
+      expect(thrownErrno(() => iova(value))).toBe('EINVAL');
+      expect(thrownErrno(() => guestPhysAddr(value))).toBe('EINVAL');
     },
   );
 
   it('toSafeNumber converts raw 64-bit values and fails loudly above 2^53', () => {
     expect(toSafeNumber(0x8_0000_0000n)).toBe(0x8_0000_0000);
-    expect(errorCode(() => toSafeNumber(2n ** 53n))).toBe('EOVERFLOW');
-    expect(errorCode(() => toSafeNumber(-1n))).toBe('EINVAL');
+    expect(thrownErrno(() => toSafeNumber(2n ** 53n))).toBe('EOVERFLOW');
+    expect(thrownErrno(() => toSafeNumber(-1n))).toBe('EINVAL');
   });
 });
 
@@ -69,7 +59,7 @@ describe('checkedAdd (property)', () => {
     fc.assert(
       fc.property(anyAddress, fc.maxSafeInteger(), (address, offset) => {
         const exact = BigInt(address) + BigInt(offset);
-        const code = errorCode(() => checkedAdd(address, offset));
+        const code = thrownErrno(() => checkedAdd(address, offset));
         if (exact > BigInt(MAX)) return code === 'EOVERFLOW';
         if (exact < 0n) return code === 'EINVAL';
         return code === undefined && BigInt(checkedAdd(address, offset)) === exact;
@@ -78,8 +68,8 @@ describe('checkedAdd (property)', () => {
   });
 
   it('rejects offsets that are not safe integers', () => {
-    expect(errorCode(() => checkedAdd(physAddr(0), 0.5))).toBe('EINVAL');
-    expect(errorCode(() => checkedAdd(physAddr(0), MAX + 2))).toBe('EINVAL');
+    expect(thrownErrno(() => checkedAdd(physAddr(0), 0.5))).toBe('EINVAL');
+    expect(thrownErrno(() => checkedAdd(physAddr(0), MAX + 2))).toBe('EINVAL');
   });
 
   it('checkedDistance is the inverse of checkedAdd and refuses reversed ranges', () => {
@@ -89,7 +79,7 @@ describe('checkedAdd (property)', () => {
         return checkedDistance(address, checkedAdd(address, offset)) === offset;
       }),
     );
-    expect(errorCode(() => checkedDistance(physAddr(2), physAddr(1)))).toBe('EINVAL');
+    expect(thrownErrno(() => checkedDistance(physAddr(2), physAddr(1)))).toBe('EINVAL');
   });
 });
 
@@ -107,7 +97,7 @@ describe('alignment laws (property)', () => {
     fc.assert(
       fc.property(fc.maxSafeNat(), powerOfTwo, (x, a) => {
         const exact = ((BigInt(x) + BigInt(a) - 1n) / BigInt(a)) * BigInt(a);
-        if (exact > BigInt(MAX)) return errorCode(() => alignUp(x, a)) === 'EOVERFLOW';
+        if (exact > BigInt(MAX)) return thrownErrno(() => alignUp(x, a)) === 'EOVERFLOW';
         const up = alignUp(x, a);
         return BigInt(up) === exact && up >= x && up - x < a && isAligned(up, a);
       }),
@@ -124,14 +114,14 @@ describe('alignment laws (property)', () => {
   });
 
   it.each([0, 3, 6, 0.5, -4, Number.NaN])('rejects alignment %s with EINVAL', (alignment) => {
-    expect(errorCode(() => alignUp(0x1000, alignment))).toBe('EINVAL');
-    expect(errorCode(() => alignDown(0x1000, alignment))).toBe('EINVAL');
-    expect(errorCode(() => isAligned(0x1000, alignment))).toBe('EINVAL');
+    expect(thrownErrno(() => alignUp(0x1000, alignment))).toBe('EINVAL');
+    expect(thrownErrno(() => alignDown(0x1000, alignment))).toBe('EINVAL');
+    expect(thrownErrno(() => isAligned(0x1000, alignment))).toBe('EINVAL');
   });
 
   it('rejects negative or fractional values with EINVAL', () => {
-    expect(errorCode(() => alignUp(-1, 4096))).toBe('EINVAL');
-    expect(errorCode(() => isAligned(1.5, 1))).toBe('EINVAL');
+    expect(thrownErrno(() => alignUp(-1, 4096))).toBe('EINVAL');
+    expect(thrownErrno(() => isAligned(1.5, 1))).toBe('EINVAL');
   });
 });
 
@@ -140,8 +130,8 @@ describe('ranges', () => {
 
   it('checks their size and end', () => {
     expect(rangeEnd(range(0x1000, 0x2000))).toBe(0x3000);
-    expect(errorCode(() => range(MAX, 2))).toBe('EOVERFLOW');
-    expect(errorCode(() => range(0, -1))).toBe('EINVAL');
+    expect(thrownErrno(() => range(MAX, 2))).toBe('EOVERFLOW');
+    expect(thrownErrno(() => range(0, -1))).toBe('EINVAL');
   });
 
   it('overlap and containment agree with a byte-set reference (property)', () => {

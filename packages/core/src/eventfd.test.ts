@@ -1,19 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventFd } from './eventfd.js';
-import { isKernelError } from './kernel-error.js';
+import { thrownErrno } from './testing/thrown-errno.js';
 
 const ULLONG_MAX = 0xffff_ffff_ffff_ffffn;
-
-function errorCode(work: () => unknown): string | undefined {
-  try {
-    work();
-    return undefined;
-  } catch (error) {
-    if (isKernelError(error)) return error.code;
-    throw error;
-  }
-}
 
 describe('EventFd (fs/eventfd.c)', () => {
   it('adds on write and returns-and-clears on read', () => {
@@ -22,24 +12,24 @@ describe('EventFd (fs/eventfd.c)', () => {
     eventfd.write(4n);
     expect(eventfd.count).toBe(7n);
     expect(eventfd.read()).toBe(7n);
-    expect(errorCode(() => eventfd.read())).toBe('EAGAIN');
+    expect(thrownErrno(() => eventfd.read())).toBe('EAGAIN');
   });
 
   it('semaphore mode reads 1 and decrements', () => {
     const eventfd = new EventFd({ semaphore: true, initval: 2 });
     expect(eventfd.read()).toBe(1n);
     expect(eventfd.read()).toBe(1n);
-    expect(errorCode(() => eventfd.read())).toBe('EAGAIN');
+    expect(thrownErrno(() => eventfd.read())).toBe('EAGAIN');
   });
 
   it('eventfd_write: EINVAL for 0xffffffffffffffff, EAGAIN when the sum would reach it', () => {
     const eventfd = new EventFd();
-    expect(errorCode(() => eventfd.write(ULLONG_MAX))).toBe('EINVAL');
+    expect(thrownErrno(() => eventfd.write(ULLONG_MAX))).toBe('EINVAL');
     eventfd.write(ULLONG_MAX - 1n);
-    expect(errorCode(() => eventfd.write(1))).toBe('EAGAIN');
+    expect(thrownErrno(() => eventfd.write(1))).toBe('EAGAIN');
     expect(eventfd.count).toBe(ULLONG_MAX - 1n);
-    expect(errorCode(() => eventfd.write(-1))).toBe('EINVAL');
-    expect(errorCode(() => eventfd.write(0.5))).toBe('EINVAL');
+    expect(thrownErrno(() => eventfd.write(-1))).toBe('EINVAL');
+    expect(thrownErrno(() => eventfd.write(0.5))).toBe('EINVAL');
   });
 
   it('eventfd_signal saturates at 0xffffffffffffffff instead of failing', () => {
@@ -81,15 +71,15 @@ describe('EventFd (fs/eventfd.c)', () => {
     eventfd.close();
     expect(closed).toBe(true);
     expect(eventfd.isOpen).toBe(false);
-    expect(errorCode(() => eventfd.write(1))).toBe('EBADF');
-    expect(errorCode(() => eventfd.read())).toBe('EBADF');
-    expect(errorCode(() => eventfd.signal())).toBe('EBADF');
-    expect(errorCode(() => eventfd.close())).toBe('EBADF');
+    expect(thrownErrno(() => eventfd.write(1))).toBe('EBADF');
+    expect(thrownErrno(() => eventfd.read())).toBe('EBADF');
+    expect(thrownErrno(() => eventfd.signal())).toBe('EBADF');
+    expect(thrownErrno(() => eventfd.close())).toBe('EBADF');
   });
 
   it('rejects an initval that is not an unsigned int', () => {
-    expect(errorCode(() => new EventFd({ initval: 2 ** 32 }))).toBe('EINVAL');
-    expect(errorCode(() => new EventFd({ initval: -1 }))).toBe('EINVAL');
+    expect(thrownErrno(() => new EventFd({ initval: 2 ** 32 }))).toBe('EINVAL');
+    expect(thrownErrno(() => new EventFd({ initval: -1 }))).toBe('EINVAL');
   });
 
   it('matches a reference counter over any sequence, failing exactly where Linux fails (property)', () => {
@@ -118,11 +108,11 @@ describe('EventFd (fs/eventfd.c)', () => {
                   : ULLONG_MAX - count <= step.value
                     ? 'EAGAIN'
                     : undefined;
-              expect(errorCode(() => eventfd.write(step.value))).toBe(expected);
+              expect(thrownErrno(() => eventfd.write(step.value))).toBe(expected);
               if (expected === undefined) count += step.value;
             } else if (step.kind === 'read') {
               if (count === 0n) {
-                expect(errorCode(() => eventfd.read())).toBe('EAGAIN');
+                expect(thrownErrno(() => eventfd.read())).toBe('EAGAIN');
               } else {
                 const got = eventfd.read();
                 expect(got).toBe(semaphore ? 1n : count);

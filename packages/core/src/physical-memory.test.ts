@@ -1,26 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PhysAddr } from './address.js';
-import { isKernelError } from './kernel-error.js';
 import { PhysicalMemory } from './physical-memory.js';
+import { thrownErrno } from './testing/thrown-errno.js';
 
 const at = (value: number) => value as PhysAddr;
-
-function errorCode(work: () => unknown): string | undefined {
-  try {
-    work();
-    return undefined;
-  } catch (error) {
-    if (isKernelError(error)) return error.code;
-    throw error;
-  }
-}
 
 describe('PhysicalMemory', () => {
   it('faults (EFAULT) on a read of a page never written and never allocated', () => {
     const memory = new PhysicalMemory();
-    expect(errorCode(() => memory.readU32(at(0x8000_0000)))).toBe('EFAULT');
-    expect(errorCode(() => memory.read(at(0x1000), new Uint8Array(4)))).toBe('EFAULT');
+    expect(thrownErrno(() => memory.readU32(at(0x8000_0000)))).toBe('EFAULT');
+    expect(thrownErrno(() => memory.read(at(0x1000), new Uint8Array(4)))).toBe('EFAULT');
     expect(memory.isBacked(at(0x8000_0000))).toBe(false);
   });
 
@@ -32,7 +22,7 @@ describe('PhysicalMemory', () => {
     memory.read(at(0x8000_0800), bytes);
     expect(bytes.every((byte) => byte === 0)).toBe(true);
     expect(memory.populatedPages).toBe(0);
-    expect(errorCode(() => memory.readU8(at(0xc000_0000)))).toBe('EFAULT');
+    expect(thrownErrno(() => memory.readU8(at(0xc000_0000)))).toBe('EFAULT');
   });
 
   it('keeps little-endian values, across page boundaries too', () => {
@@ -51,22 +41,22 @@ describe('PhysicalMemory', () => {
 
   it('refuses values that do not fit and ranges past the address space', () => {
     const memory = new PhysicalMemory({ addressBits: 40 });
-    expect(errorCode(() => memory.writeU8(at(0), 256))).toBe('EINVAL');
-    expect(errorCode(() => memory.writeU32(at(0), -1))).toBe('EINVAL');
-    expect(errorCode(() => memory.writeU64(at(0), 2n ** 64n))).toBe('EINVAL');
-    expect(errorCode(() => memory.writeU32(at(2 ** 40 - 2), 0))).toBe('EFAULT');
-    expect(errorCode(() => memory.allocate(at(2 ** 40), 0x1000))).toBe('EFAULT');
-    expect(errorCode(() => new PhysicalMemory({ addressBits: 64 }))).toBe('EINVAL');
+    expect(thrownErrno(() => memory.writeU8(at(0), 256))).toBe('EINVAL');
+    expect(thrownErrno(() => memory.writeU32(at(0), -1))).toBe('EINVAL');
+    expect(thrownErrno(() => memory.writeU64(at(0), 2n ** 64n))).toBe('EINVAL');
+    expect(thrownErrno(() => memory.writeU32(at(2 ** 40 - 2), 0))).toBe('EFAULT');
+    expect(thrownErrno(() => memory.allocate(at(2 ** 40), 0x1000))).toBe('EFAULT');
+    expect(thrownErrno(() => new PhysicalMemory({ addressBits: 64 }))).toBe('EINVAL');
   });
 
   it('allocates whole pages only, and never the same page twice (EEXIST)', () => {
     const memory = new PhysicalMemory();
     memory.allocate(at(0x10_0000), 0x10_0000);
     memory.allocate(at(0x30_0000), 0x1000);
-    expect(errorCode(() => memory.allocate(at(0x1f_f000), 0x2000))).toBe('EEXIST');
-    expect(errorCode(() => memory.allocate(at(0x0f_f000), 0x2000))).toBe('EEXIST');
-    expect(errorCode(() => memory.allocate(at(0x20_0800), 0x1000))).toBe('EINVAL');
-    expect(errorCode(() => memory.allocate(at(0x20_0000), 0))).toBe('EINVAL');
+    expect(thrownErrno(() => memory.allocate(at(0x1f_f000), 0x2000))).toBe('EEXIST');
+    expect(thrownErrno(() => memory.allocate(at(0x0f_f000), 0x2000))).toBe('EEXIST');
+    expect(thrownErrno(() => memory.allocate(at(0x20_0800), 0x1000))).toBe('EINVAL');
+    expect(thrownErrno(() => memory.allocate(at(0x20_0000), 0))).toBe('EINVAL');
     memory.allocate(at(0x20_0000), 0x10_0000);
     expect(memory.isBacked(at(0x2f_ffff))).toBe(true);
   });
@@ -95,7 +85,7 @@ describe('PhysicalMemory', () => {
           const backed = [...pages].every((page) => [...reference.keys()].some((key) => key >>> 12 === page));
           const into = new Uint8Array(step.length);
           if (!backed) {
-            expect(errorCode(() => memory.read(at(step.address), into))).toBe('EFAULT');
+            expect(thrownErrno(() => memory.read(at(step.address), into))).toBe('EFAULT');
             continue;
           }
           memory.read(at(step.address), into);

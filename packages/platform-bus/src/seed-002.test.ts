@@ -1,6 +1,6 @@
-import { isKernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
+import { errnoOf } from './test-helpers.js';
 import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
 
 function arndale() {
@@ -11,16 +11,6 @@ function arndale() {
   core.platform.registerDriver(vfio);
   for (const description of arndaleI2cDevices()) core.platform.addDevice(description);
   return { core, s3c, vfio, sh: (command: string) => core.sysfs.run(command) };
-}
-
-function errnoOf(work: () => unknown): string | undefined {
-  try {
-    work();
-    return undefined;
-  } catch (error) {
-    if (isKernelError(error)) return error.code;
-    throw error;
-  }
 }
 
 describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {

@@ -1,15 +1,7 @@
 import { type ErrnoName, isKernelError } from '@vfiokit/core';
 
 /** The errno a failing call throws (`undefined` if it succeeds); rethrows non-kernel errors. */
-export function errnoOf(work: () => unknown): ErrnoName | undefined {
-  try {
-    work();
-    return undefined;
-  } catch (error) {
-    if (isKernelError(error)) return error.code;
-    throw error;
-  }
-}
+export { thrownErrno as errnoOf } from '@vfiokit/core/testing';
 
 /** The errno a call that may wait rejects with (`undefined` if it succeeds). */
 export async function asyncErrnoOf(work: () => unknown): Promise<ErrnoName | undefined> {

@@ -2,33 +2,23 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Iova, PhysAddr } from '../address.js';
 import { IOMMU_READ, IOMMU_WRITE, isIommuFault, minPageSize } from '../iommu-domain.js';
-import { isKernelError } from '../kernel-error.js';
 import { FlatIommuDomain } from './flat-iommu-domain.js';
+import { thrownErrno } from './thrown-errno.js';
 
 const io = (value: number) => value as Iova;
 const pa = (value: number) => value as PhysAddr;
 const RW = IOMMU_READ | IOMMU_WRITE;
 
-function errorCode(work: () => unknown): string | undefined {
-  try {
-    work();
-    return undefined;
-  } catch (error) {
-    if (isKernelError(error)) return error.code;
-    throw error;
-  }
-}
-
 describe('FlatIommuDomain (drivers/iommu/iommu.c rules)', () => {
   it('refuses unaligned maps (EINVAL), overlaps (EEXIST) and IOVAs past the aperture (ERANGE)', () => {
     const domain = new FlatIommuDomain({ inputBits: 32 });
     domain.map(io(0x10000), pa(0x8000_0000), 0x4000, RW);
-    expect(errorCode(() => domain.map(io(0x1001), pa(0), 0x1000, RW))).toBe('EINVAL');
-    expect(errorCode(() => domain.map(io(0x1000), pa(0x10), 0x1000, RW))).toBe('EINVAL');
-    expect(errorCode(() => domain.map(io(0x1000), pa(0), 0x800, RW))).toBe('EINVAL');
-    expect(errorCode(() => domain.map(io(0xf000), pa(0), 0x2000, RW))).toBe('EEXIST');
-    expect(errorCode(() => domain.map(io(0x13000), pa(0), 0x1000, RW))).toBe('EEXIST');
-    expect(errorCode(() => domain.map(io(0xffff_f000), pa(0), 0x2000, RW))).toBe('ERANGE');
+    expect(thrownErrno(() => domain.map(io(0x1001), pa(0), 0x1000, RW))).toBe('EINVAL');
+    expect(thrownErrno(() => domain.map(io(0x1000), pa(0x10), 0x1000, RW))).toBe('EINVAL');
+    expect(thrownErrno(() => domain.map(io(0x1000), pa(0), 0x800, RW))).toBe('EINVAL');
+    expect(thrownErrno(() => domain.map(io(0xf000), pa(0), 0x2000, RW))).toBe('EEXIST');
+    expect(thrownErrno(() => domain.map(io(0x13000), pa(0), 0x1000, RW))).toBe('EEXIST');
+    expect(thrownErrno(() => domain.map(io(0xffff_f000), pa(0), 0x2000, RW))).toBe('ERANGE');
   });
 
   it('unmap splits mappings, returns the bytes unmapped and stops at the first hole', () => {
@@ -48,9 +38,9 @@ describe('FlatIommuDomain (drivers/iommu/iommu.c rules)', () => {
     const domain = new FlatIommuDomain();
     const endpoint = { device: '7ff00000.dma-controller', streamIds: [0, 1] };
     domain.attach(endpoint);
-    expect(errorCode(() => domain.attach(endpoint))).toBe('EBUSY');
+    expect(thrownErrno(() => domain.attach(endpoint))).toBe('EBUSY');
     domain.detach(endpoint);
-    expect(errorCode(() => domain.detach(endpoint))).toBe('ENODEV');
+    expect(thrownErrno(() => domain.detach(endpoint))).toBe('ENODEV');
   });
 
   it('a blocked domain translates nothing', () => {
@@ -85,7 +75,7 @@ describe('FlatIommuDomain (drivers/iommu/iommu.c rules)', () => {
         for (const c of commands) {
           if (c.kind === 'map') {
             const clash = Array.from({ length: c.pages }, (_, i) => c.page + i).some((p) => reference.has(p));
-            const code = errorCode(() =>
+            const code = thrownErrno(() =>
               domain.map(io(c.page * 0x1000), pa(c.target * 0x1000), c.pages * 0x1000, RW),
             );
             expect(code).toBe(clash ? 'EEXIST' : undefined);

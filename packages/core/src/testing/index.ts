@@ -2,3 +2,4 @@
 
 export { fastCheckScheduler } from './fast-check-scheduler.js';
 export { FlatIommuDomain, type FlatIommuDomainOptions } from './flat-iommu-domain.js';
+export { thrownErrno } from './thrown-errno.js';
