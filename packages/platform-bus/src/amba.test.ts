@@ -5,7 +5,7 @@ import { ambaManf, ambaPart, ambaRev, CORESIGHT_CID, readPeriphid } from './amba
 import { DriverCore } from './driver-core.js';
 import { modalias } from './modalias.js';
 import { causeOf, errnoOf } from './test-helpers.js';
-import { metaDriverStub, pl330Device, primecellIdRegisters, recordingDriver } from './testing/index.js';
+import { pl330Device, primecellIdRegisters, recordingDriver, recordingMetaDriver } from './testing/index.js';
 
 const PL330 = '121a0000.dma-controller';
 const pl330Driver = () =>
@@ -108,7 +108,7 @@ describe('AMBA devices on the bus', () => {
 
   it('reads the periphid before looking at driver_override, so an override does not skip the deferral', () => {
     const core = new DriverCore();
-    core.amba.registerDriver(metaDriverStub('vfio-amba'));
+    core.amba.registerDriver(recordingMetaDriver('vfio-amba'));
     const device = core.amba.addDevice({ ...pl330Device(), driverOverride: 'vfio-amba' });
     expect(device.driverName).toBeNull();
     // amba_match() returns -EPROBE_DEFER; drivers_probe_store() reports it as -EINVAL.

@@ -2,7 +2,7 @@ import { ManualScheduler } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { errnoOf } from './test-helpers.js';
-import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
@@ -11,7 +11,7 @@ function asyncHost() {
   const core = new DriverCore({ scheduler });
   for (const d of arndaleI2cDevices()) core.platform.addDevice(d);
   const s3c = s3cI2cDriver({ probeType: 'prefer-async' });
-  core.platform.registerDriver(metaDriverStub('vfio-platform'));
+  core.platform.registerDriver(recordingMetaDriver('vfio-platform'));
   return { scheduler, core, s3c };
 }
 
@@ -75,7 +75,7 @@ describe('async probe through the Scheduler', () => {
     core.platform.addDevice(first!);
     core.platform.addDevice({ ...second!, driverOverride: 'vfio-platform' });
     const s3c = s3cI2cDriver();
-    const vfio = metaDriverStub('vfio-platform');
+    const vfio = recordingMetaDriver('vfio-platform');
     core.platform.registerDriver(s3c);
     core.platform.registerDriver(vfio);
     expect(s3c.probed).toEqual([]);

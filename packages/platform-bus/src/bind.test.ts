@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import type { DriverCoreEvents } from './events.js';
 import { errnoOf } from './test-helpers.js';
-import { arndaleI2cDevices, metaDriverStub, recordingDriver, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingDriver, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
@@ -18,7 +18,7 @@ function setup() {
 describe('sysfs bind (drivers/base/bus.c bind_store)', () => {
   it('ENODEV for no such device and for a driver that does not match', () => {
     const { bus } = setup();
-    bus.registerDriver(metaDriverStub('vfio-platform'));
+    bus.registerDriver(recordingMetaDriver('vfio-platform'));
     bus.unbind('s3c-i2c', HDMI);
     expect(errnoOf(() => bus.bind('vfio-platform', 'ffff0000.nothing'))).toBe('ENODEV');
     expect(errnoOf(() => bus.bind('vfio-platform', HDMI))).toBe('ENODEV');
@@ -33,7 +33,7 @@ describe('sysfs bind (drivers/base/bus.c bind_store)', () => {
 
   it("returns the probe's own error and leaves the device unbound, saying why", () => {
     const { bus } = setup();
-    const vfio = metaDriverStub('vfio-platform', {
+    const vfio = recordingMetaDriver('vfio-platform', {
       verdict: () => new KernelError('ENOENT', 'no reset handler for samsung,s3c2440-hdmiphy-i2c'),
     });
     bus.registerDriver(vfio);
@@ -48,7 +48,7 @@ describe('sysfs bind (drivers/base/bus.c bind_store)', () => {
   it('turns EPROBE_DEFER into EAGAIN and does not queue the device (device_driver_attach)', () => {
     const { core, bus } = setup();
     bus.registerDriver(
-      metaDriverStub('vfio-platform', { verdict: () => new KernelError('EPROBE_DEFER', 'later') }),
+      recordingMetaDriver('vfio-platform', { verdict: () => new KernelError('EPROBE_DEFER', 'later') }),
     );
     bus.setDriverOverride(HDMI, 'vfio-platform');
     bus.unbind('s3c-i2c', HDMI);
@@ -68,7 +68,7 @@ describe('sysfs bind (drivers/base/bus.c bind_store)', () => {
 
   it('unbind is ENODEV unless the device is bound to that driver', () => {
     const { bus } = setup();
-    bus.registerDriver(metaDriverStub('vfio-platform'));
+    bus.registerDriver(recordingMetaDriver('vfio-platform'));
     expect(errnoOf(() => bus.unbind('vfio-platform', HDMI))).toBe('ENODEV');
     expect(errnoOf(() => bus.unbind('s3c-i2c', 'nope'))).toBe('ENODEV');
     bus.unbind('s3c-i2c', HDMI);
@@ -209,7 +209,7 @@ describe('attach order and probe errors (drivers/base/dd.c)', () => {
     bus.unregisterDriver('s3c-i2c');
     expect(s3c.removed).toHaveLength(5);
     expect(bus.devices.every((d) => d.driverName === null)).toBe(true);
-    const vfio = metaDriverStub('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true });
+    const vfio = recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true });
     bus.registerDriver(vfio);
     bus.rescan();
     bus.driversProbe(HDMI);

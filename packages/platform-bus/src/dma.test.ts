@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
 import { DriverCore } from './driver-core.js';
 import { causeOf, errnoOf } from './test-helpers.js';
-import { arndaleI2cDevices, metaDriverStub, recordingDriver, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingDriver, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
@@ -10,7 +10,7 @@ function grouped() {
   const ownership = new IommuDmaOwnership();
   const core = new DriverCore({ dmaConfigure: platformDmaConfigure(ownership) });
   core.platform.registerDriver(s3cI2cDriver());
-  core.platform.registerDriver(metaDriverStub('vfio-platform'));
+  core.platform.registerDriver(recordingMetaDriver('vfio-platform'));
   for (const d of arndaleI2cDevices())
     core.platform.addDevice({ ...d, ...(d.name === HDMI ? { iommuGroup: 7 } : {}) });
   return { core, ownership, bus: core.platform };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
-import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
@@ -13,7 +13,7 @@ describe('device lifecycle walk', () => {
     const core = new DriverCore();
     core.platform.registerDriver(s3cI2cDriver());
     core.platform.registerDriver(
-      metaDriverStub('vfio-platform', {
+      recordingMetaDriver('vfio-platform', {
         onRemove: () =>
           new Promise<void>((resolve) => {
             release = resolve;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { asyncErrnoOf } from './test-helpers.js';
-import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
@@ -12,7 +12,7 @@ function openVfioDevice() {
     close = resolve;
   });
   const core = new DriverCore();
-  const vfio = metaDriverStub('vfio-platform', { onRemove: () => closed });
+  const vfio = recordingMetaDriver('vfio-platform', { onRemove: () => closed });
   core.platform.registerDriver(s3cI2cDriver());
   core.platform.registerDriver(vfio);
   core.platform.addDevice({ ...arndaleI2cDevices()[4]!, driverOverride: 'vfio-platform' });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { errnoOf } from './test-helpers.js';
-import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 function arndale() {
   const core = new DriverCore();
   const s3c = s3cI2cDriver();
-  const vfio = metaDriverStub('vfio-platform');
+  const vfio = recordingMetaDriver('vfio-platform');
   core.platform.registerDriver(s3c);
   core.platform.registerDriver(vfio);
   for (const description of arndaleI2cDevices()) core.platform.addDevice(description);
@@ -34,7 +34,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
   it("with the seed's wildcard driver (matchAnyDevice + sysfsBindOnly) the same commands bind vfio-platform", () => {
     const core = new DriverCore();
     core.platform.registerDriver(s3cI2cDriver());
-    const vfio = metaDriverStub('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true });
+    const vfio = recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true });
     core.platform.registerDriver(vfio);
     for (const description of arndaleI2cDevices()) core.platform.addDevice(description);
     expect(vfio.probed).toEqual([]);
@@ -69,7 +69,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
     const core = new DriverCore();
     core.platform.registerDriver(s3cI2cDriver());
     core.platform.registerDriver(
-      metaDriverStub('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),
+      recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),
     );
     for (const description of arndaleI2cDevices()) core.platform.addDevice(description);
     core.sysfs.run('echo 12ce0000.i2c > /sys/bus/platform/drivers/s3c-i2c/unbind');
@@ -84,7 +84,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
     const core = new DriverCore();
     core.platform.registerDriver(s3cI2cDriver());
     core.platform.registerDriver(
-      metaDriverStub('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),
+      recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),
     );
     for (const description of arndaleI2cDevices()) core.platform.addDevice(description);
     core.sysfs.run('echo 1 > /sys/devices/12ce0000.i2c/sysfs_bind_only');

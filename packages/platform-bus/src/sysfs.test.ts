@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { errnoOf } from './test-helpers.js';
-import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './testing/index.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
 function arndale() {
   const core = new DriverCore();
   core.platform.registerDriver(s3cI2cDriver());
-  core.platform.registerDriver(metaDriverStub('vfio-platform'));
+  core.platform.registerDriver(recordingMetaDriver('vfio-platform'));
   for (const d of arndaleI2cDevices())
     core.platform.addDevice({ ...d, ...(d.name === HDMI ? { iommuGroup: 3 } : {}) });
   return core;
@@ -74,7 +74,7 @@ describe('the sysfs facade', () => {
     core.platform.unbind('s3c-i2c', HDMI);
     core.platform.setDriverOverride(HDMI, 'vfio-platform');
     core.platform.unregisterDriver('vfio-platform');
-    core.amba.registerDriver(metaDriverStub('vfio-amba'));
+    core.amba.registerDriver(recordingMetaDriver('vfio-amba'));
     core.amba.addDevice({ name: 'x.dma', bus: 'amba', driverOverride: 'vfio-amba' });
     // drivers_probe_store() turns any negative device_attach() result into -EINVAL.
     expect(() => core.sysfs.run('echo x.dma > /sys/bus/amba/drivers_probe')).toThrow(

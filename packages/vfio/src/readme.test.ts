@@ -27,13 +27,13 @@ describe('README example', () => {
     const { UserProcess, Vfio, VfioContainerHandle, VfioGroupHandle, VFIO_TYPE1v2_IOMMU } = await import(
       './index.js'
     );
-    const { stubDeviceOps, testIommuGroup } = await import('./testing/index.js');
+    const { countingDeviceOps, testIommuGroup } = await import('./testing/index.js');
 
     // --- README example start ---
     // The kernel side: VFIO with one device in IOMMU group 7.
     const vfio = new Vfio({ allowUnsafeInterrupts: true });
     const iommuGroup = testIommuGroup({ id: 7, devices: [{ name: 'fff50000.ethernet', streamIds: [0x20] }] });
-    vfio.registerGroupDevice({ name: 'fff50000.ethernet', ops: stubDeviceOps(), iommuGroup });
+    vfio.registerGroupDevice({ name: 'fff50000.ethernet', ops: countingDeviceOps(), iommuGroup });
 
     // The VMM: 256 MiB of guest RAM at a user address, backed by host RAM at 0x9000_0000.
     const vmm = new UserProcess({ vfio, rlimitMemlock: 1 << 30 });

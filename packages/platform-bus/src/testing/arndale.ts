@@ -93,7 +93,7 @@ export function s3cI2cDriver(options: RecordingDriverOptions = {}): RecordingDri
  * `driver_managed_dma`, bound through `driver_override` (or, with the seed's proposal,
  * `matchAnyDevice` + `sysfsBindOnly`).
  */
-export function metaDriverStub(
+export function recordingMetaDriver(
   name = 'vfio-platform',
   options: RecordingDriverOptions = {},
 ): RecordingDriver {

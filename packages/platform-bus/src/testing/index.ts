@@ -1,12 +1,12 @@
 /** Test helpers for users of @vfiokit/platform-bus: import from `@vfiokit/platform-bus/testing`. */
 export {
   arndaleI2cDevices,
-  metaDriverStub,
   pl330Device,
   primecellIdRegisters,
   type RecordingDriver,
   type RecordingDriverOptions,
   recordingDriver,
+  recordingMetaDriver,
   s3cI2cDriver,
 } from './arndale.js';
 export { BindMonitor } from './bind-monitor.js';

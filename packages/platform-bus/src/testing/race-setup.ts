@@ -4,10 +4,10 @@ import type { DriverSpec } from '../driver.js';
 import type { DriverCore } from '../driver-core.js';
 import {
   arndaleI2cDevices,
-  metaDriverStub,
   pl330Device,
   primecellIdRegisters,
   recordingDriver,
+  recordingMetaDriver,
 } from './arndale.js';
 
 /** A driver of the race suite and the bus it registers on. */
@@ -80,8 +80,8 @@ export function arndaleRaceSetup(): RaceSetup {
             probeType: 'prefer-async',
           }),
       },
-      { bus: 'platform', create: () => metaDriverStub('vfio-platform') },
-      { bus: 'amba', create: () => metaDriverStub('vfio-amba') },
+      { bus: 'platform', create: () => recordingMetaDriver('vfio-platform') },
+      { bus: 'amba', create: () => recordingMetaDriver('vfio-amba') },
     ],
     latePrimecell: { [dma.name]: primecellIdRegisters(0x00241330) },
   };

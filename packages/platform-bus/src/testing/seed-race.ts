@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Completion } from '../completion.js';
 import type { DriverSpec } from '../driver.js';
 import { DriverCore } from '../driver-core.js';
-import { arndaleI2cDevices, metaDriverStub, s3cI2cDriver } from './arndale.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './arndale.js';
 import { BindInvariantError } from './race-errors.js';
 
 /**
@@ -58,7 +58,7 @@ export function seedRaceProperty(
     const core = new DriverCore({ scheduler: fastCheckScheduler(s) });
     const host = options.hostDriver?.() ?? s3cI2cDriver();
     const wildcard = protection !== 'driver_override';
-    const vfio = metaDriverStub(
+    const vfio = recordingMetaDriver(
       'vfio-platform',
       wildcard ? { matchAnyDevice: true, sysfsBindOnly: true } : {},
     );

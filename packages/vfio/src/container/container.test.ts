@@ -2,7 +2,7 @@ import { physAddr } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
-import { stubDeviceOps } from '../testing/stub-device.js';
+import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { type1Fixture } from '../type1/test-fixture.js';
 import { VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_PGSIZES } from '../uapi/flags.js';
@@ -137,7 +137,7 @@ describe('type1 attach: MSI isolation (vfio_iommu_type1_attach_group)', () => {
     const f = type1Fixture();
     f.container.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x20_0000 });
     const second = testIommuGroup({ id: 6, devices: [{ name: 'dev1' }] });
-    f.vfio.registerGroupDevice({ name: 'dev1', ops: stubDeviceOps(), iommuGroup: second });
+    f.vfio.registerGroupDevice({ name: 'dev1', ops: countingDeviceOps(), iommuGroup: second });
     const group6 = VfioGroupHandle.open(f.process, 6);
     group6.setContainer(f.container);
     expect(second.domains[0]?.translate(0x4000_1000 as never, 'read')).toBe(0x8_8000_1000);
@@ -155,7 +155,7 @@ describe('type1 attach: MSI isolation (vfio_iommu_type1_attach_group)', () => {
       devices: [{ name: 'dev2' }],
       reservedRegions: [{ start: 0x1000_0000 as never, size: 0x10_0000, type: 'reserved', prot: 0 }],
     });
-    f.vfio.registerGroupDevice({ name: 'dev2', ops: stubDeviceOps(), iommuGroup: other });
+    f.vfio.registerGroupDevice({ name: 'dev2', ops: countingDeviceOps(), iommuGroup: other });
     const group7 = VfioGroupHandle.open(f.process, 7);
     expect(errno(() => group7.setContainer(f.container))).toBe('EINVAL');
     expect(other.owner).toBeNull();
@@ -165,7 +165,7 @@ describe('type1 attach: MSI isolation (vfio_iommu_type1_attach_group)', () => {
 describe('no-IOMMU mode', () => {
   it('registers a device without IOMMU group as noiommu-N, tainting; needs CAP_SYS_RAWIO; only VFIO_NOIOMMU_IOMMU', () => {
     const vfio = new Vfio({ enableUnsafeNoiommuMode: true });
-    vfio.registerGroupDevice({ name: 'nodma', ops: stubDeviceOps(), iommuGroup: undefined });
+    vfio.registerGroupDevice({ name: 'nodma', ops: countingDeviceOps(), iommuGroup: undefined });
     expect(vfio.tainted).toBe(true);
     const [name] = [...vfio.groups.keys()];
     expect(name).toMatch(/^noiommu-\d+$/);
@@ -185,20 +185,20 @@ describe('no-IOMMU mode', () => {
   it('without the mode, registration of a device without IOMMU group fails EINVAL; so does a non-coherent one', () => {
     const vfio = new Vfio();
     expect(
-      errno(() => vfio.registerGroupDevice({ name: 'x', ops: stubDeviceOps(), iommuGroup: undefined })),
+      errno(() => vfio.registerGroupDevice({ name: 'x', ops: countingDeviceOps(), iommuGroup: undefined })),
     ).toBe('EINVAL');
     const incoherent = testIommuGroup({ id: 9, devices: [{ name: 'y' }], coherent: false });
     expect(
-      errno(() => vfio.registerGroupDevice({ name: 'y', ops: stubDeviceOps(), iommuGroup: incoherent })),
+      errno(() => vfio.registerGroupDevice({ name: 'y', ops: countingDeviceOps(), iommuGroup: incoherent })),
     ).toBe('EINVAL');
   });
 
   it('no-IOMMU and IOMMU groups never share a container (EPERM)', () => {
     const vfio = new Vfio({ enableUnsafeNoiommuMode: true, allowUnsafeInterrupts: true });
-    vfio.registerGroupDevice({ name: 'nodma', ops: stubDeviceOps(), iommuGroup: undefined });
+    vfio.registerGroupDevice({ name: 'nodma', ops: countingDeviceOps(), iommuGroup: undefined });
     vfio.registerGroupDevice({
       name: 'dev0',
-      ops: stubDeviceOps(),
+      ops: countingDeviceOps(),
       iommuGroup: testIommuGroup({ id: 5, devices: [{ name: 'dev0' }] }),
     });
     const root = new UserProcess({ vfio, capabilities: ['CAP_SYS_RAWIO'] });
@@ -218,7 +218,7 @@ describe('page sizes (vfio_update_pgsize_bitmap, vfio_dma_do_map alignment)', ()
     const container = VfioContainerHandle.open(process);
     bitmaps.forEach((pgsizeBitmap, i) => {
       const iommuGroup = testIommuGroup({ id: 10 + i, devices: [{ name: `d${i}` }], pgsizeBitmap });
-      vfio.registerGroupDevice({ name: `d${i}`, ops: stubDeviceOps(), iommuGroup });
+      vfio.registerGroupDevice({ name: `d${i}`, ops: countingDeviceOps(), iommuGroup });
       VfioGroupHandle.open(process, 10 + i).setContainer(container);
     });
     container.setIommu(VFIO_TYPE1v2_IOMMU);
@@ -246,7 +246,7 @@ describe('page sizes (vfio_update_pgsize_bitmap, vfio_dma_do_map alignment)', ()
 describe('emulated and IOMMU groups in one container', () => {
   it('the last IOMMU group leaving unpins but keeps mappings for the emulated group; the last group drops them', () => {
     const f = type1Fixture();
-    const emulated = f.vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: stubDeviceOps() });
+    const emulated = f.vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: countingDeviceOps() });
     const emulatedName =
       [...f.vfio.groups.entries()].find(([, g]) => g.devices.includes(emulated))?.[0] ?? '';
     const group2 = VfioGroupHandle.open(f.process, emulatedName);
@@ -263,7 +263,7 @@ describe('emulated and IOMMU groups in one container', () => {
 
   it('UNMAP_DMA with VADDR is EBUSY while an emulated group is attached, and works once it left', () => {
     const f = type1Fixture();
-    const emulated = f.vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: stubDeviceOps() });
+    const emulated = f.vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: countingDeviceOps() });
     const emulatedName =
       [...f.vfio.groups.entries()].find(([, g]) => g.devices.includes(emulated))?.[0] ?? '';
     const group2 = VfioGroupHandle.open(f.process, emulatedName);
@@ -289,7 +289,7 @@ describe('emulated and IOMMU groups in one container', () => {
     expect(f.container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(false);
     const vfio = new Vfio();
     const process = new UserProcess({ vfio });
-    const emulated = vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: stubDeviceOps() });
+    const emulated = vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: countingDeviceOps() });
     const name = [...vfio.groups.entries()].find(([, g]) => g.devices.includes(emulated))?.[0] ?? '';
     const container = VfioContainerHandle.open(process);
     VfioGroupHandle.open(process, name).setContainer(container);

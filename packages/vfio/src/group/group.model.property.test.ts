@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
-import { stubDeviceOps } from '../testing/stub-device.js';
+import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
@@ -44,14 +44,14 @@ describe('random group/container/device call sequences (model-based)', () => {
       fc.property(fc.commands(commands, { maxCommands: 40, size: 'max' }), (cmds) => {
         const vfio = new Vfio({ allowUnsafeInterrupts: true });
         const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0' }, { name: 'dev1' }] });
-        const stub = stubDeviceOps();
-        vfio.registerGroupDevice({ name: 'dev0', ops: stub, iommuGroup });
+        const device = countingDeviceOps();
+        vfio.registerGroupDevice({ name: 'dev0', ops: device, iommuGroup });
         const process = new UserProcess({ vfio });
         const real: GroupReal = {
           vfio,
           process,
           iommuGroup,
-          stub,
+          device,
           container: VfioContainerHandle.open(process),
           group: null,
           devices: [],

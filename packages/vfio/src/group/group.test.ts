@@ -2,7 +2,7 @@ import { KernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
-import { stubDeviceOps } from '../testing/stub-device.js';
+import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { type1Fixture } from '../type1/test-fixture.js';
 import {
@@ -27,7 +27,7 @@ function errno(fn: () => unknown): string {
 function host(options: ConstructorParameters<typeof Vfio>[0] = {}) {
   const vfio = new Vfio({ allowUnsafeInterrupts: true, ...options });
   const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0' }, { name: 'dev1' }] });
-  const ops = stubDeviceOps();
+  const ops = countingDeviceOps();
   const device = vfio.registerGroupDevice({ name: 'dev0', ops, iommuGroup });
   const process = new UserProcess({ vfio });
   return { vfio, iommuGroup, ops, device, process };
@@ -36,10 +36,10 @@ function host(options: ConstructorParameters<typeof Vfio>[0] = {}) {
 describe('the group file (drivers/vfio/group.c)', () => {
   it('registers a device in its group once: a second registration is EINVAL (vfio_group_find_or_alloc)', () => {
     const { vfio, iommuGroup } = host();
-    expect(errno(() => vfio.registerGroupDevice({ name: 'dev0', ops: stubDeviceOps(), iommuGroup }))).toBe(
-      'EINVAL',
-    );
-    vfio.registerGroupDevice({ name: 'dev1', ops: stubDeviceOps(), iommuGroup });
+    expect(
+      errno(() => vfio.registerGroupDevice({ name: 'dev0', ops: countingDeviceOps(), iommuGroup })),
+    ).toBe('EINVAL');
+    vfio.registerGroupDevice({ name: 'dev1', ops: countingDeviceOps(), iommuGroup });
     expect(vfio.groups.get('5')?.devices.map((d) => d.name)).toEqual(['dev0', 'dev1']);
   });
 

@@ -80,7 +80,8 @@ function regionAt(
   if (region === undefined) throw new KernelError('EINVAL', `region index ${index} ≥ ${regions.length}`);
   if ((region.flags & flag) === 0)
     throw new KernelError('EINVAL', `region ${index} does not allow this access`);
-  if (region.type !== 'mmio') throw new KernelError('EINVAL', `region ${index} is PIO (not implemented)`);
+  if (region.type !== 'mmio')
+    throw new KernelError('EINVAL', `region ${index} is PIO, which vfio-platform does not support`);
   // CVE-2025-21687 ("vfio/platform: check the bounds of read/write syscalls").
   if (offset >= region.size)
     throw new KernelError('EINVAL', `offset 0x${offset.toString(16)} past region ${index}`);

@@ -1,4 +1,5 @@
 /** Test helpers for VFIO users: import from `@vfiokit/vfio/testing`. */
+
+export { type CountingDeviceOps, countingDeviceOps } from './counting-device.js';
 export { type RegisterAccess, RegisterFile } from './register-file.js';
-export { type StubDeviceOps, stubDeviceOps } from './stub-device.js';
 export { SMMU_SW_MSI_REGION, type TestIommuGroupOptions, testIommuGroup } from './test-group.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import type { VfioDeviceOps } from '../device/vfio-device.js';
-import { stubDeviceOps } from '../testing/stub-device.js';
+import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { UserProcess } from '../user/process.js';
@@ -83,7 +83,7 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     const h = emulatedHost();
     h.vfio.params.allowUnsafeInterrupts = true;
     const iommuGroup = testIommuGroup({ id: 9, devices: [{ name: 'dev9' }] });
-    h.vfio.registerGroupDevice({ name: 'dev9', ops: stubDeviceOps(), iommuGroup });
+    h.vfio.registerGroupDevice({ name: 'dev9', ops: countingDeviceOps(), iommuGroup });
     const group9 = VfioGroupHandle.open(h.process, 9);
     group9.setContainer(h.container);
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x4000 });

@@ -2,7 +2,7 @@ import { physAddr } from '@vfiokit/core';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import type { VfioDevice } from '../device/vfio-device.js';
-import { type StubDeviceOps, stubDeviceOps } from '../testing/stub-device.js';
+import { type CountingDeviceOps, countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { UserProcess } from '../user/process.js';
@@ -21,7 +21,7 @@ export interface Type1Fixture {
   readonly group: VfioGroupHandle;
   readonly iommuGroup: ReturnType<typeof testIommuGroup>;
   readonly device: VfioDevice;
-  readonly ops: StubDeviceOps;
+  readonly ops: CountingDeviceOps;
 }
 
 /** Builds the fixture; `setIommu` false leaves the container without a backend. */
@@ -34,7 +34,7 @@ export function type1Fixture(
 ): Type1Fixture {
   const vfio = new Vfio({ allowUnsafeInterrupts: true, ...options });
   const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0', streamIds: [3] }] });
-  const ops = stubDeviceOps();
+  const ops = countingDeviceOps();
   const device = vfio.registerGroupDevice({ name: 'dev0', ops, iommuGroup });
   const process = new UserProcess({ vfio, rlimitMemlock: options.rlimitMemlock ?? 2 ** 40 });
   process.addressSpace.mmap(GUEST_RAM_VADDR, physAddr(GUEST_RAM_PHYS), GUEST_RAM_SIZE);

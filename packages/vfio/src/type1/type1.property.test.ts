@@ -1,4 +1,4 @@
-import { type Iova, isIommuFault } from '@vfiokit/core';
+import { type Iova, isIommuFault, KernelError } from '@vfiokit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VfioContainer } from '../container/container.js';
@@ -88,7 +88,7 @@ describe.each([
           const f = type1Fixture({ type, dmaEntryLimit: limit, rlimitMemlock: memlockPages * PAGE });
           const container = f.process.fdget(f.container.fd) as VfioContainer;
           const iommu = container.type1;
-          if (iommu === null) throw new Error('type1 not set');
+          if (iommu === null) throw new KernelError('ENODEV', 'type1 not set');
           const domain = f.iommuGroup.domains[0];
           let ref: RefMap[] = [];
           for (const c of commands) {

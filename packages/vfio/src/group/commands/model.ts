@@ -3,7 +3,7 @@ import type { VfioContainerHandle } from '../../api/container-handle.js';
 import type { VfioDeviceHandle } from '../../api/device-handle.js';
 import type { VfioGroupHandle } from '../../api/group-handle.js';
 import type { IommuGroup } from '../../iommu/iommu-group.js';
-import type { StubDeviceOps } from '../../testing/stub-device.js';
+import type { CountingDeviceOps } from '../../testing/counting-device.js';
 import type { UserProcess } from '../../user/process.js';
 import type { Vfio } from '../../vfio.js';
 
@@ -29,7 +29,7 @@ export interface GroupReal {
   readonly vfio: Vfio;
   readonly process: UserProcess;
   readonly iommuGroup: IommuGroup;
-  readonly stub: StubDeviceOps;
+  readonly device: CountingDeviceOps;
   readonly container: VfioContainerHandle;
   group: VfioGroupHandle | null;
   readonly devices: VfioDeviceHandle[];
@@ -59,7 +59,7 @@ export function checkInvariants(m: GroupModel, r: GroupReal): void {
   expect(group?.container !== null).toBe(m.containerSet);
   // A host driver and a VFIO claim never coexist.
   expect(m.hostBound && m.containerSet).toBe(false);
-  expect(r.stub.opens - r.stub.closes).toBe(m.devicesOpen > 0 ? 1 : 0);
+  expect(r.device.opens - r.device.closes).toBe(m.devicesOpen > 0 ? 1 : 0);
   expect(group?.containerUsers ?? 0).toBe(m.containerSet ? 1 + (m.devicesOpen > 0 ? 1 : 0) : 0);
   if (r.group !== null) {
     expect(r.group.status()).toEqual({

@@ -2,7 +2,7 @@ import { KernelError } from '@vfiokit/core';
 import type { VfioDeviceOps } from '../device/vfio-device.js';
 
 /** A {@link VfioDeviceOps} that counts opens and closes and refuses everything else. */
-export interface StubDeviceOps extends VfioDeviceOps {
+export interface CountingDeviceOps extends VfioDeviceOps {
   readonly opens: number;
   readonly closes: number;
   /** Makes the next `openDevice` fail with this error code. */
@@ -10,10 +10,10 @@ export interface StubDeviceOps extends VfioDeviceOps {
 }
 
 /** A device for exercising groups and containers without a bus driver. */
-export function stubDeviceOps(): StubDeviceOps {
+export function countingDeviceOps(): CountingDeviceOps {
   const state = { opens: 0, closes: 0, failNextOpen: undefined as KernelError | undefined };
   const refuse = (what: string): never => {
-    throw new KernelError('ENOTTY', `stub device has no ${what}`);
+    throw new KernelError('ENOTTY', `counting device has no ${what}`);
   };
   return {
     get opens() {
