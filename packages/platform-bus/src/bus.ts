@@ -1,15 +1,15 @@
 import { KernelError } from '@vfiokit/core';
 import { deviceInitialProbe, driverAttach, whenUnlocked } from './attach.js';
+import { bindStore } from './bind-store.js';
 import { allDone, type Completion, withDeviceLock } from './completion.js';
 import type { BusName, DeviceDescription } from './description.js';
 import { Device } from './device.js';
 import type { DriverSpec } from './driver.js';
 import type { DriverCore } from './driver-core.js';
 import type { ProbeTrigger } from './events.js';
-import { ambaMatchInfo } from './match.js';
 import { DriverIndex } from './match-index.js';
 import { modalias } from './modalias.js';
-import { attachWalk, driverMatchDevice, ensurePeriphid, probeOnce } from './probe.js';
+import { attachWalk, ensurePeriphid } from './probe.js';
 import { releaseDriver } from './release.js';
 
 /** `PAGE_SIZE − 1`: driver_set_override() refuses writes of this many bytes (drivers/base/driver.c). */
@@ -186,30 +186,14 @@ export class Bus {
    * attempts the attach), then device_driver_attach(): `EBUSY` when already bound, the
    * probe's own error otherwise, and `EPROBE_DEFER` as `EAGAIN` — without queueing the device
    * for retry, since device_driver_attach() calls __driver_probe_device() rather than
-   * driver_probe_device() (drivers/base/dd.c, v5.13 and later). Always synchronous; works
-   * with `drivers_autoprobe` off, on `explicitBindOnly` devices and for `sysfsBindOnly` drivers.
+   * driver_probe_device() (drivers/base/dd.c, v5.13 and later; see `legacyBindStore` for
+   * older kernels). Always synchronous; works with `drivers_autoprobe` off, on
+   * `explicitBindOnly` devices and for `sysfsBindOnly` drivers.
    */
   bind(driverName: string, deviceName: string): Completion {
     const driver = this.bindFileDriver(driverName, 'bind');
     const device = this.requireDevice(deviceName);
-    return withDeviceLock(device, () => {
-      const match = driverMatchDevice(this, driver, device);
-      if (match === null) {
-        throw new KernelError('ENODEV', `${driver.name} does not match ${device.name}`);
-      }
-      const outcome = probeOnce(
-        this,
-        driver,
-        device,
-        match === 'defer' ? ambaMatchInfo('sysfs_bind', device, driver) : match,
-        'sysfs_bind',
-      );
-      if (outcome.kind === 'bound') return;
-      if (outcome.error.code === 'EPROBE_DEFER') {
-        throw new KernelError('EAGAIN', outcome.error.message, { cause: outcome.error });
-      }
-      throw outcome.error;
-    });
+    return withDeviceLock(device, () => bindStore(this, driver, device));
   }
 
   /**

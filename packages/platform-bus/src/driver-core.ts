@@ -29,6 +29,14 @@ export interface DriverCoreOptions {
    * registered driver as the kernel's bus_for_each_drv() does: same result, for comparison.
    */
   readonly indexedMatching?: boolean;
+  /**
+   * Sysfs `bind` as before v5.13 (default `false`): bind_store() refused a bound device with
+   * `ENODEV` (not `EBUSY`), and any probe failure, `EPROBE_DEFER` included, also came back as
+   * `ENODEV` because really_probe() returned 0 for "driver did not accept the device"; a
+   * deferring probe was queued for retry. Commit "driver core: Flow the return code from
+   * ->probe() through to sysfs bind" (v5.13) changed both.
+   */
+  readonly legacyBindStore?: boolean;
 }
 
 /** A device waiting on the deferred-probe list. */
@@ -57,6 +65,8 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   readonly asyncProbeDrivers: readonly string[] | '*';
   /** Whether attach looks drivers up in the match index (else it scans them all). */
   readonly indexedMatching: boolean;
+  /** Whether sysfs `bind` reports errors as kernels before v5.13 did. */
+  readonly legacyBindStore: boolean;
   /** The sysfs facade over these buses. */
   readonly sysfs: Sysfs;
   private readonly pending = new Set<Device>();
@@ -76,6 +86,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
     }
     this.asyncProbeDrivers = options.asyncProbeDrivers ?? [];
     this.indexedMatching = options.indexedMatching ?? true;
+    this.legacyBindStore = options.legacyBindStore ?? false;
     this.platform = new Bus('platform', this);
     this.amba = new Bus('amba', this);
     this.sysfs = new Sysfs(this);

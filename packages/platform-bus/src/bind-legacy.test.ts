@@ -1,0 +1,64 @@
+import { isKernelError, KernelError } from '@vfiokit/core';
+import { describe, expect, it } from 'vitest';
+import { DriverCore } from './driver-core.js';
+import { errnoOf } from './test-helpers.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
+
+const HDMI = '12ce0000.i2c';
+
+function setup(verdict?: () => KernelError | undefined) {
+  const core = new DriverCore({ legacyBindStore: true });
+  core.platform.registerDriver(s3cI2cDriver());
+  for (const d of arndaleI2cDevices()) core.platform.addDevice(d);
+  const vfio = recordingMetaDriver('vfio-platform', verdict === undefined ? {} : { verdict });
+  core.platform.registerDriver(vfio);
+  return { core, bus: core.platform, vfio };
+}
+
+// Before v5.13 (commit "driver core: Flow the return code from ->probe() through to sysfs
+// bind"), drivers/base/bus.c bind_store() only reported ENODEV.
+describe('sysfs bind before v5.13 (legacyBindStore)', () => {
+  it('refuses a bound device with ENODEV, not EBUSY', () => {
+    const { bus } = setup();
+    expect(errnoOf(() => bus.bind('s3c-i2c', HDMI))).toBe('ENODEV');
+    expect(bus.device(HDMI)?.driverName).toBe('s3c-i2c');
+  });
+
+  it("reports a probe failure as ENODEV, keeping the probe's error as the cause", () => {
+    const { bus } = setup(() => new KernelError('ENOENT', 'no reset'));
+    bus.setDriverOverride(HDMI, 'vfio-platform');
+    bus.unbind('s3c-i2c', HDMI);
+    let thrown: unknown;
+    try {
+      bus.bind('vfio-platform', HDMI);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isKernelError(thrown, 'ENODEV')).toBe(true);
+    expect(isKernelError((thrown as KernelError).cause, 'ENOENT')).toBe(true);
+    expect(bus.device(HDMI)?.driverName).toBeNull();
+  });
+
+  it('reports EPROBE_DEFER as ENODEV and queues the device, as driver_probe_device() did', () => {
+    let ready = false;
+    const { core, bus, vfio } = setup(() => (ready ? undefined : new KernelError('EPROBE_DEFER', 'later')));
+    bus.setDriverOverride(HDMI, 'vfio-platform');
+    bus.unbind('s3c-i2c', HDMI);
+    expect(errnoOf(() => core.sysfs.write('/sys/bus/platform/drivers/vfio-platform/bind', HDMI))).toBe(
+      'ENODEV',
+    );
+    expect(core.deferredDevices).toEqual([{ bus: 'platform', device: HDMI }]);
+    ready = true;
+    core.triggerDeferredProbe();
+    expect(bus.device(HDMI)?.driverName).toBe('vfio-platform');
+    expect(vfio.probed).toEqual([HDMI]);
+  });
+
+  it('binds as the modern kernel does when the probe succeeds', () => {
+    const { bus, vfio } = setup();
+    bus.setDriverOverride(HDMI, 'vfio-platform');
+    bus.unbind('s3c-i2c', HDMI);
+    bus.bind('vfio-platform', HDMI);
+    expect(vfio.probed).toEqual([HDMI]);
+  });
+});
