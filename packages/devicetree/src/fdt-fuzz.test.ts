@@ -1,7 +1,10 @@
-// Fuzzing the codec with mutations of real blobs: whatever the bytes, parseFdt returns a
-// tree or throws an FdtError naming a byte offset — never a RangeError/TypeError, never a
-// hang — and a tree it returns serializes and re-reads to itself. Where the host's libfdt
-// fdt_check_full() rejects a mutated blob, parseFdt must reject it too.
+// Fuzzing with mutations of real blobs: structural edits of the tree (interrupt-parent and
+// interrupt-map cycles, DMA-parent rings, alias loops, duplicate phandles, references
+// rewritten with real phandles and garbage), then byte mutations of its blob. Whatever the
+// bytes, parseFdt returns a tree or throws an FdtError naming a byte offset — never a
+// RangeError/TypeError, never a hang — and a tree it returns serializes and re-reads to
+// itself, and populate() and every semantic lookup on it answer or throw only FdtError.
+// Where the host's libfdt fdt_check_full() rejects a mutated blob, parseFdt must reject it too.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toDts } from './dts.js';
@@ -12,6 +15,8 @@ import { fixture } from './test-support/fixtures.js';
 import { libfdtCheckFull } from './test-support/libfdt.js';
 import { arbitraryMutation, type Mutation, mutate } from './test-support/mutate.js';
 import { hasNopAfterRoot, rawBlob, tok } from './test-support/raw-blob.js';
+import { exerciseSemantics } from './test-support/semantics.js';
+import { arbitraryTreeEdit, editTree, type TreeEdit } from './test-support/tree-edits.js';
 import type { DeviceTree, DtNode } from './tree.js';
 
 function seeds(): Uint8Array[] {
@@ -76,23 +81,43 @@ function outcome(blob: Uint8Array): Outcome {
 }
 
 const SEEDS = seeds();
-// The counterexample is the seed index and the mutation list; the blob is rebuilt from them.
-const mutated = fc.record({
-  seed: fc.nat({ max: SEEDS.length - 1 }),
-  mutations: fc.array(arbitraryMutation, { minLength: 1, maxLength: 4 }),
-});
-const blobOf = (m: { readonly seed: number; readonly mutations: readonly Mutation[] }): Uint8Array =>
-  mutate(SEEDS[m.seed] as Uint8Array, m.mutations);
+const SEED_TREES = SEEDS.map((blob) => parseFdt(blob));
+// The counterexample is the seed index, the tree edits and the byte mutations; the blob is
+// rebuilt from them. At least one edit or mutation per case.
+const mutated = fc
+  .record({
+    seed: fc.nat({ max: SEEDS.length - 1 }),
+    edits: fc.array(arbitraryTreeEdit, { maxLength: 3 }),
+    mutations: fc.array(arbitraryMutation, { maxLength: 4 }),
+  })
+  .filter((m) => m.edits.length + m.mutations.length > 0);
+interface Case {
+  readonly seed: number;
+  readonly edits: readonly TreeEdit[];
+  readonly mutations: readonly Mutation[];
+}
+const blobOf = (m: Case): Uint8Array => {
+  const blob =
+    m.edits.length === 0
+      ? (SEEDS[m.seed] as Uint8Array)
+      : serializeFdt(editTree(SEED_TREES[m.seed] as DeviceTree, m.edits), { padding: 'none' });
+  return mutate(blob, m.mutations);
+};
 
 describe('fuzz: mutated real blobs', () => {
-  it('parse never crashes; an accepted tree re-serializes, re-reads equal and prints (24,000 cases)', () => {
+  it('parse never crashes; an accepted tree re-serializes, re-reads equal, prints, and its lookups throw only FdtError (24,000 cases)', () => {
     let accepted = 0;
+    let cycles = 0;
     fc.assert(
       fc.property(mutated, (m) => {
         const result = outcome(blobOf(m));
+        // Tree edits alone always give a well-formed blob.
+        if (m.mutations.length === 0) expect('tree' in result, JSON.stringify(m.edits)).toBe(true);
         if ('code' in result) return;
         accepted++;
         const { tree } = result;
+        // populate() and every lookup on every node: an answer or an FdtError, never a hang.
+        if ((exerciseSemantics(tree).codes.get('CYCLE') ?? 0) > 0) cycles++;
         let again: Uint8Array;
         try {
           again = serializeFdt(tree);
@@ -110,9 +135,11 @@ describe('fuzz: mutated real blobs', () => {
       }),
       { numRuns: 24_000 },
     );
-    // The mutations are not all fatal: some still parse (NOPs, value bytes, padding).
+    // The mutations are not all fatal: some still parse (NOPs, value bytes, padding), and
+    // the cycle edits do reach the lookups' cycle detection.
     expect(accepted).toBeGreaterThan(0);
-  }, 120_000);
+    expect(cycles).toBeGreaterThan(0);
+  }, 180_000);
 
   it('rejects every mutated blob libfdt fdt_check_full() rejects, with the same FDT_ERR_ code (3,000 cases)', () => {
     const samples = fc.sample(mutated, {
@@ -132,7 +159,7 @@ describe('fuzz: mutated real blobs', () => {
       if (verdict === 'BADSTRUCTURE' && hasNopAfterRoot(blobs[i] as Uint8Array)) return;
       rejectedByLibfdt++;
       const ours = outcome(blobs[i] as Uint8Array);
-      const where = `seed blob ${sample.seed}, ${JSON.stringify(sample.mutations)}`;
+      const where = `seed blob ${sample.seed}, ${JSON.stringify(sample.edits)}, ${JSON.stringify(sample.mutations)}`;
       expect('code' in ours, `libfdt says ${verdict}, parseFdt accepted: ${where}`).toBe(true);
       // libfdt 1.6.1 itself loops forever on a few blobs (HANG); parseFdt only has to refuse them.
       if (verdict === 'HANG' || verdict === 'CRASH' || !('code' in ours)) return;

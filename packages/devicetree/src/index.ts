@@ -59,6 +59,13 @@ export {
 } from './of-irq.js';
 export { AMBA_NR_IRQS } from './of-links.js';
 export {
+  type DtMsiController,
+  GITS_TRANSLATER,
+  type MsiControllerKind,
+  msiControllers,
+  V2M_MSI_SETSPI_NS,
+} from './of-msi.js';
+export {
   iteratePhandles,
   MAX_PHANDLE_ARGS,
   type OfPhandleArgs,

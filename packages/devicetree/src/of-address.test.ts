@@ -170,6 +170,36 @@ describe('bus translators (drivers/of/address.c: of_busses[])', () => {
     expect(translateAddress(tree.require('/flags-bus@0/b@0'), [0x100, 0, 0x20])).toBeUndefined();
   });
 
+  it('an empty ranges under a flags bus passes the flags cell through (of_translate_one(), v6.7+)', () => {
+    // drivers/of/address.c: of_translate_one(): "set address to zero, pass flags through":
+    // memset(addr + pbus->flag_cells, 0, ...), so the outer default-flags bus still sees the
+    // child's flags (1) and its window for flags 1 matches; zeroing them would miss it.
+    const flags = OfTree.of(
+      dtTree({
+        props: { '#address-cells': [2], '#size-cells': [2] },
+        children: {
+          'outer@0': {
+            props: {
+              '#address-cells': [3],
+              '#size-cells': [1],
+              ranges: [0x2, 0, 0, 0, 0x50000000, 0x1000, 0x1, 0, 0, 0, 0x40000000, 0x10000000],
+            },
+            children: {
+              'inner@0': {
+                props: { '#address-cells': [3], '#size-cells': [1], ranges: true },
+                children: { 'dev@1000': { props: { reg: [0x1, 0, 0x1000, 0x100] } } },
+              },
+            },
+          },
+        },
+      }),
+    );
+    const dev = flags.require('/outer@0/inner@0/dev@1000');
+    expect(translateAddress(dev, [0x1, 0, 0x1000])).toBe(0x40001000n);
+    expect(translateAddress(dev, [0x2, 0, 0x10])).toBe(0x50000010n);
+    expect(translateAddress(dev, [0x3, 0, 0x10])).toBeUndefined();
+  });
+
   it('window end uses wrapping u64 arithmetic (cp + s)', () => {
     const wrap = OfTree.of(
       dtTree({

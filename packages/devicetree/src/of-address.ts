@@ -111,9 +111,13 @@ function translateOne(
   let offset: bigint;
   if (ranges.value.length === 0) {
     // Empty `ranges`: 1:1; the whole child address (flags cell included) becomes the offset.
+    // "set address to zero, pass flags through" (v6.7+, with the default-flags bus): the
+    // parent bus's flag cells keep the child address's leading cells, only the rest is zeroed
+    // (past the child's `na` cells the kernel's stack buffer is uninitialised; 0 here).
     offset = readNumber(addr, 0, na);
+    const flags = addr.slice(0, Math.min(pbus.flagCells, pna));
     addr.length = 0;
-    for (let i = 0; i < pna; i++) addr.push(0);
+    for (let i = 0; i < pna; i++) addr.push(flags[i] ?? 0);
   } else {
     const table = rangesTable(dev, bus, na, ns, pna, ranges.value);
     const found = table.lookup(addr);

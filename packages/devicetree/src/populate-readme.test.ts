@@ -1,7 +1,15 @@
 // The README example of the kernel-semantics section, run as written (through the package name).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OfTree, parseFdt, parseIrqs, populate, regEntries, translateAddress } from '@vfiokit/devicetree';
+import {
+  msiControllers,
+  OfTree,
+  parseFdt,
+  parseIrqs,
+  populate,
+  regEntries,
+  translateAddress,
+} from '@vfiokit/devicetree';
 import { describe, expect, it } from 'vitest';
 
 const JUNO = fileURLToPath(new URL('../../../../shared/fixtures/dtb/juno-r2.dtb', import.meta.url));
@@ -22,6 +30,12 @@ describe('README: kernel semantics and population', () => {
       trigger: 'level-high',
     });
     expect(skipped).toEqual([]);
+
+    const msi = msiControllers(tree);
+    expect([msi.length, msi[0]?.kind, msi[0]?.doorbell?.toString(16)]).toEqual([4, 'gic-v2m', '2c1c0040']);
+    expect(devices.find((d) => d.path === '/pcie@40000000')?.msiParent?.target).toBe(
+      '/interrupt-controller@2c010000/v2m@0',
+    );
 
     const of = OfTree.of(tree);
     const uart = of.require('serial0');
