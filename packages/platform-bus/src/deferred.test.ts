@@ -82,7 +82,8 @@ describe('deferred probe (drivers/base/dd.c)', () => {
         fc.scheduler(),
         fc.constantFrom('force-sync', 'prefer-async') as fc.Arbitrary<'force-sync' | 'prefer-async'>,
         async (s, probeType) => {
-          const core = new DriverCore({ scheduler: fastCheckScheduler(s) });
+          const tasks = fastCheckScheduler(s);
+          const core = new DriverCore({ scheduler: tasks });
           const i2c = recordingDriver('s3c-i2c', {
             ofMatchTable: ['samsung,s3c2440-i2c'],
             probeType,
@@ -104,6 +105,7 @@ describe('deferred probe (drivers/base/dd.c)', () => {
           const done = steps.map((step, i) => s.schedule(Promise.resolve(i), `step ${i}`).then(step));
           await s.waitFor(Promise.all(done));
           await s.waitAll();
+          tasks.throwIfFailed();
           expect(pinctrl.probed).toEqual([supplier.name]);
           expect([...i2c.probed].sort()).toEqual(consumers.map((d) => d.name).sort());
           expect(core.deferredDevices).toEqual([]);

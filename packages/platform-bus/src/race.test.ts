@@ -1,23 +1,45 @@
+import { thrownErrno } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   arndaleRaceSetup,
   BindInvariantError,
   bindRaceProperty,
+  type HandOverProtection,
   type RaceSetup,
   seedRaceProperty,
 } from './testing/index.js';
 
-// 600 + 300 model runs plus 2 × 100 protected seed-race runs (the unprotected one stops at
-// its first counterexample): 1,100 race runs in CI, each replayable with FC_SEED.
+// 1,000 runs of each model-based suite and of each protected seed race (the unprotected one
+// stops at its first counterexample), each replayable with FC_SEED.
 describe('model-based bind races (fc.commands × fc.scheduler)', () => {
+  it("reports a driver bug thrown from an async probe as the run's failure, not an unhandled rejection", async () => {
+    const base = arndaleRaceSetup();
+    const buggy: RaceSetup = {
+      ...base,
+      asyncProbeDrivers: '*',
+      drivers: base.drivers.map((entry) => ({
+        ...entry,
+        create: (core) => ({
+          ...entry.create(core),
+          probe: () => {
+            throw new TypeError('driver bug');
+          },
+        }),
+      })),
+    };
+    const result = await fc.check(bindRaceProperty(buggy), { numRuns: 50 });
+    expect(result.failed).toBe(true);
+    expect(result.errorInstance).toBeInstanceOf(TypeError);
+  });
+
   it('keeps every invariant on the Arndale setup', async () => {
-    await fc.assert(bindRaceProperty(arndaleRaceSetup()), { numRuns: 600 });
+    await fc.assert(bindRaceProperty(arndaleRaceSetup()), { numRuns: 1000 });
   });
 
   it('keeps every invariant when every driver probes asynchronously (driver_async_probe=*)', async () => {
     const setup: RaceSetup = { ...arndaleRaceSetup(), asyncProbeDrivers: '*' };
-    await fc.assert(bindRaceProperty(setup), { numRuns: 300 });
+    await fc.assert(bindRaceProperty(setup), { numRuns: 1000 });
   });
 });
 
@@ -31,11 +53,15 @@ describe("the seed's race and its cures", () => {
     expect(details).toContainEqual(expect.stringMatching(/^s3c-i2c re-bound 12ce0000\.i2c via /));
   });
 
+  it('refuses a protection it does not know (EINVAL), rather than running unprotected', () => {
+    expect(thrownErrno(() => seedRaceProperty('sysfs_bind_only' as HandOverProtection))).toBe('EINVAL');
+  });
+
   it('never happens with driver_override (the upstream answer)', async () => {
-    await fc.assert(seedRaceProperty('driver_override'), { numRuns: 100 });
+    await fc.assert(seedRaceProperty('driver_override'), { numRuns: 1000 });
   });
 
   it("never happens with the seed's explicit-bind-only device flag", async () => {
-    await fc.assert(seedRaceProperty('explicit_bind_only'), { numRuns: 100 });
+    await fc.assert(seedRaceProperty('explicit_bind_only'), { numRuns: 1000 });
   });
 });

@@ -1,4 +1,5 @@
 import { type ErrnoName, isKernelError } from '@vfiokit/core';
+import type { FastCheckScheduler } from '@vfiokit/core/testing';
 import type fc from 'fast-check';
 import type { Bus } from '../bus.js';
 import type { Completion } from '../completion.js';
@@ -18,6 +19,8 @@ export interface RaceModel {
 /** The system under test with its monitor. */
 export interface RaceReal {
   readonly core: DriverCore;
+  /** Where the core's async work runs; it keeps what those tasks threw. */
+  readonly scheduler: FastCheckScheduler;
   readonly monitor: BindMonitor;
   readonly setup: RaceSetup;
   /** The run's driver objects, aligned with `setup.drivers`. */

@@ -78,8 +78,9 @@ export function createRaceSystem(
   setup: RaceSetup,
   scheduler: fc.Scheduler,
 ): { model: RaceModel; real: RaceReal } {
+  const tasks = fastCheckScheduler(scheduler);
   const core = new DriverCore({
-    scheduler: fastCheckScheduler(scheduler),
+    scheduler: tasks,
     ...(setup.asyncProbeDrivers === undefined ? {} : { asyncProbeDrivers: setup.asyncProbeDrivers }),
   });
   const monitor = new BindMonitor(core);
@@ -96,7 +97,7 @@ export function createRaceSystem(
     core.bus(description.bus).addDevice(description);
     model.present.add(i);
   }
-  return { model, real: { core, monitor, setup, drivers } };
+  return { model, real: { core, scheduler: tasks, monitor, setup, drivers } };
 }
 
 /**
@@ -109,17 +110,20 @@ export async function runBindRace(
   scheduler: fc.Scheduler,
   commands: Iterable<RaceCommand>,
 ): Promise<BindMonitor> {
-  let monitor: BindMonitor | undefined;
+  let real: RaceReal | undefined;
   await fc.scheduledModelRun(
     scheduler,
     () => {
       const system = createRaceSystem(setup, scheduler);
-      monitor = system.real.monitor;
+      real = system.real;
       return system;
     },
     commands,
   );
-  if (monitor === undefined) throw new BindInvariantError(['the race system was never set up']);
+  if (real === undefined) throw new BindInvariantError(['the race system was never set up']);
+  // A driver that threw from an async probe is a bug in the driver under test: report it.
+  real.scheduler.throwIfFailed();
+  const monitor = real.monitor;
   monitor.checkQuiescent();
   if (monitor.violations.length > 0) throw new BindInvariantError(monitor.violations);
   return monitor;

@@ -1,4 +1,4 @@
-import { isKernelError } from '@vfiokit/core';
+import { isKernelError, KernelError } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import type { Completion } from '../completion.js';
@@ -15,6 +15,8 @@ import { BindInvariantError } from './race-errors.js';
  * - `explicit_bind_only`: the seed's device flag (`sysfs_bind_only`), then unbind and bind.
  */
 export type HandOverProtection = 'none' | 'driver_override' | 'explicit_bind_only';
+
+const HAND_OVER_PROTECTIONS: readonly string[] = ['none', 'driver_override', 'explicit_bind_only'];
 
 /** What can happen on the host while user space runs its recipe. */
 export type HostNoise = 'rescan' | 'drivers_probe' | 'reload_host_driver' | 'hotplug_other';
@@ -46,6 +48,9 @@ export function seedRaceProperty(
   protection: HandOverProtection,
   options: SeedRaceOptions = {},
 ): fc.IAsyncPropertyWithHooks<[fc.Scheduler, HostNoise[]]> {
+  if (!HAND_OVER_PROTECTIONS.includes(protection)) {
+    throw new KernelError('EINVAL', `unknown hand-over protection ${JSON.stringify(protection)}`);
+  }
   const target = options.device ?? '12ce0000.i2c';
   const noise = fc.array(
     fc.constantFrom<HostNoise>('rescan', 'drivers_probe', 'reload_host_driver', 'hotplug_other'),
@@ -55,7 +60,8 @@ export function seedRaceProperty(
     },
   );
   return fc.asyncProperty(fc.scheduler(), noise, async (s, events) => {
-    const core = new DriverCore({ scheduler: fastCheckScheduler(s) });
+    const tasks = fastCheckScheduler(s);
+    const core = new DriverCore({ scheduler: tasks });
     const host = options.hostDriver?.() ?? s3cI2cDriver();
     const wildcard = protection !== 'driver_override';
     const vfio = recordingMetaDriver(
@@ -117,6 +123,7 @@ export function seedRaceProperty(
     );
     await s.waitFor(Promise.all([sequence.task, ...noiseTasks]));
     await s.waitAll();
+    tasks.throwIfFailed();
     const problems: string[] = [];
     const bound = bus.device(target)?.driverName ?? null;
     if (bound !== 'vfio-platform') problems.push(`${target} ended bound to ${bound ?? 'nothing'}`);

@@ -1,4 +1,4 @@
-import type { EventFd } from '@vfiokit/core';
+import { type EventFd, KernelError } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -33,9 +33,10 @@ describe('trigger changes racing interrupts (CVE-2024-26813 class)', () => {
   it('no interrupt is delivered to a released eventfd, none is lost, every handler run signals the current trigger', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(step, { maxLength: 16, size: 'max' }), async (s, steps) => {
-        const f = openedPlatformFixture({ scheduler: fastCheckScheduler(s) });
+        const tasks = fastCheckScheduler(s);
+        const f = openedPlatformFixture({ scheduler: tasks });
         const irqs = vfioMetaDriverData(f.device)?.core.irqState;
-        if (irqs === undefined) throw new RangeError('not bound');
+        if (irqs === undefined) throw new KernelError('ENODEV', 'not bound');
         const released: number[] = [];
         let current: number | null = null;
         let signals = 0;
@@ -90,6 +91,7 @@ describe('trigger changes racing interrupts (CVE-2024-26813 class)', () => {
         // Finally a trigger is set: whatever arrived while none was must now be delivered.
         setTrigger();
         await s.waitAll();
+        tasks.throwIfFailed();
         expect(violations).toEqual([]);
         expect(signals).toBe(f.irqChip.deliveries(EDGE_IRQ));
         if (pulses > 0) expect(signals).toBeGreaterThan(0);
