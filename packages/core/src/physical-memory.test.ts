@@ -14,6 +14,14 @@ describe('PhysicalMemory', () => {
     expect(memory.isBacked(at(0x8000_0000))).toBe(false);
   });
 
+  it('names the first byte without memory in the fault', () => {
+    const memory = new PhysicalMemory();
+    expect(() => memory.readU32(at(0x1000))).toThrow(/0x1000$/);
+    expect(() => memory.readU64(at(0x2000))).toThrow(/0x2000$/);
+    memory.allocate(at(0x8000_0000), 0x2000);
+    expect(() => memory.readU32(at(0x8000_1ffe))).toThrow(/0x80002000$/);
+  });
+
   it('reads allocated RAM as zeros without populating it', () => {
     const memory = new PhysicalMemory();
     memory.allocate(at(0x8000_0000), 0x4000_0000);

@@ -148,14 +148,17 @@ export class PhysicalMemory {
     this.writeUnsigned((address + 4) as PhysAddr, 4, Number(value >> 32n));
   }
 
-  // Byte at a time, little-endian: allocation-free, and correct across a page boundary.
+  // Byte at a time, little-endian, lowest address first (so a fault names the first byte
+  // that has no memory): allocation-free, and correct across a page boundary.
   private readUnsigned(address: PhysAddr, size: number): number {
     this.checkRange(address, size);
     let value = 0;
-    for (let i = size - 1; i >= 0; i--) {
+    let scale = 1;
+    for (let i = 0; i < size; i++) {
       const at = address + i;
       const page = this.pageForRead(at);
-      value = value * 256 + (page === undefined ? 0 : (page[at & PAGE_MASK] ?? 0));
+      value += (page === undefined ? 0 : (page[at & PAGE_MASK] ?? 0)) * scale;
+      scale *= 256;
     }
     return value;
   }

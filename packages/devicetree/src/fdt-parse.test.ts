@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toDts } from './dts.js';
 import { type FdtErrorCode, isFdtError } from './fdt-error.js';
 import { FDT_MAX_DEPTH, parseFdt } from './fdt-parse.js';
 import { serializeFdt } from './fdt-serialize.js';
@@ -123,11 +124,34 @@ describe('layouts libfdt accepts', () => {
     expect(read(Uint8Array.from([...blob, 1, 2, 3]))).toEqual(expected);
   });
 
-  it('reads a version 18 header whose last_comp_version is 16, and refuses to write it back', () => {
+  it('reads a version 18 header whose last_comp_version is 16, and writes it back as v17 as dtc does', () => {
     const tree = parseFdt(minimal(goodStruct, { version: 18 }));
     expect(tree.header.version).toBe(18);
-    expect(() => serializeFdt(tree)).toThrow(/FDT_ERR_BADVERSION/);
+    const v17 = serializeFdt(tree, { padding: 'none' });
+    expect(u32(v17, 20)).toBe(17);
+    expect(u32(v17, 24)).toBe(16);
+    expect(serializeFdt(parseFdt(minimal(goodStruct)), { padding: 'none' })).toEqual(v17);
   });
+
+  it("writes dtc's last_comp_version when the tree's cannot be written (0, or above the version)", () => {
+    const tree = parseFdt(minimal(goodStruct));
+    for (const given of [0, 18]) {
+      const blob = serializeFdt({ ...tree, header: { ...tree.header, lastCompatibleVersion: given } });
+      expect(u32(blob, 24)).toBe(16);
+    }
+    expect(() => serializeFdt({ ...tree, header: { ...tree.header, version: 1 } })).toThrow(
+      /FDT_ERR_BADVERSION/,
+    );
+  });
+});
+
+describe('input that is not a blob', () => {
+  it.each([null, undefined, 'abc', 42, new ArrayBuffer(40), [0xd0, 0x0d, 0xfe, 0xed]])(
+    '%o is refused with FDT_ERR_BADVALUE, never a TypeError',
+    (input) => {
+      expectFdtError(input as unknown as Uint8Array, 'BADVALUE');
+    },
+  );
 });
 
 describe('malformed blobs: libfdt error names and the byte offset', () => {
@@ -233,5 +257,25 @@ describe('malformed blobs: libfdt error names and the byte offset', () => {
     ];
     expect(() => parseFdt(minimal(depth(FDT_MAX_DEPTH - 1)))).not.toThrow();
     expectFdtError(minimal(depth(FDT_MAX_DEPTH)), 'BADSTRUCTURE');
+  });
+
+  it('accepts a real tree nested 70 deep, as libfdt, dtc and the kernel do', () => {
+    const depth = (n: number): number[] => [
+      ...tok.begin(''),
+      ...Array.from({ length: n }, () => tok.begin('n')).flat(),
+      ...Array.from({ length: n + 1 }, () => tok.end).flat(),
+      ...tok.fdtEnd,
+    ];
+    const blob = minimal(depth(70));
+    const tree = parseFdt(blob);
+    let level = 0;
+    for (let node = tree.root.children[0]; node !== undefined; node = node.children[0]) level++;
+    expect(level).toBe(70);
+    expect(serializeFdt(tree, { padding: 'none' }).length).toBeGreaterThan(70 * 8);
+    expect(
+      toDts(tree)
+        .split('\n')
+        .filter((line) => line.trim() === 'n {').length,
+    ).toBe(70);
   });
 });

@@ -9,11 +9,12 @@ import { latin1Decode } from './latin1.js';
 import type { DeviceTree, DtNode, DtProperty, DtReserveEntry } from './tree.js';
 
 /**
- * drivers/of/fdt.c: unflatten_dt_nodes() refuses trees deeper than FDT_MAX_DEPTH (64), so
- * a blob the kernel cannot unflatten is refused here too (and recursion over the tree stays
- * shallow).
+ * How deep vfiokit nests nodes. libfdt and dtc set no limit, and drivers/of/fdt.c
+ * unflatten_dt_nodes() only skips (WARN_ON_ONCE) nodes at depth FDT_MAX_DEPTH − 1 (63) and
+ * below rather than refusing the blob, so real trees of any sane depth must parse; this
+ * bound only keeps the printers' and writers' walks over hostile blobs within the stack.
  */
-export const FDT_MAX_DEPTH = 64;
+export const FDT_MAX_DEPTH = 1024;
 
 interface MutableNode {
   readonly name: string;
@@ -44,11 +45,17 @@ function readReserveMap(bytes: Uint8Array, layout: FdtLayout): DtReserveEntry[] 
  * Blocks may come in any order and be separated by free space; bytes past `totalsize` are
  * ignored. Malformed input throws {@link FdtError} with libfdt's code and the byte offset
  * of the fault; where `fdt_check_full()` rejects a blob, so does this (plus: a blob without
- * a root node, bytes after `FDT_END` inside `size_dt_struct`, trees deeper than the
- * kernel's FDT_MAX_DEPTH). Property values are views into a private copy of the structure
+ * a root node, bytes after `FDT_END` inside `size_dt_struct`, nesting deeper than
+ * {@link FDT_MAX_DEPTH}). Property values are views into a private copy of the structure
  * block, never into `bytes`.
  */
 export function parseFdt(bytes: Uint8Array): DeviceTree {
+  // Callers from plain JavaScript can hand anything over; that is bad input too, not a TypeError.
+  if (!(bytes instanceof Uint8Array)) {
+    throw new FdtError('BADVALUE', `a blob is a Uint8Array, not ${Object.prototype.toString.call(bytes)}`, {
+      offset: 0,
+    });
+  }
   const layout = readHeader(bytes);
   const reserveMap = readReserveMap(bytes, layout);
   const { version, structStart, structEnd, stringsStart, stringsEnd } = layout;
@@ -113,7 +120,7 @@ export function parseFdt(bytes: Uint8Array): DeviceTree {
         if (stack.length >= FDT_MAX_DEPTH) {
           stricter ??= new FdtError(
             'BADSTRUCTURE',
-            `node nesting deeper than the kernel's FDT_MAX_DEPTH (${FDT_MAX_DEPTH})`,
+            `node nesting deeper than vfiokit's FDT_MAX_DEPTH (${FDT_MAX_DEPTH})`,
             { offset: at },
           );
         }

@@ -118,24 +118,23 @@ function flatten(
  * strings block, as `dtc -I dtb -O dtb` does. Trees built in code have no padding.
  */
 export function serializeFdt(tree: DeviceTree, options: SerializeOptions = {}): Uint8Array {
-  const version = tree.header.version;
-  const vi = VERSIONS.get(version);
-  if (vi === undefined) {
-    throw new FdtError(
-      'BADVERSION',
-      `serializeFdt writes versions 2, 3, 16 and 17 (as dtc does), not ${version}`,
-    );
+  const requested = tree.header.version;
+  if (!Number.isInteger(requested) || requested < 2 || requested > 0xffffffff) {
+    throw new FdtError('BADVERSION', `version ${requested} is not one libfdt reads (2 or later)`);
   }
+  // dtc reads any version libfdt accepts but writes only its version_table entries: a blob
+  // of another version (4–15, 18, …) comes out as dtc's default, 17, as `dtc -I dtb -O dtb` does.
+  const version = VERSIONS.has(requested) ? requested : 17;
+  const vi = VERSIONS.get(version) ?? { hdrSize: 40, legacy: false };
   const cpu = tree.header.bootCpuidPhys;
   if (!Number.isInteger(cpu) || cpu < 0 || cpu > 0xffffffff) {
     throw new FdtError('BADVALUE', `boot_cpuid_phys ${cpu} is not a u32`);
   }
   // dtc always writes its version_table value (1 or 16); the tree's own value is written
   // instead so a parsed header survives, checked the way fdt_check_header() would read it.
-  const lastComp = tree.header.lastCompatibleVersion;
-  if (!Number.isInteger(lastComp) || lastComp < 1 || lastComp > version) {
-    throw new FdtError('BADVERSION', `last_comp_version ${lastComp} is not in [1, ${version}]`);
-  }
+  // When that value cannot be written (0, or above the written version), dtc's own is.
+  const given = tree.header.lastCompatibleVersion;
+  const lastComp = Number.isInteger(given) && given >= 1 && given <= version ? given : vi.legacy ? 1 : 16;
   const strings = new StringTable();
   const structure = new ByteWriter(structSizeHint(tree.root));
   flatten(tree.root, '/', structure, strings, vi, 0);
