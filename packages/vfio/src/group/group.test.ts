@@ -1,4 +1,5 @@
 import { KernelError } from '@vfiokit/core';
+import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
@@ -15,15 +16,6 @@ import { vfioGroupStatus } from '../uapi/structs-device.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'not a KernelError';
-  }
-  return 'no error';
-}
-
 function host(options: ConstructorParameters<typeof Vfio>[0] = {}) {
   const vfio = new Vfio({ allowUnsafeInterrupts: true, ...options });
   const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0' }, { name: 'dev1' }] });
@@ -37,7 +29,7 @@ describe('the group file (drivers/vfio/group.c)', () => {
   it('registers a device in its group once: a second registration is EINVAL (vfio_group_find_or_alloc)', () => {
     const { vfio, iommuGroup } = host();
     expect(
-      errno(() => vfio.registerGroupDevice({ name: 'dev0', ops: countingDeviceOps(), iommuGroup })),
+      thrownErrno(() => vfio.registerGroupDevice({ name: 'dev0', ops: countingDeviceOps(), iommuGroup })),
     ).toBe('EINVAL');
     vfio.registerGroupDevice({ name: 'dev1', ops: countingDeviceOps(), iommuGroup });
     expect(vfio.groups.get('5')?.devices.map((d) => d.name)).toEqual(['dev0', 'dev1']);
@@ -46,8 +38,8 @@ describe('the group file (drivers/vfio/group.c)', () => {
   it('has a single opener (EBUSY), ENOENT for no such group, and reopens after close', () => {
     const { process } = host();
     const group = VfioGroupHandle.open(process, 5);
-    expect(errno(() => process.open('/dev/vfio/5'))).toBe('EBUSY');
-    expect(errno(() => process.open('/dev/vfio/6'))).toBe('ENOENT');
+    expect(thrownErrno(() => process.open('/dev/vfio/5'))).toBe('EBUSY');
+    expect(thrownErrno(() => process.open('/dev/vfio/6'))).toBe('ENOENT');
     group.close();
     VfioGroupHandle.open(process, 5).close();
   });
@@ -59,7 +51,7 @@ describe('the group file (drivers/vfio/group.c)', () => {
     iommuGroup.deviceUseDefaultDomain('dev1');
     expect(group.status()).toEqual({ viable: false, containerSet: false });
     expect(
-      errno(() =>
+      thrownErrno(() =>
         process.ioctl(group.fd, VFIO_GROUP_GET_STATUS, vfioGroupStatus.encode({ argsz: 7, flags: 0 })),
       ),
     ).toBe('EINVAL');
@@ -73,32 +65,32 @@ describe('the group file (drivers/vfio/group.c)', () => {
     const group = VfioGroupHandle.open(process, 5);
     const container = VfioContainerHandle.open(process);
     iommuGroup.deviceUseDefaultDomain('dev1');
-    expect(errno(() => group.setContainer(container))).toBe('EPERM');
+    expect(thrownErrno(() => group.setContainer(container))).toBe('EPERM');
     iommuGroup.deviceUnuseDefaultDomain('dev1');
-    expect(errno(() => group.setContainer(-1))).toBe('EBADF');
-    expect(errno(() => group.setContainer(99))).toBe('EBADF');
-    expect(errno(() => group.setContainer(process.eventfd()))).toBe('EBADFD');
-    expect(errno(() => group.setContainer(group.fd))).toBe('EBADFD');
-    expect(errno(() => process.ioctl(group.fd, VFIO_GROUP_SET_CONTAINER, 3))).toBe('EFAULT');
+    expect(thrownErrno(() => group.setContainer(-1))).toBe('EBADF');
+    expect(thrownErrno(() => group.setContainer(99))).toBe('EBADF');
+    expect(thrownErrno(() => group.setContainer(process.eventfd()))).toBe('EBADFD');
+    expect(thrownErrno(() => group.setContainer(group.fd))).toBe('EBADFD');
+    expect(thrownErrno(() => process.ioctl(group.fd, VFIO_GROUP_SET_CONTAINER, 3))).toBe('EFAULT');
     group.setContainer(container);
-    expect(errno(() => group.setContainer(container))).toBe('EINVAL');
+    expect(thrownErrno(() => group.setContainer(container))).toBe('EINVAL');
   });
 
   it('while claimed, a kernel driver probe in the group fails EBUSY (iommu_device_use_default_domain)', () => {
     const { process, iommuGroup } = host();
     VfioGroupHandle.open(process, 5).setContainer(VfioContainerHandle.open(process));
-    expect(errno(() => iommuGroup.deviceUseDefaultDomain('dev1'))).toBe('EBUSY');
+    expect(thrownErrno(() => iommuGroup.deviceUseDefaultDomain('dev1'))).toBe('EBUSY');
   });
 
   it('GET_DEVICE_FD: ENODEV for an unknown name, EINVAL without a container or before SET_IOMMU; open_device once', () => {
     const { process, ops } = host();
     const group = VfioGroupHandle.open(process, 5);
-    expect(errno(() => group.getDevice('dev0'))).toBe('EINVAL');
+    expect(thrownErrno(() => group.getDevice('dev0'))).toBe('EINVAL');
     const container = VfioContainerHandle.open(process);
     group.setContainer(container);
-    expect(errno(() => group.getDevice('nope'))).toBe('ENODEV');
-    expect(errno(() => group.getDevice('dev0'))).toBe('EINVAL');
-    expect(errno(() => process.ioctl(group.fd, VFIO_GROUP_GET_DEVICE_FD, new Uint8Array([0x64])))).toBe(
+    expect(thrownErrno(() => group.getDevice('nope'))).toBe('ENODEV');
+    expect(thrownErrno(() => group.getDevice('dev0'))).toBe('EINVAL');
+    expect(thrownErrno(() => process.ioctl(group.fd, VFIO_GROUP_GET_DEVICE_FD, new Uint8Array([0x64])))).toBe(
       'EFAULT',
     );
     container.setIommu(VFIO_TYPE1v2_IOMMU);
@@ -114,17 +106,17 @@ describe('the group file (drivers/vfio/group.c)', () => {
   it('an open_device error is returned by GET_DEVICE_FD and leaves nothing open', () => {
     const f = type1Fixture();
     f.ops.failNextOpen = new KernelError('ETIMEDOUT', 'reset failed');
-    expect(errno(() => f.group.getDevice('dev0'))).toBe('ETIMEDOUT');
+    expect(thrownErrno(() => f.group.getDevice('dev0'))).toBe('ETIMEDOUT');
     f.group.unsetContainer();
   });
 
   it('UNSET_CONTAINER: EINVAL without a container, EBUSY with an open device fd', () => {
     const f = type1Fixture();
     const device = f.group.getDevice('dev0');
-    expect(errno(() => f.group.unsetContainer())).toBe('EBUSY');
+    expect(thrownErrno(() => f.group.unsetContainer())).toBe('EBUSY');
     device.close();
     f.group.unsetContainer();
-    expect(errno(() => f.group.unsetContainer())).toBe('EINVAL');
+    expect(thrownErrno(() => f.group.unsetContainer())).toBe('EINVAL');
     expect(f.iommuGroup.owner).toBeNull();
   });
 
@@ -147,7 +139,7 @@ describe('the group file (drivers/vfio/group.c)', () => {
     });
     await Promise.resolve();
     expect(done).toBe(false);
-    expect(errno(() => f.group.getDevice('dev0'))).toBe('ENODEV');
+    expect(thrownErrno(() => f.group.getDevice('dev0'))).toBe('ENODEV');
     device.close();
     await unregistered;
     expect(done).toBe(true);
@@ -157,16 +149,16 @@ describe('the group file (drivers/vfio/group.c)', () => {
     const { vfio, process, device } = host();
     const group = VfioGroupHandle.open(process, 5);
     expect(vfio.unregisterDevice(device)).toBeUndefined();
-    expect(errno(() => group.status())).toBe('ENODEV');
-    expect(errno(() => group.setContainer(VfioContainerHandle.open(process)))).toBe('ENODEV');
+    expect(thrownErrno(() => group.status())).toBe('ENODEV');
+    expect(thrownErrno(() => group.setContainer(VfioContainerHandle.open(process)))).toBe('ENODEV');
     group.close();
-    expect(errno(() => process.open('/dev/vfio/5'))).toBe('ENOENT');
+    expect(thrownErrno(() => process.open('/dev/vfio/5'))).toBe('ENOENT');
   });
 
   it('unknown group ioctl → ENOTTY', () => {
     const { process } = host();
     const group = VfioGroupHandle.open(process, 5);
-    expect(errno(() => process.ioctl(group.fd, 0x3b7e, new Uint8Array(8)))).toBe('ENOTTY');
+    expect(thrownErrno(() => process.ioctl(group.fd, 0x3b7e, new Uint8Array(8)))).toBe('ENOTTY');
   });
 });
 
@@ -179,7 +171,7 @@ describe('kernel profile: group viability before v5.19', () => {
     const container = VfioContainerHandle.open(process);
     group.setContainer(container);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
-    expect(errno(() => group.getDevice('dev0'))).toBe('EINVAL');
+    expect(thrownErrno(() => group.getDevice('dev0'))).toBe('EINVAL');
     drivers.set('dev1', 'vfio-platform');
     group.getDevice('dev0').close();
   });

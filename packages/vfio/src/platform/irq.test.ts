@@ -1,3 +1,4 @@
+import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   VFIO_IRQ_INFO_AUTOMASKED,
@@ -14,15 +15,6 @@ import { VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS } from '../uapi/ioctls.j
 import { encodeIrqSet, vfioIrqInfo, vfioIrqSet } from '../uapi/structs-irq.js';
 import { EDGE_IRQ, LEVEL_IRQ, type OpenedPlatformFixture, openedPlatformFixture } from './test-fixture.js';
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'not a KernelError';
-  }
-  return 'no error';
-}
-
 const EVENTFD_TRIGGER = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
 
 function trigger(f: OpenedPlatformFixture, index: number): { fd: number; count: () => bigint } {
@@ -36,14 +28,14 @@ function raw(
   f: OpenedPlatformFixture,
   fields: Partial<{ argsz: number; flags: number; index: number; start: number; count: number }>,
   payload = 4,
-): string {
+): string | undefined {
   const bytes = new Uint8Array(20 + payload);
   vfioIrqSet.encode(
     { argsz: 20 + payload, flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, ...fields },
     bytes,
   );
   new DataView(bytes.buffer).setInt32(20, -1, true);
-  return errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes));
+  return thrownErrno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes));
 }
 
 describe('IRQ info (vfio_platform_irq_init)', () => {
@@ -55,10 +47,10 @@ describe('IRQ info (vfio_platform_irq_init)', () => {
       count: 1,
     });
     expect(f.handle.irqInfo(1)).toEqual({ index: 1, flags: VFIO_IRQ_INFO_EVENTFD, count: 1 });
-    expect(errno(() => f.handle.irqInfo(2))).toBe('EINVAL');
+    expect(thrownErrno(() => f.handle.irqInfo(2))).toBe('EINVAL');
     // minsz = offsetofend(struct vfio_irq_info, count) = 16.
     const short = vfioIrqInfo.encode({ argsz: 15, flags: 0, index: 0, count: 0 });
-    expect(errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_IRQ_INFO, short))).toBe('EINVAL');
+    expect(thrownErrno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_IRQ_INFO, short))).toBe('EINVAL');
     const exact = vfioIrqInfo.encode({ argsz: 16, flags: 0, index: 0, count: 0 });
     f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_IRQ_INFO, exact);
     expect(vfioIrqInfo.decode(exact).count).toBe(1);
@@ -95,16 +87,18 @@ describe('SET_IRQS validation (vfio_set_irqs_validate_and_prepare, vfio_platform
   it('EFAULT when argsz claims more payload than the buffer holds', () => {
     const f = openedPlatformFixture();
     const bytes = vfioIrqSet.encode({ argsz: 24, flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1 });
-    expect(errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes))).toBe('EFAULT');
+    expect(thrownErrno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes))).toBe('EFAULT');
   });
 
   it('EBADF for a closed fd, EINVAL for an fd that is not an eventfd, EBUSY for a second unmask eventfd', () => {
     const f = openedPlatformFixture();
     expect(
-      errno(() => f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [99] })),
+      thrownErrno(() =>
+        f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [99] }),
+      ),
     ).toBe('EBADF');
     expect(
-      errno(() =>
+      thrownErrno(() =>
         f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [f.handle.fd] }),
       ),
     ).toBe('EINVAL');
@@ -115,7 +109,7 @@ describe('SET_IRQS validation (vfio_set_irqs_validate_and_prepare, vfio_platform
       count: 1,
     };
     f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] });
-    expect(errno(() => f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] }))).toBe('EBUSY');
+    expect(thrownErrno(() => f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] }))).toBe('EBUSY');
     f.handle.setIrqs({ ...unmask, data: [-1] });
     f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] });
   });
@@ -258,9 +252,9 @@ describe('edge IRQs and trigger changes', () => {
 describe('request_irq failures', () => {
   it('are stored at open and returned by every SET_IRQS on that index (other indexes work)', () => {
     const f = openedPlatformFixture({ busyIrqs: [EDGE_IRQ] });
-    expect(errno(() => trigger(f, 1))).toBe('EBUSY');
+    expect(thrownErrno(() => trigger(f, 1))).toBe('EBUSY');
     expect(
-      errno(() =>
+      thrownErrno(() =>
         f.handle.setIrqs({
           flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
           index: 1,

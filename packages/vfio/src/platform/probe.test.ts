@@ -1,3 +1,4 @@
+import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
@@ -6,15 +7,6 @@ import { VFIO_DEVICE_GET_INFO, VFIO_NOIOMMU_IOMMU, VFIO_TYPE1v2_IOMMU } from '..
 import { vfioDeviceInfo } from '../uapi/structs-device.js';
 import { vfioMetaDriverData } from './meta-driver.js';
 import { DEVICE, openedPlatformFixture, platformFixture } from './test-fixture.js';
-
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'not a KernelError';
-  }
-  return 'no error';
-}
 
 describe('vfio-platform probe (vfio_platform.c, vfio_platform_init_common)', () => {
   it('binds through driver_override, registers the device in its IOMMU group, leaves owner_cnt alone', () => {
@@ -41,7 +33,7 @@ describe('vfio-platform probe (vfio_platform.c, vfio_platform_init_common)', () 
     container.setIommu(VFIO_TYPE1v2_IOMMU);
     const handle = group.getDevice(DEVICE);
     expect(handle.info().flags).toBe(VFIO_DEVICE_FLAGS_PLATFORM);
-    expect(errno(() => handle.reset())).toBe('EINVAL');
+    expect(thrownErrno(() => handle.reset())).toBe('EINVAL');
   });
 
   it('EINVAL without an IOMMU group, unless no-IOMMU mode or a DMA policy that proves no DMA', () => {
@@ -75,7 +67,7 @@ describe('vfio-platform probe (vfio_platform.c, vfio_platform_init_common)', () 
     expect(f.process.mm.lockedVm).toBe(0);
     expect(container.iommuInfo().iovaRanges).toEqual([]);
     group.getDevice(DEVICE).close();
-    expect(errno(() => container.setIommu(VFIO_NOIOMMU_IOMMU))).toBe('EINVAL');
+    expect(thrownErrno(() => container.setIommu(VFIO_NOIOMMU_IOMMU))).toBe('EINVAL');
   });
 
   it('while the group is claimed a host driver cannot probe the other device (EBUSY via dma_configure)', () => {
@@ -111,7 +103,7 @@ describe('vfio-platform probe (vfio_platform.c, vfio_platform_init_common)', () 
     });
     const group = VfioGroupHandle.open(f.process, 5);
     expect(group.status().viable).toBe(false);
-    expect(errno(() => group.setContainer(VfioContainerHandle.open(f.process)))).toBe('EPERM');
+    expect(thrownErrno(() => group.setContainer(VfioContainerHandle.open(f.process)))).toBe('EPERM');
     f.core.platform.unbind('other-driver', '1c100000.other');
     expect(group.status().viable).toBe(true);
     group.setContainer(VfioContainerHandle.open(f.process));
@@ -156,7 +148,7 @@ describe('first open / last close (vfio_platform_open_device / _close_device)', 
     const group = VfioGroupHandle.open(f.process, 5);
     group.setContainer(container);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
-    expect(errno(() => group.getDevice(DEVICE))).toBe('ETIMEDOUT');
+    expect(thrownErrno(() => group.getDevice(DEVICE))).toBe('ETIMEDOUT');
     expect(f.irqChip.hasHandler(40)).toBe(false);
     expect(f.vfio.groups.get('5')?.containerUsers).toBe(1);
     expect(vfioMetaDriverData(f.device)?.core.events).toEqual(['reset-failed']);
@@ -204,12 +196,12 @@ describe('first open / last close (vfio_platform_open_device / _close_device)', 
       cap_offset: 0,
       pad: 0,
     });
-    expect(errno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_INFO, short))).toBe('EINVAL');
+    expect(thrownErrno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_INFO, short))).toBe('EINVAL');
     // v6.1-era userspace passes argsz 16; only minsz bytes are written back.
     const old = new Uint8Array(16);
     new DataView(old.buffer).setUint32(0, 16, true);
     f.process.ioctl(f.handle.fd, VFIO_DEVICE_GET_INFO, old);
     expect(new DataView(old.buffer).getUint32(8, true)).toBe(2);
-    expect(errno(() => f.process.ioctl(f.handle.fd, 0x3b7a, new Uint8Array(16)))).toBe('ENOTTY');
+    expect(thrownErrno(() => f.process.ioctl(f.handle.fd, 0x3b7a, new Uint8Array(16)))).toBe('ENOTTY');
   });
 });

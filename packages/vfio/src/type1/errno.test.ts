@@ -1,4 +1,5 @@
 import { EventFd, type Iova, isIommuFault, physAddr } from '@vfiokit/core';
+import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { KERNEL_V6_18 } from '../profile.js';
 import {
@@ -53,15 +54,6 @@ function unmap(
   return vfioIommuType1DmaUnmap.decode(bytes).size;
 }
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'not a KernelError';
-  }
-  return 'no error';
-}
-
 describe('VFIO_IOMMU_MAP_DMA errnos (vfio_dma_do_map)', () => {
   it.each([
     ['argsz below minsz', { argsz: 31 }, 'EINVAL'],
@@ -82,17 +74,17 @@ describe('VFIO_IOMMU_MAP_DMA errnos (vfio_dma_do_map)', () => {
     ['VADDR update without a mapping', { flags: VFIO_DMA_MAP_FLAG_VADDR }, 'ENOENT'],
   ])('%s → %s', (_name, fields, code) => {
     const f = type1Fixture();
-    expect(errno(() => map(f, fields))).toBe(code);
+    expect(thrownErrno(() => map(f, fields))).toBe(code);
   });
 
   it('EEXIST for any overlap, partial or whole, and no merging of adjacent maps', () => {
     const f = type1Fixture();
     map(f, { iova: 0x4000_0000, size: 0x4000 });
-    expect(errno(() => map(f, { iova: 0x4000_0000, size: 0x4000 }))).toBe('EEXIST');
-    expect(errno(() => map(f, { iova: 0x4000_3000, size: 0x2000, vaddr: GUEST_RAM_VADDR + 0x10000 }))).toBe(
-      'EEXIST',
-    );
-    expect(errno(() => map(f, { iova: 0x3fff_f000, size: 0x2000 }))).toBe('EEXIST');
+    expect(thrownErrno(() => map(f, { iova: 0x4000_0000, size: 0x4000 }))).toBe('EEXIST');
+    expect(
+      thrownErrno(() => map(f, { iova: 0x4000_3000, size: 0x2000, vaddr: GUEST_RAM_VADDR + 0x10000 })),
+    ).toBe('EEXIST');
+    expect(thrownErrno(() => map(f, { iova: 0x3fff_f000, size: 0x2000 }))).toBe('EEXIST');
     map(f, { iova: 0x4000_4000, size: 0x1000 });
     expect(f.container.unmapDma({ iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000);
   });
@@ -101,16 +93,16 @@ describe('VFIO_IOMMU_MAP_DMA errnos (vfio_dma_do_map)', () => {
     const f = type1Fixture({ dmaEntryLimit: 2 });
     map(f, { iova: 0x1000_0000 });
     map(f, { iova: 0x1000_1000 });
-    expect(errno(() => map(f, { iova: 0x1000_2000 }))).toBe('ENOSPC');
+    expect(thrownErrno(() => map(f, { iova: 0x1000_2000 }))).toBe('ENOSPC');
     expect(f.container.iommuInfo().dmaAvail).toBe(0);
   });
 
   it('ENOMEM past RLIMIT_MEMLOCK unless the task has CAP_IPC_LOCK, with nothing left behind', () => {
     const f = type1Fixture({ rlimitMemlock: 0x2000 });
     map(f, { iova: 0x1000_0000, size: 0x2000 });
-    expect(errno(() => map(f, { iova: 0x2000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 }))).toBe(
-      'ENOMEM',
-    );
+    expect(
+      thrownErrno(() => map(f, { iova: 0x2000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 })),
+    ).toBe('ENOMEM');
     expect(f.process.mm.lockedVm).toBe(2);
     expect(f.iommuGroup.domains[0]?.mappingCount).toBe(1);
     f.process.setCapability('CAP_IPC_LOCK', true);
@@ -157,16 +149,16 @@ describe('VFIO_IOMMU_UNMAP_DMA errnos and semantics (vfio_dma_do_unmap)', () => 
     ['ALL with a size', { flags: VFIO_DMA_UNMAP_FLAG_ALL, iova: 0 }, 'EINVAL'],
   ])('%s → %s', (_name, fields, code) => {
     const f = type1Fixture();
-    expect(errno(() => unmap(f, fields))).toBe(code);
+    expect(thrownErrno(() => unmap(f, fields))).toBe(code);
   });
 
   it('v2 refuses a range that cuts a mapping at either end, and unmaps whole mappings in a larger range', () => {
     const f = type1Fixture();
     map(f, { iova: 0x4000_0000, size: 0x4000 });
     map(f, { iova: 0x4001_0000, size: 0x2000, vaddr: GUEST_RAM_VADDR + 0x10000 });
-    expect(errno(() => unmap(f, { iova: 0x4000_1000, size: 0x1000 }))).toBe('EINVAL');
-    expect(errno(() => unmap(f, { iova: 0x4000_0000, size: 0x1000 }))).toBe('EINVAL');
-    expect(errno(() => unmap(f, { iova: 0x3fff_0000, size: 0x1_2000 }))).toBe('EINVAL');
+    expect(thrownErrno(() => unmap(f, { iova: 0x4000_1000, size: 0x1000 }))).toBe('EINVAL');
+    expect(thrownErrno(() => unmap(f, { iova: 0x4000_0000, size: 0x1000 }))).toBe('EINVAL');
+    expect(thrownErrno(() => unmap(f, { iova: 0x3fff_0000, size: 0x1_2000 }))).toBe('EINVAL');
     expect(unmap(f, { iova: 0x5000_0000, size: 0x1000 })).toBe(0n);
     expect(unmap(f, { iova: 0x3000_0000, size: 0x2000_0000 })).toBe(0x6000n);
   });
@@ -219,7 +211,7 @@ describe('VFIO_IOMMU_UNMAP_DMA errnos and semantics (vfio_dma_do_unmap)', () => 
           size: 0x4000,
         }),
       );
-    expect(errno(update)).toBe('ENOMEM');
+    expect(thrownErrno(update)).toBe('ENOMEM');
     expect([f.process.mm.lockedVm, successor.mm.lockedVm]).toEqual([4, 0]);
     successor.rlimitMemlock = 0x4000;
     update();
@@ -243,21 +235,21 @@ describe('VFIO_IOMMU_UNMAP_DMA errnos and semantics (vfio_dma_do_unmap)', () => 
     map(f, { iova: 0x5000_0000, size: 0x1000, vaddr: GUEST_RAM_VADDR + 0x10000 });
     expect(unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x5000_0000, size: 0x1000 })).toBe(0x1000n);
     expect(
-      errno(() => unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x1000_1000 })),
+      thrownErrno(() => unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x1000_1000 })),
     ).toBe('EINVAL');
     // The first mapping was rolled back: it can be invalidated on its own.
     expect(unmap(f, { flags: VFIO_DMA_UNMAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000n);
-    expect(errno(() => map(f, { flags: VFIO_DMA_MAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x2000 }))).toBe(
-      'EINVAL',
-    );
+    expect(
+      thrownErrno(() => map(f, { flags: VFIO_DMA_MAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x2000 })),
+    ).toBe('EINVAL');
     map(f, {
       flags: VFIO_DMA_MAP_FLAG_VADDR,
       iova: 0x4000_0000,
       size: 0x4000,
       vaddr: GUEST_RAM_VADDR + 0x20000,
     });
-    expect(errno(() => map(f, { flags: VFIO_DMA_MAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x4000 }))).toBe(
-      'EINVAL',
-    );
+    expect(
+      thrownErrno(() => map(f, { flags: VFIO_DMA_MAP_FLAG_VADDR, iova: 0x4000_0000, size: 0x4000 })),
+    ).toBe('EINVAL');
   });
 });

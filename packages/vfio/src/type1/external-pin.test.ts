@@ -1,4 +1,5 @@
 import { IOMMU_READ, IOMMU_WRITE, KernelError, PhysicalMemory, physAddr } from '@vfiokit/core';
+import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
@@ -8,15 +9,6 @@ import { testIommuGroup } from '../testing/test-group.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
-
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'not a KernelError';
-  }
-  return 'no error';
-}
 
 const VADDR = 0x10_0000;
 const PHYS = 0x8000_0000;
@@ -69,8 +61,12 @@ describe('type1 with emulated groups only (no IOMMU domain: mappings are only re
   it('still refuses overlaps (EEXIST) and counts dma_avail, without charging locked_vm', () => {
     const h = emulatedHost();
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x4000 });
-    expect(errno(() => h.container.mapDma({ vaddr: VADDR, iova: 0x4000_3000, size: 0x2000 }))).toBe('EEXIST');
-    expect(errno(() => h.container.mapDma({ vaddr: VADDR, iova: 0x3fff_f000, size: 0x2000 }))).toBe('EEXIST');
+    expect(thrownErrno(() => h.container.mapDma({ vaddr: VADDR, iova: 0x4000_3000, size: 0x2000 }))).toBe(
+      'EEXIST',
+    );
+    expect(thrownErrno(() => h.container.mapDma({ vaddr: VADDR, iova: 0x3fff_f000, size: 0x2000 }))).toBe(
+      'EEXIST',
+    );
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_4000, size: 0x1000 });
     expect(h.container.iommuInfo().dmaAvail).toBe(65533);
     expect(h.process.mm.lockedVm).toBe(0);
@@ -101,12 +97,12 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     const h = emulatedHost();
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x10000 });
     expect(h.process.mm.lockedVm).toBe(0);
-    expect(errno(() => h.vfio.pinPages(h.device, 0x4000_0000, 1, IOMMU_READ))).toBe('EINVAL');
+    expect(thrownErrno(() => h.vfio.pinPages(h.device, 0x4000_0000, 1, IOMMU_READ))).toBe('EINVAL');
     const fd = h.group.getDevice('mdev0');
     expect(h.pin(0x4000_1000, 2, IOMMU_READ | IOMMU_WRITE)).toEqual([PHYS + 0x1000, PHYS + 0x2000]);
     h.pin(0x4000_1000, 1, IOMMU_READ);
     expect(h.process.mm.lockedVm).toBe(2);
-    expect(errno(() => h.pin(0x4000_4000, 3, IOMMU_READ))).toBe('ENOMEM');
+    expect(thrownErrno(() => h.pin(0x4000_4000, 3, IOMMU_READ))).toBe('ENOMEM');
     expect(h.process.mm.lockedVm).toBe(2);
     fd.close();
   });
@@ -115,14 +111,14 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     const h = emulatedHost();
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x10000, write: false });
     h.group.getDevice('mdev0');
-    expect(errno(() => h.vfio.pinPages(h.device, 0x4000_0000, 0, IOMMU_READ))).toBe('EINVAL');
-    expect(errno(() => h.vfio.pinPages(h.device, 0x4000_0000, 513, IOMMU_READ))).toBe('E2BIG');
-    expect(errno(() => h.vfio.pinPages(h.device, 0x4000_0000, 1, IOMMU_WRITE))).toBe('EPERM');
-    expect(errno(() => h.vfio.pinPages(h.device, 0x5000_0000, 1, IOMMU_READ))).toBe('EINVAL');
+    expect(thrownErrno(() => h.vfio.pinPages(h.device, 0x4000_0000, 0, IOMMU_READ))).toBe('EINVAL');
+    expect(thrownErrno(() => h.vfio.pinPages(h.device, 0x4000_0000, 513, IOMMU_READ))).toBe('E2BIG');
+    expect(thrownErrno(() => h.vfio.pinPages(h.device, 0x4000_0000, 1, IOMMU_WRITE))).toBe('EPERM');
+    expect(thrownErrno(() => h.vfio.pinPages(h.device, 0x5000_0000, 1, IOMMU_READ))).toBe('EINVAL');
     const v1 = emulatedHost(VFIO_TYPE1_IOMMU);
     v1.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x1000 });
     v1.group.getDevice('mdev0');
-    expect(errno(() => v1.vfio.pinPages(v1.device, 0x4000_0000, 1, IOMMU_READ))).toBe('EACCES');
+    expect(thrownErrno(() => v1.vfio.pinPages(v1.device, 0x4000_0000, 1, IOMMU_READ))).toBe('EACCES');
   });
 
   it('UNMAP_DMA asks the device to unpin first; a device that does not unpin is a kernel BUG (EBUSY here)', () => {
@@ -136,7 +132,7 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x10000 });
     h.pin(0x4000_0000, 1, IOMMU_READ);
     h.state.obliging = false;
-    expect(errno(() => h.container.unmapDma({ all: true }))).toBe('EBUSY');
+    expect(thrownErrno(() => h.container.unmapDma({ all: true }))).toBe('EBUSY');
   });
 
   it('dma_rw copies through user memory across mappings; EPERM for a forbidden direction', () => {
@@ -148,10 +144,10 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     h.group.getDevice('mdev0');
     const data = Uint8Array.from({ length: 32 }, (_, i) => i);
     h.vfio.dmaRw(h.device, memory, 0x4000_0ff0, data.subarray(0, 16), true);
-    expect(errno(() => h.vfio.dmaRw(h.device, memory, 0x4000_0ff0, data, true))).toBe('EPERM');
+    expect(thrownErrno(() => h.vfio.dmaRw(h.device, memory, 0x4000_0ff0, data, true))).toBe('EPERM');
     const back = new Uint8Array(16);
     h.vfio.dmaRw(h.device, memory, 0x4000_0ff0, back, false);
     expect([...back]).toEqual([...data.subarray(0, 16)]);
-    expect(errno(() => h.vfio.dmaRw(h.device, memory, 0x6000_0000, back, false))).toBe('EINVAL');
+    expect(thrownErrno(() => h.vfio.dmaRw(h.device, memory, 0x6000_0000, back, false))).toBe('EINVAL');
   });
 });
