@@ -1,4 +1,4 @@
-import { type AccessSize, type DmaPort, type IommuFault, iova, type MmioDevice } from '@vfiokit/core';
+import { type DmaPort, type IommuFault, iova } from '@vfiokit/core';
 import {
   DMA_CH_BASE,
   DMA_CH_CR,
@@ -35,7 +35,7 @@ import {
   XGBE_DESC3_OWN,
   XGBE_XGMAC_REGION_SIZE,
 } from './amd-xgbe-regs.js';
-import { extractLanes, mergeLanes, wordOffset } from './register-access.js';
+import { WordRegisterDevice } from './register-access.js';
 
 /** The value the model reports for `MAC_VR`; a model constant, not taken from silicon. */
 export const XGBE_MODEL_MAC_VR: number = 0x0000_1051;
@@ -67,9 +67,9 @@ const PLAIN_OFFSETS: ReadonlySet<number> = new Set(PLAIN.map(([, offset]) => off
  * an RX descriptor engine (16-byte descriptors, OWN in DESC3 bit 31, tail pointers), its
  * interrupt enable and write-one-to-clear status.
  */
-export class AmdXgbeXgmac implements MmioDevice {
-  readonly name = 'amd-xgbe-xgmac';
-  readonly size: number = XGBE_XGMAC_REGION_SIZE;
+export class AmdXgbeXgmac extends WordRegisterDevice {
+  override readonly name = 'amd-xgbe-xgmac';
+  override readonly size: number = XGBE_XGMAC_REGION_SIZE;
   regs: Map<number, number> = new Map();
   txCurrent = 0;
   rxCurrent = 0;
@@ -80,7 +80,9 @@ export class AmdXgbeXgmac implements MmioDevice {
   constructor(
     private readonly dma: DmaPort,
     private readonly swResetMicroseconds: number,
-  ) {}
+  ) {
+    super();
+  }
 
   powerOn(): void {
     this.regs = new Map();
@@ -92,16 +94,6 @@ export class AmdXgbeXgmac implements MmioDevice {
 
   reg(offset: number): number {
     return this.regs.get(offset) ?? 0;
-  }
-
-  read(offset: number, size: AccessSize): number {
-    const word = wordOffset(this.name, this.size, offset, size);
-    return extractLanes(this.readWord(word), offset, size);
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    const word = wordOffset(this.name, this.size, offset, size);
-    this.writeWord(word, mergeLanes(this.readWord(word), offset, size, value));
   }
 
   readWord(offset: number): number {

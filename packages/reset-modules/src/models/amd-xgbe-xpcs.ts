@@ -1,4 +1,3 @@
-import type { AccessSize, MmioDevice } from '@vfiokit/core';
 import {
   MDIO_AN_CTRL1_ENABLE,
   MDIO_AN_INT,
@@ -13,7 +12,7 @@ import {
   XGBE_AN_INT_MASK,
   XGBE_XPCS_REGION_SIZE,
 } from './amd-xgbe-regs.js';
-import { extractLanes, mergeLanes, wordOffset } from './register-access.js';
+import { WordRegisterDevice } from './register-access.js';
 
 const key = (mmd: number, reg: number): number => mmd * 0x10000 + reg;
 
@@ -33,15 +32,16 @@ const POWER_ON: ReadonlyMap<number, number> = new Map([
  * copied in vfio_platform_amdxgbe.c). The PCS soft reset (CTRL1 bit 15) self-clears after
  * `phyResetMicroseconds` and returns the PCS MMD to power-on.
  */
-export class AmdXgbeXpcs implements MmioDevice {
-  readonly name = 'amd-xgbe-xpcs';
-  readonly size: number = XGBE_XPCS_REGION_SIZE;
+export class AmdXgbeXpcs extends WordRegisterDevice {
+  override readonly name = 'amd-xgbe-xpcs';
+  override readonly size: number = XGBE_XPCS_REGION_SIZE;
   private select = 0;
   private mmd = new Map<number, number>();
   private phyResetLeft = 0;
   private readonly phyResetMicroseconds: number;
 
   constructor(phyResetMicroseconds: number) {
+    super();
     this.phyResetMicroseconds = phyResetMicroseconds;
     this.powerOn();
   }
@@ -50,16 +50,6 @@ export class AmdXgbeXpcs implements MmioDevice {
     this.select = 0;
     this.mmd = new Map(POWER_ON);
     this.phyResetLeft = 0;
-  }
-
-  read(offset: number, size: AccessSize): number {
-    const word = wordOffset(this.name, this.size, offset, size);
-    return extractLanes(this.readWord(word), offset, size);
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    const word = wordOffset(this.name, this.size, offset, size);
-    this.writeWord(word, mergeLanes(this.readWord(word), offset, size, value));
   }
 
   tick(microseconds: number): void {
@@ -116,14 +106,14 @@ export class AmdXgbeXpcs implements MmioDevice {
     return key(Math.floor(address / 0x10000) & 0x1f, address % 0x10000);
   }
 
-  private readWord(word: number): number {
+  protected readWord(word: number): number {
     if (word === PCS_MMD_SELECT << 2) return this.select;
     const k = this.windowKey(word);
     // Undecoded MMD registers read as zero.
     return POWER_ON.has(k) ? this.readMmd(k) : 0;
   }
 
-  private writeWord(word: number, value: number): void {
+  protected writeWord(word: number, value: number): void {
     if (word === PCS_MMD_SELECT << 2) {
       this.select = value & 0xffff;
       return;

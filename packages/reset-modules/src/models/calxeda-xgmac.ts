@@ -1,7 +1,7 @@
-import { type AccessSize, type DmaPort, type Iova, iova, type MmioDevice } from '@vfiokit/core';
+import { type DmaPort, type Iova, iova, type MmioDevice } from '@vfiokit/core';
 import * as R from './calxeda-xgmac-regs.js';
 import type { DeviceModel } from './device-model.js';
-import { extractLanes, mergeLanes, wordOffset } from './register-access.js';
+import { WordRegisterDevice } from './register-access.js';
 
 /** Options of a {@link CalxedaXgmacModel}. */
 export interface CalxedaXgmacOptions {
@@ -32,9 +32,9 @@ const RS_WAITING = 3;
  * {@link receiveFrame} into the next DMA-owned descriptor's buffer. A bus fault sets FBI and
  * stops both engines. The interrupt line is `DMA_STATUS & DMA_INTR_ENA`.
  */
-export class CalxedaXgmacModel implements DeviceModel, MmioDevice {
-  readonly name = 'calxeda-xgmac';
-  readonly size: number = R.XGMAC_REGION_SIZE;
+export class CalxedaXgmacModel extends WordRegisterDevice implements DeviceModel {
+  override readonly name = 'calxeda-xgmac';
+  override readonly size: number = R.XGMAC_REGION_SIZE;
   readonly regions: readonly MmioDevice[];
   /** Frames the MAC put on the wire, in order. */
   readonly transmitted: Uint8Array[] = [];
@@ -48,6 +48,7 @@ export class CalxedaXgmacModel implements DeviceModel, MmioDevice {
   private softResetLeft = 0;
 
   constructor(options: CalxedaXgmacOptions) {
+    super();
     this.dma = options.dma;
     this.softResetMicroseconds = options.softResetMicroseconds ?? 2;
     this.regions = [this];
@@ -61,16 +62,6 @@ export class CalxedaXgmacModel implements DeviceModel, MmioDevice {
     this.txSuspended = false;
     this.halted = false;
     this.softResetLeft = 0;
-  }
-
-  read(offset: number, size: AccessSize): number {
-    const word = wordOffset(this.name, this.size, offset, size);
-    return extractLanes(this.readWord(word), offset, size);
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    const word = wordOffset(this.name, this.size, offset, size);
-    this.writeWord(word, mergeLanes(this.readWord(word), offset, size, value));
   }
 
   tick(microseconds: number): void {
@@ -168,7 +159,7 @@ export class CalxedaXgmacModel implements DeviceModel, MmioDevice {
     return this.regs.get(offset) ?? 0;
   }
 
-  private readWord(offset: number): number {
+  protected readWord(offset: number): number {
     switch (offset) {
       case R.XGMAC_VERSION:
         return XGMAC_MODEL_VERSION;
@@ -203,7 +194,7 @@ export class CalxedaXgmacModel implements DeviceModel, MmioDevice {
     }
   }
 
-  private writeWord(offset: number, value: number): void {
+  protected writeWord(offset: number, value: number): void {
     switch (offset) {
       case R.XGMAC_DMA_BUS_MODE:
         if ((value & R.DMA_BUS_MODE_SFT_RESET) !== 0) {

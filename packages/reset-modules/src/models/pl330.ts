@@ -1,8 +1,8 @@
-import type { AccessSize, DmaPort, IommuFault, MmioDevice } from '@vfiokit/core';
+import type { DmaPort, IommuFault, MmioDevice } from '@vfiokit/core';
 import type { DeviceModel } from './device-model.js';
 import { Pl330Channel } from './pl330-channel.js';
 import * as R from './pl330-regs.js';
-import { extractLanes, mergeLanes, wordOffset } from './register-access.js';
+import { WordRegisterDevice } from './register-access.js';
 
 /** Options of a {@link Pl330Model}. */
 export interface Pl330Options {
@@ -24,9 +24,9 @@ export interface Pl330Options {
  * (R.CR0–R.CR4, R.CRD) and the PrimeCell ID registers. Channel programs are fetched and executed
  * through `dma`, so every access is translated by the IOMMU domain behind it.
  */
-export class Pl330Model implements DeviceModel, MmioDevice {
-  readonly name = 'pl330';
-  readonly size: number = R.PL330_REGION_SIZE;
+export class Pl330Model extends WordRegisterDevice implements DeviceModel {
+  override readonly name = 'pl330';
+  override readonly size: number = R.PL330_REGION_SIZE;
   readonly regions: readonly MmioDevice[];
   readonly channels: readonly Pl330Channel[];
   private readonly budget: number;
@@ -40,6 +40,7 @@ export class Pl330Model implements DeviceModel, MmioDevice {
   private debugBusyLeft = 0;
 
   constructor(options: Pl330Options) {
+    super();
     this.budget = options.instructionsPerMicrosecond ?? 4;
     this.debugBusyMicroseconds = options.debugBusyMicroseconds ?? 0;
     const host = { dma: options.dma, signalEvent: (event: number) => this.signalEvent(event) };
@@ -59,16 +60,6 @@ export class Pl330Model implements DeviceModel, MmioDevice {
     this.dbgInst0 = 0;
     this.dbgInst1 = 0;
     this.debugBusyLeft = 0;
-  }
-
-  read(offset: number, size: AccessSize): number {
-    const word = wordOffset(this.name, this.size, offset, size);
-    return extractLanes(this.readWord(word), offset, size);
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    const word = wordOffset(this.name, this.size, offset, size);
-    this.writeWord(word, mergeLanes(this.readWord(word), offset, size, value));
   }
 
   tick(microseconds: number): void {
@@ -155,7 +146,7 @@ export class Pl330Model implements DeviceModel, MmioDevice {
     return fsc >>> 0;
   }
 
-  private readWord(offset: number): number {
+  protected readWord(offset: number): number {
     switch (offset) {
       case R.DS:
         // The manager runs in the Non-secure state (DNS), as under a hypervisor.
@@ -210,7 +201,7 @@ export class Pl330Model implements DeviceModel, MmioDevice {
     return 0;
   }
 
-  private writeWord(offset: number, value: number): void {
+  protected writeWord(offset: number, value: number): void {
     switch (offset) {
       case R.INTEN:
         this.inten = value >>> 0;

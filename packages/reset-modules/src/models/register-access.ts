@@ -1,4 +1,4 @@
-import { type AccessSize, KernelError } from '@vfiokit/core';
+import { type AccessSize, KernelError, type MmioDevice } from '@vfiokit/core';
 
 /**
  * Checks an access against a region's size, as every MmioDevice must (`EFAULT` outside it),
@@ -27,4 +27,28 @@ export function mergeLanes(old: number, offset: number, size: AccessSize, value:
   const shift = (offset & 3) * 8;
   const mask = ((1 << (size * 8)) - 1) << shift;
   return ((old & ~mask) | ((value << shift) & mask)) >>> 0;
+}
+
+/**
+ * A register block decoded as 32-bit words: the byte-lane arithmetic of every sub-word
+ * access lives here once, and a model only says what reading and writing a word does.
+ */
+export abstract class WordRegisterDevice implements MmioDevice {
+  abstract readonly name: string;
+  abstract readonly size: number;
+
+  /** The value of the aligned 32-bit register at `word` (reading may have side effects). */
+  protected abstract readWord(word: number): number;
+  /** Writes the aligned 32-bit register at `word`. */
+  protected abstract writeWord(word: number, value: number): void;
+
+  read(offset: number, size: AccessSize): number {
+    const word = wordOffset(this.name, this.size, offset, size);
+    return extractLanes(this.readWord(word), offset, size);
+  }
+
+  write(offset: number, size: AccessSize, value: number): void {
+    const word = wordOffset(this.name, this.size, offset, size);
+    this.writeWord(word, mergeLanes(this.readWord(word), offset, size, value));
+  }
 }
