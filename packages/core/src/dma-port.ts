@@ -7,6 +7,7 @@ import {
   minPageSize,
 } from './iommu-domain.js';
 import { isKernelError } from './kernel-error.js';
+import { rejectUnknownOptions } from './options.js';
 import type { PhysicalMemory } from './physical-memory.js';
 
 /**
@@ -40,6 +41,7 @@ export class TranslatedDmaPort implements DmaPort {
   private readonly granule: number;
 
   constructor(options: DmaPortOptions) {
+    rejectUnknownOptions(options, ['memory', 'domain'], 'TranslatedDmaPort');
     this.memory = options.memory;
     this.domain = options.domain;
     // The bitmap is fixed for a domain's life, so the split size is computed once.

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { KernelError } from './kernel-error.js';
+import { rejectUnknownOptions } from './options.js';
 
 const U32 = 0x1_0000_0000;
 const MAX_HIGH = 0xffff_ffff;
@@ -41,6 +42,7 @@ export class EventFd extends EventEmitter<EventFdEvents> {
 
   constructor(options: EventFdOptions = {}) {
     super();
+    rejectUnknownOptions(options, ['initval', 'semaphore'], 'EventFd');
     const initval = options.initval ?? 0;
     if (!Number.isInteger(initval) || initval < 0 || initval > 0xffff_ffff) {
       throw new KernelError('EINVAL', `eventfd initval ${String(initval)} is not an unsigned int`);

@@ -52,6 +52,7 @@ export {
 } from './iommu-domain.js';
 export { fail, isKernelError, KernelError, type KernelErrorOptions } from './kernel-error.js';
 export type { AccessSize, MmioDevice } from './mmio-device.js';
+export { rejectUnknownOptions } from './options.js';
 export { PhysicalMemory, type PhysicalMemoryOptions } from './physical-memory.js';
 export type { ResetHandler, ResetTarget } from './reset-handler.js';
 export { ImmediateScheduler, ManualScheduler, type PendingTask, type Scheduler } from './scheduler.js';

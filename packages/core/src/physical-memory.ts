@@ -1,5 +1,6 @@
 import type { PhysAddr } from './address.js';
 import { KernelError } from './kernel-error.js';
+import { rejectUnknownOptions } from './options.js';
 
 const PAGE_SHIFT = 12;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -36,6 +37,7 @@ export class PhysicalMemory {
   private readonly allocated: PageRange[] = [];
 
   constructor(options: PhysicalMemoryOptions = {}) {
+    rejectUnknownOptions(options, ['addressBits'], 'PhysicalMemory');
     const bits = options.addressBits ?? 48;
     if (!Number.isInteger(bits) || bits < PAGE_SHIFT || bits > 52) {
       throw new KernelError('EINVAL', `addressBits ${String(bits)} is not between 12 and 52`);

@@ -12,6 +12,7 @@ import {
   minPageSize,
 } from '../iommu-domain.js';
 import { KernelError } from '../kernel-error.js';
+import { rejectUnknownOptions } from '../options.js';
 
 interface Extent {
   iova: number;
@@ -46,6 +47,11 @@ export class FlatIommuDomain implements IommuDomain {
   private readonly granule: number;
 
   constructor(options: FlatIommuDomainOptions = {}) {
+    rejectUnknownOptions(
+      options,
+      ['pgsizeBitmap', 'inputBits', 'reservedRegions', 'type'],
+      'FlatIommuDomain',
+    );
     this.type = options.type ?? 'unmanaged';
     this.pgsizeBitmap = options.pgsizeBitmap ?? 0x1000;
     this.granule = minPageSize(this.pgsizeBitmap);
