@@ -10,6 +10,8 @@ import {
   DA,
   DBGCMD,
   DBGINST0,
+  DBGINST1,
+  DBGSTATUS,
   DS,
   ES,
   FSC,
@@ -213,6 +215,22 @@ describe('Pl330Model (drivers/dma/pl330.c register map, DMA-330 TRM)', () => {
     model.write(DBGCMD, 4, 0);
     expect(model.read(FSM, 4)).toBe(0);
     expect(model.read(FTM, 4)).toBe(0);
+  });
+
+  it('DBGINST0/1 writes while DBGSTATUS is busy are dropped (TRM DDI 0424 example 2-1 polls idle first)', () => {
+    const { sandbox } = rig();
+    const model = new Pl330Model({ dma: sandbox.dma, debugBusyMicroseconds: 2 });
+    model.write(DBGINST0, 4, 0x01 << 16); // manager DMAKILL: taken, the unit goes busy
+    model.write(DBGCMD, 4, 0);
+    expect(model.read(DBGSTATUS, 4) & 1).toBe(1);
+    model.write(DBGINST0, 4, (0x18 << 16) | (5 << 8) | 1);
+    model.write(DBGINST1, 4, 0x1234);
+    expect(model.read(DBGINST0, 4)).toBe(0x01 << 16);
+    expect(model.read(DBGINST1, 4)).toBe(0);
+    model.tick(2);
+    expect(model.read(DBGSTATUS, 4) & 1).toBe(0);
+    model.write(DBGINST1, 4, 0x1234);
+    expect(model.read(DBGINST1, 4)).toBe(0x1234);
   });
 
   it('an instruction outside the debug set (DMANOP) faults the thread with dbg_instr', () => {

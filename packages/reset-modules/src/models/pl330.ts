@@ -210,11 +210,15 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
         // R.INTCLR clears only events routed to interrupts (R.INTEN set).
         this.es = (this.es & ~(value & this.inten)) >>> 0;
         return;
+      // DDI 0424 example 2-1 polls DBGSTATUS until idle BEFORE writing DBGINST0/1: while the
+      // debug unit is busy the writes are not taken (pl330.c _execute_DBGINSN waits first since
+      // "dmaengine: pl330: Make sure the debug is idle before doing DMAGO"). The model drops them,
+      // so a driver that writes first and waits after executes the previous instruction again.
       case R.DBGINST0:
-        this.dbgInst0 = value >>> 0;
+        if (this.debugBusyLeft === 0) this.dbgInst0 = value >>> 0;
         return;
       case R.DBGINST1:
-        this.dbgInst1 = value >>> 0;
+        if (this.debugBusyLeft === 0) this.dbgInst1 = value >>> 0;
         return;
       case R.DBGCMD:
         // Writes while the debug unit is busy are lost; only 0b00 (execute) is defined.

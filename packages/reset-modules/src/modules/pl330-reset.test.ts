@@ -7,7 +7,7 @@ import { dmaSandbox, SANDBOX_IOVA } from '../testing/dma-sandbox.js';
 import { modelTarget } from '../testing/model-target.js';
 import { type MmioAccess, recordTarget } from '../testing/recording-mmio.js';
 import { pl330DebugGo } from '../testing/scenarios/pl330.js';
-import { pl330Reset } from './pl330-reset.js';
+import { pl330Reset, pl330ResetWithout } from './pl330-reset.js';
 
 const device = { name: '7ff00000.dma-controller', compatible: ['arm,pl330', 'arm,primecell'] };
 
@@ -78,7 +78,7 @@ describe('pl330Reset (vfiokit design; pl330.c _stop/_execute_DBGINSN for the mec
     expect(model.read(0x024, 4)).toBe(0); // ES: the plain event 9 is gone too
   });
 
-  it('issues each DMAKILL in _execute_DBGINSN order: DBGINST0, DBGINST1, poll DBGSTATUS until idle, DBGCMD', () => {
+  it('issues each DMAKILL in _execute_DBGINSN order (TRM DDI 0424 example 2-1): poll DBGSTATUS until idle, DBGINST0, DBGINST1, DBGCMD', () => {
     const sandbox = dmaSandbox();
     const model = new Pl330Model({ dma: sandbox.dma, debugBusyMicroseconds: 3 });
     sandbox.writeIova(SANDBOX_IOVA, assemblePl330([{ op: 'WFP', peripheral: 0 }, { op: 'END' }]));
@@ -90,17 +90,33 @@ describe('pl330Reset (vfiokit design; pl330.c _stop/_execute_DBGINSN for the mec
       .map((e) => (e.op === 'delay' ? 'delay' : `${e.op} 0x${e.offset.toString(16)}`));
     const kill = debug.slice(0, debug.indexOf('write 0xd04') + 1);
     expect(kill).toEqual([
+      'read 0xd00',
+      'delay',
+      'read 0xd00',
+      'delay',
+      'read 0xd00',
+      'delay',
+      'read 0xd00',
       'write 0xd08',
       'write 0xd0c',
-      'read 0xd00',
-      'delay',
-      'read 0xd00',
-      'delay',
-      'read 0xd00',
-      'delay',
-      'read 0xd00',
       'write 0xd04',
     ]);
+    expect(model.read(0xd08, 4)).toBe(0); // cleared at the end, so the kill was taken
+    expect(model.dmaActive()).toBe(false);
+  });
+
+  it('the pre-2019 order (DBGINST0/1 written while DBGSTATUS is busy, wait, DBGCMD) re-executes the DMAGO the unit was busy with', () => {
+    // pl330.c _execute_DBGINSN before "Make sure the debug is idle before doing DMAGO": the busy
+    // unit drops the DMAKILL in DBGINST0/1 and DBGCMD runs the stale DMAGO again.
+    const sandbox = dmaSandbox();
+    const model = new Pl330Model({ dma: sandbox.dma, debugBusyMicroseconds: 3 });
+    sandbox.writeIova(SANDBOX_IOVA, assemblePl330([{ op: 'WFP', peripheral: 0 }, { op: 'END' }]));
+    pl330DebugGo(model, 3, SANDBOX_IOVA);
+    const error = thrown(() => pl330ResetWithout('debug-idle-first')(modelTarget(model, device)));
+    // Channel 3 is never killed: the reset sees it still waiting and gives up.
+    expect(isKernelError(error, 'ETIMEDOUT')).toBe(true);
+    expect((error as Error).message).toContain('channel 3');
+    expect(() => pl330Reset(modelTarget(model, device))).not.toThrow();
     expect(model.dmaActive()).toBe(false);
   });
 

@@ -35,9 +35,9 @@ function byteRegister(regs: MmioDevice, base: number): number {
 }
 
 function waitDebugIdle(regs: MmioDevice, target: ResetTarget): void {
-  // pl330.c _until_dmac_idle: DBGSTATUS bit 0 must read 0 before DBGCMD is written, or the
-  // command is lost; the kernel gives it 5 ms (msecs_to_loops(5)), as PL330_RESET_POLLS × 1 µs
-  // does here. The kernel logs "DMAC halted!" and skips; a reset cannot skip, so it fails.
+  // pl330.c _until_dmac_idle: DBGSTATUS bit 0 must read 0 before the debug registers are
+  // written; the kernel gives it 5 ms (msecs_to_loops(5)), as PL330_RESET_POLLS × 1 µs does
+  // here. The kernel logs "DMAC halted!" and skips; a reset cannot skip, so it fails.
   for (let polls = 0; (regs.read(DBGSTATUS, 4) & DBG_BUSY) !== 0; polls++) {
     if (polls >= PL330_RESET_POLLS)
       throw new KernelError('ETIMEDOUT', `${target.name}: PL330 debug interface stays busy`);
@@ -45,13 +45,17 @@ function waitDebugIdle(regs: MmioDevice, target: ResetTarget): void {
   }
 }
 
-// pl330.c _execute_DBGINSN with insn = DMAKILL, in its order: DBGINST0 = DMAKILL << 16 |
-// channel << 8 | 1 for a channel thread (DMAKILL << 16 for the manager); DBGINST1 = insn[2..5]
-// (0); wait until DBGSTATUS is idle; DBGCMD = 0 executes.
-function kill(regs: MmioDevice, target: ResetTarget, channel: number | null): void {
+// drivers/dma/pl330.c _execute_DBGINSN with insn = DMAKILL, in its order since "dmaengine:
+// pl330: Make sure the debug is idle before doing DMAGO" (TRM DDI 0424 example 2-1): wait until
+// DBGSTATUS is idle; DBGINST0 = DMAKILL << 16 | channel << 8 | 1 for a channel thread
+// (DMAKILL << 16 for the manager); DBGINST1 = insn[2..5] (0); DBGCMD = 0 executes. Writing
+// DBGINST0/1 while the unit is busy loses them (the previous instruction would run again).
+function kill(regs: MmioDevice, target: ResetTarget, channel: number | null, idleFirst: boolean): void {
+  if (idleFirst) waitDebugIdle(regs, target);
   regs.write(DBGINST0, 4, channel === null ? CMD_DMAKILL << 16 : (CMD_DMAKILL << 16) | (channel << 8) | 1);
   regs.write(DBGINST1, 4, 0);
-  waitDebugIdle(regs, target);
+  // The pre-2019 kernel order (a mutant here): the instruction written first, the wait after.
+  if (!idleFirst) waitDebugIdle(regs, target);
   regs.write(DBGCMD, 4, 0);
 }
 
@@ -65,7 +69,8 @@ function kill(regs: MmioDevice, target: ResetTarget, channel: number | null): vo
  * 2. DMAKILL every channel (count from CR0) that is neither Stopped nor already Killing, through
  *    the debug interface: the only way software can end a channel program, a DMAWFP/DMAWFE wait
  *    (which a peripheral request would otherwise resume) or a fault (FSC/FTCn), as pl330.c
- *    `_stop` does. Each command waits for DBGSTATUS idle before DBGCMD, as `_execute_DBGINSN` does.
+ *    `_stop` does. Each command waits for DBGSTATUS idle before it writes DBGINST0/1 and DBGCMD,
+ *    as `_execute_DBGINSN` does.
  * 3. Wait for idle: poll DS and every CS(n) until Stopped, and DBGSTATUS until not busy.
  *    KILLING drains outstanding bus transactions; until Stopped the thread can still move data.
  *    A busy debug unit would drop the next owner's first DBGCMD (`ETIMEDOUT` after
@@ -85,6 +90,8 @@ export const pl330Reset: ResetHandler = (target) => runPl330Reset(target, NO_STE
 
 /** The steps of {@link pl330Reset}, named so a test can build a mutant without one. */
 export type Pl330ResetStep =
+  /** Waiting for DBGSTATUS idle BEFORE DBGINST0/1 are written; without it, after (the old order). */
+  | 'debug-idle-first'
   | 'kill-manager'
   | 'kill-channels'
   | 'wait-idle'
@@ -119,11 +126,12 @@ function runPl330Reset(target: ResetTarget, omitted: ReadonlySet<Pl330ResetStep>
   }
   const channels = ((regs.read(CR0, 4) >>> 4) & 7) + 1;
 
-  if (step('kill-manager') && (regs.read(DS, 4) & 0xf) !== DS_ST_STOP) kill(regs, target, null);
+  const idleFirst = step('debug-idle-first');
+  if (step('kill-manager') && (regs.read(DS, 4) & 0xf) !== DS_ST_STOP) kill(regs, target, null, idleFirst);
   if (step('kill-channels')) {
     for (let n = 0; n < channels; n++) {
       const state = regs.read(CS(n), 4) & 0xf;
-      if (state !== DS_ST_STOP && state !== DS_ST_KILL) kill(regs, target, n);
+      if (state !== DS_ST_STOP && state !== DS_ST_KILL) kill(regs, target, n, idleFirst);
     }
   }
 

@@ -94,6 +94,18 @@ describe('PL330 reset mutants: each step is needed, and the property says why', 
     expect(message).toMatch(/DS = 0x20f|FTM = 0x/);
   });
 
+  it('DBGINST0/1 written before DBGSTATUS is idle (the pre-2019 _execute_DBGINSN order) fails on a slow debug unit', () => {
+    // The busy unit drops the DMAKILL; DBGCMD re-runs the last owner's DMAGO or kill.
+    const message = failure(
+      pl330Scenario({
+        reset: pl330ResetWithout('debug-idle-first'),
+        model: { debugBusyMicroseconds: 3 },
+        exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
+      }),
+    );
+    expect(message).toMatch(/reset failed: .*not stopped after DMAKILL|DMA/);
+  });
+
   it('a slow kill (KILLING for 7 µs) is caught when the module does not wait', () => {
     const message = failure(
       pl330Scenario({
