@@ -63,12 +63,12 @@ describe('DeviceReset probe (vfio_platform_init_common → vfio_platform_get_res
     }
   });
 
-  it('holds the module from probe to release (vfio_platform_put_reset), so rmmod fails with EBUSY meanwhile', () => {
+  it('holds the module from probe to release (vfio_platform_put_reset), so rmmod fails with EWOULDBLOCK (EAGAIN) meanwhile', () => {
     const registry = new ResetRegistry();
     const dispose = registry.register({ compatible: 'vendor,dev', reset: () => {}, owner: 'vendor-reset' });
     const reset = registry.getReset({ name: 'dev0', compatible: ['vendor,dev'] }, { resetRequired: true });
     expect(reset.report).toMatchObject({ provider: 'reset-module', owner: 'vendor-reset', upstream: true });
-    expect(isKernelError(thrown(dispose), 'EBUSY')).toBe(true);
+    expect(isKernelError(thrown(dispose), 'EAGAIN')).toBe(true);
     reset.release();
     dispose();
     expect(

@@ -9,7 +9,7 @@ export interface Modprobe {
   readonly loader: ResetModuleLoader;
   /** Owners loaded so far, in load order. */
   loaded(): readonly string[];
-  /** `rmmod`: disposes a loaded module's registration (`EBUSY` while in use, `ENOENT` when not loaded). */
+  /** `rmmod`: disposes a loaded module's registration (`EAGAIN` — the kernel's EWOULDBLOCK — while in use, `ENOENT` when not loaded; kernel/module/main.c delete_module). */
   remove(owner: string): void;
 }
 

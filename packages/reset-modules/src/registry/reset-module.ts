@@ -25,9 +25,10 @@ export interface ResetModuleRegistration {
 }
 
 /**
- * Undoes a registration (`vfio_platform_unregister_reset` from module_exit). Throws `EBUSY`
- * while a device holds the owner (the module cannot be removed while its refcount is held)
- * and `ENOENT` when called a second time.
+ * Undoes a registration (`vfio_platform_unregister_reset` from module_exit). Throws `EAGAIN`
+ * (the kernel's `-EWOULDBLOCK`, the same number) while a device holds the owner — delete_module
+ * refuses a module whose refcount is held (kernel/module/main.c: try_stop_module) — and
+ * `ENOENT` when called a second time (delete_module finds no such module).
  */
 export type ResetDisposer = () => void;
 

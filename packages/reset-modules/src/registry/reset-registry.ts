@@ -50,9 +50,10 @@ interface Node extends ResetModuleRegistration {
  *   exactly, and a reference on its owner.
  * - `get` is the OF half of `vfio_platform_get_reset`: lookup; on a miss
  *   `request_module("vfio-reset:%s", compat)`, then lookup again.
- * - the disposer is `vfio_platform_unregister_reset` run from module_exit, which the module
- *   core refuses while the module's refcount is held (kernel/module/main.c: delete_module);
- *   this model reports that refusal as `EBUSY`.
+ * - the disposer is `rmmod` of the owner: `vfio_platform_unregister_reset` run from
+ *   module_exit, which delete_module never reaches while the module's refcount is held
+ *   (kernel/module/main.c: try_stop_module returns `-EWOULDBLOCK`). Linux defines EWOULDBLOCK
+ *   as EAGAIN (11), and `@vfiokit/core`'s errno table names it `EAGAIN`, so that is the code.
  */
 export class ResetRegistry {
   // Index 0 is the list head.
@@ -138,9 +139,12 @@ export class ResetRegistry {
   private unregister(node: Node): void {
     if (!node.live) throw new KernelError('ENOENT', `${node.owner}: ${node.compatible} is not registered`);
     if (this.usersOf(node.owner) > 0) {
+      // kernel/module/main.c: delete_module → try_stop_module: the reference count is not
+      // zero and the unload is not forced → -EWOULDBLOCK (== -EAGAIN; rmmod prints
+      // "Resource temporarily unavailable").
       throw new KernelError(
-        'EBUSY',
-        `${node.owner} is in use by ${this.usersOf(node.owner)} device(s); release them before unloading`,
+        'EAGAIN',
+        `${node.owner} is in use by ${this.usersOf(node.owner)} device(s) (EWOULDBLOCK); release them before unloading`,
       );
     }
     node.live = false;
