@@ -11,14 +11,10 @@ import { DriverIndex } from './match-index.js';
 import { modalias } from './modalias.js';
 import { attachWalk, ensurePeriphid } from './probe.js';
 import { releaseDriver } from './release.js';
+import { cString, lookupName } from './sysfs-string.js';
 
 /** `PAGE_SIZE − 1`: driver_set_override() refuses writes of this many bytes (drivers/base/driver.c). */
 const OVERRIDE_MAX = 4095;
-
-/** The trailing newline `echo` adds, which sysfs store functions tolerate (sysfs_streq). */
-function chomp(value: string): string {
-  return value.endsWith('\n') ? value.slice(0, -1) : value;
-}
 
 /**
  * One bus (`struct bus_type` with its `subsys_private`): its devices, its drivers in
@@ -43,9 +39,13 @@ export class Bus {
     this.core = core;
   }
 
-  /** The live device called `name` (`bus_find_device_by_name`). */
+  /**
+   * The live device called `name`, found as `bus_find_device_by_name()` finds it: the name
+   * is compared as a C string with sysfs_streq() (drivers/base/core.c device_match_name), so
+   * `"d0\n"` and `"d0\0junk"` both find `d0`.
+   */
   device(name: string): Device | undefined {
-    const device = this.deviceMap.get(chomp(name));
+    const device = this.deviceMap.get(lookupName(name));
     return device === undefined || device.core.dead ? undefined : device;
   }
 
@@ -67,7 +67,7 @@ export class Bus {
   private requireDevice(name: string): Device {
     const device = this.device(name);
     if (device === undefined)
-      throw new KernelError('ENODEV', `no device ${chomp(name)} on the ${this.name} bus`);
+      throw new KernelError('ENODEV', `no device ${lookupName(name)} on the ${this.name} bus`);
     return device;
   }
 
@@ -197,19 +197,20 @@ export class Bus {
   }
 
   /**
-   * `/sys/bus/<bus>/drivers/<drv>/unbind` (unbind_store): `ENOENT` without an unbind file,
-   * `ENODEV` unless the device exists and is bound to this driver; then the driver is
-   * released (waiting for its remove if it waits).
+   * `/sys/bus/<bus>/drivers/<drv>/unbind` (drivers/base/bus.c unbind_store): `ENOENT` without
+   * an unbind file, `ENODEV` unless the device exists and `dev->driver == drv` — a test made
+   * without the device lock, so it also passes while that driver's remove is still running.
+   * Then device_driver_detach() takes the device lock (waiting for a remove in progress) and
+   * releases whatever driver is still bound, which is nothing once that remove has finished:
+   * a second unbind during vfio's blocked remove waits for it and succeeds.
    */
   unbind(driverName: string, deviceName: string): Completion {
     const driver = this.bindFileDriver(driverName, 'unbind');
     const device = this.requireDevice(deviceName);
-    return withDeviceLock(device, () => {
-      if (device.core.driver !== driver || device.core.dead) {
-        throw new KernelError('ENODEV', `${device.name} is not bound to ${driver.name}`);
-      }
-      return releaseDriver(this, device);
-    });
+    if (device.core.driver !== driver) {
+      throw new KernelError('ENODEV', `${device.name} is not bound to ${driver.name}`);
+    }
+    return withDeviceLock(device, () => releaseDriver(this, device));
   }
 
   /**
@@ -217,18 +218,22 @@ export class Bus {
    * when the write is PAGE_SIZE − 1 bytes or more; the string ends at the first NUL
    * (strlen) and is cut at the first newline (strnchr); an empty result — `""`, `"\n"`, or
    * anything starting with a newline — clears it. It does not unbind or reprobe: unbind,
-   * then `bind` or `drivers_probe`.
+   * then `bind` or `drivers_probe`. Takes the device lock, so it waits behind a remove in
+   * progress and returns a {@link Completion}.
    */
-  setDriverOverride(deviceName: string, value: string): void {
+  setDriverOverride(deviceName: string, value: string): Completion {
     const device = this.requireDevice(deviceName);
     if (new TextEncoder().encode(value).length >= OVERRIDE_MAX) {
       throw new KernelError('EINVAL', 'driver_override is too long');
     }
-    const nul = value.indexOf('\0');
-    const string = nul < 0 ? value : value.slice(0, nul);
+    const string = cString(value);
     const newline = string.indexOf('\n');
     const name = newline < 0 ? string : string.slice(0, newline);
-    device.core.driverOverride = name.length === 0 ? null : name;
+    // driver_set_override() swaps the string under device_lock(dev): a write during a
+    // remove that waits (vfio with its fd open) blocks until that remove has finished.
+    return withDeviceLock(device, () => {
+      device.core.driverOverride = name.length === 0 ? null : name;
+    });
   }
 
   /**
@@ -241,8 +246,12 @@ export class Bus {
    */
   driversProbe(deviceName: string): Completion {
     const device = this.requireDevice(deviceName);
+    // bus_rescan_devices_helper() tests `!dev->driver` without the device lock: a device
+    // whose driver's remove is still waiting (vfio, fd open) is skipped at once and ends up
+    // unbound when that remove finishes — the hand-back race a VMM script has to handle.
+    if (device.core.driver !== null || device.explicitBindOnly) return undefined;
     return withDeviceLock(device, () => {
-      if (device.core.driver !== null || device.explicitBindOnly) return;
+      if (device.core.driver !== null) return;
       const result = attachWalk(this, device, {
         checkAsync: false,
         wantAsync: false,
@@ -272,9 +281,11 @@ export class Bus {
     for (let i = start; i < devices.length; i++) {
       const device = devices[i]!;
       if (device.core.dead || device.explicitBindOnly) continue;
+      // bus_rescan_devices_helper(): `if (!dev->driver)` before any lock, so a device whose
+      // remove is still waiting is skipped, not waited for.
+      if (device.core.driver !== null) continue;
       const held = device.core.lock;
       if (held !== null) return held.then(() => this.rescanFrom(devices, i));
-      if (device.core.driver !== null) continue;
       const result = attachWalk(this, device, {
         checkAsync: false,
         wantAsync: false,

@@ -3,23 +3,32 @@ import { type Completion, isPromise } from './completion.js';
 import type { Device } from './device.js';
 
 /**
- * `__device_release_driver()` (drivers/base/dd.c): the driver's remove, then
+ * `__device_release_driver()` (drivers/base/dd.c): driver_sysfs_remove() first (the
+ * `driver` link and the driver's link to the device go while `dev->driver` is still set,
+ * so sysfs shows no driver during a remove that waits), then the driver's remove,
  * `bus->dma_cleanup`, `dev->driver = NULL`, drvdata cleared, and the unbind uevent. When
  * remove returns a promise (vfio waiting for its fds to close) the device keeps its driver
  * and holds its device lock until the promise settles; the returned promise settles then.
  * Does nothing for an unbound device.
+ *
+ * Whatever the driver's remove or the cleanup hook does — throw, reject — the device ends
+ * unbound and unlocked (the kernel's remove and dma_cleanup return void), and the error is
+ * passed on to the caller afterwards: nothing leaves a device `removing` forever.
  */
 export function releaseDriver(bus: Bus, device: Device): Completion {
   const driver = device.core.driver;
   if (driver === null || device.core.removing) return device.core.lock ?? undefined;
   device.core.removing = true;
   const finish = (): void => {
-    bus.core.dmaConfigure.cleanup(device, driver);
-    device.core.driver = null;
-    device.core.match = null;
-    device.core.removing = false;
-    device.drvdata = undefined;
-    bus.core.emit('unbind', { bus: bus.name, device: device.name, driver: driver.name });
+    try {
+      bus.core.dmaConfigure.cleanup(device, driver);
+    } finally {
+      device.core.driver = null;
+      device.core.match = null;
+      device.core.removing = false;
+      device.drvdata = undefined;
+      bus.core.emit('unbind', { bus: bus.name, device: device.name, driver: driver.name });
+    }
   };
   let result: void | Promise<void>;
   try {
@@ -34,9 +43,18 @@ export function releaseDriver(bus: Bus, device: Device): Completion {
     finish();
     return undefined;
   }
-  const lock = result.then(finish, finish).finally(() => {
-    device.core.lock = null;
+  const done = result.then(finish, (error: unknown) => {
+    finish();
+    throw error;
   });
+  // The lock never rejects: operations queued behind it run whatever the remove did.
+  const lock = done.then(
+    () => undefined,
+    () => undefined,
+  );
   device.core.lock = lock;
-  return lock;
+  void lock.then(() => {
+    if (device.core.lock === lock) device.core.lock = null;
+  });
+  return done;
 }

@@ -65,8 +65,11 @@ export class Sysfs {
     const node = this.resolve(path);
     if (node.kind !== 'file') throw new KernelError('EISDIR', `${path}: is a directory`);
     if (node.write === undefined) throw new KernelError('EACCES', `${path}: read-only attribute`);
-    const done = node.write(data);
     const count = new TextEncoder().encode(data).length;
+    // fs/sysfs/file.c sysfs_kf_write(): `if (!count) return 0;` — an empty write never
+    // reaches the attribute's ->store.
+    if (count === 0) return 0;
+    const done = node.write(data);
     return isPromise(done) ? done.then(() => count) : count;
   }
 
@@ -183,7 +186,10 @@ export class Sysfs {
   private resolveDriver(bus: Bus, name: string, parts: string[]): Node | undefined {
     const driver = bus.driver(name);
     if (driver === undefined) return undefined;
-    const bound = (): Device[] => bus.devices.filter((device) => device.core.driver === driver);
+    // driver_sysfs_remove() runs before the driver's remove: a device whose remove waits
+    // is no longer listed, though dev->driver still points here.
+    const bound = (): Device[] =>
+      bus.devices.filter((device) => device.core.driver === driver && !device.core.removing);
     const files = driver.suppressBindAttrs === true ? [] : ['bind', 'unbind'];
     if (parts.length === 0) return dir(() => [...files, ...bound().map((device) => device.name)]);
     if (parts.length !== 1) return undefined;
@@ -203,7 +209,7 @@ export class Sysfs {
   private resolveDevice(bus: Bus, device: Device, parts: string[]): Node | undefined {
     const attrs = (): string[] => {
       const names = ['driver_override', 'modalias', 'sysfs_bind_only'];
-      if (device.core.driver !== null) names.push('driver');
+      if (device.core.driver !== null && !device.core.removing) names.push('driver');
       if (device.description.ofNode !== undefined) names.push('of_node');
       if (device.iommuGroup !== undefined) names.push('iommu_group');
       if (device.bus === 'amba') names.push('id');

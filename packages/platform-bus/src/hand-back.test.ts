@@ -1,0 +1,74 @@
+// The hand-back race (issue #9, item 2): the kernel tests `dev->driver` without the device
+// lock in unbind_store and bus_rescan_devices_helper (drivers/base/bus.c), so while vfio's
+// remove waits for user space to close the device fd, a second unbind succeeds (after
+// waiting) and drivers_probe or a rescan return at once, leaving the device unbound.
+import { describe, expect, it } from 'vitest';
+import { DriverCore } from './driver-core.js';
+import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
+
+const HDMI = '12ce0000.i2c';
+
+function vfioWithOpenFd() {
+  let close: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    close = resolve;
+  });
+  const core = new DriverCore();
+  core.platform.registerDriver(s3cI2cDriver());
+  core.platform.registerDriver(recordingMetaDriver('vfio-platform', { onRemove: () => closed }));
+  core.platform.addDevice({ ...arndaleI2cDevices()[4]!, driverOverride: 'vfio-platform' });
+  const sh = (command: string) => core.sysfs.run(command);
+  return { core, sh, close: () => close() };
+}
+
+describe('unbind while vfio remove waits (drivers/base/bus.c unbind_store)', () => {
+  it('a second unbind passes the unlocked dev->driver check, waits for the lock, and succeeds', async () => {
+    const { core, close } = vfioWithOpenFd();
+    const first = core.platform.unbind('vfio-platform', HDMI);
+    const second = core.sysfs.write('/sys/bus/platform/drivers/vfio-platform/unbind', HDMI);
+    expect(second).toBeInstanceOf(Promise);
+    close();
+    await first;
+    expect(await second).toBe(HDMI.length);
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
+  });
+});
+
+describe('drivers_probe and rescan while vfio remove waits (bus_rescan_devices_helper)', () => {
+  it('drivers_probe returns at once and the device ends unbound, not rebound to the host driver', async () => {
+    const { core, sh, close } = vfioWithOpenFd();
+    const unbind = sh(`echo ${HDMI} > /sys/bus/platform/drivers/vfio-platform/unbind`);
+    // The override write takes the device lock (driver_set_override): it waits too.
+    const cleared = sh(`echo > /sys/bus/platform/devices/${HDMI}/driver_override`);
+    expect(cleared).toBeInstanceOf(Promise);
+    expect(sh(`echo ${HDMI} > /sys/bus/platform/drivers_probe`)).toBe('');
+    close();
+    await unbind;
+    await cleared;
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
+    expect(core.platform.device(HDMI)?.driverOverride).toBeNull();
+    // Once the fd is closed, a drivers_probe does bind the host driver.
+    sh(`echo ${HDMI} > /sys/bus/platform/drivers_probe`);
+    expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
+  });
+
+  it('a bus rescan skips the device at once instead of waiting for it', async () => {
+    const { core, close } = vfioWithOpenFd();
+    core.platform.setDriverOverride(HDMI, '');
+    const unbind = core.platform.unbind('vfio-platform', HDMI);
+    expect(core.platform.rescan()).toBeUndefined();
+    close();
+    await unbind;
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
+  });
+
+  it('sysfs shows no driver link while the remove waits, though dev->driver is still set (driver_sysfs_remove first)', async () => {
+    const { core, close } = vfioWithOpenFd();
+    const unbind = core.platform.unbind('vfio-platform', HDMI);
+    expect(core.platform.device(HDMI)?.driverName).toBe('vfio-platform');
+    expect(core.sysfs.exists(`/sys/bus/platform/devices/${HDMI}/driver`)).toBe(false);
+    expect(core.sysfs.list('/sys/bus/platform/drivers/vfio-platform')).toEqual(['bind', 'unbind']);
+    close();
+    await unbind;
+  });
+});
