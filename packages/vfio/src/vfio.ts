@@ -1,9 +1,12 @@
-import { KernelError, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
+import { KernelError, type PhysAddr, type PhysicalMemory, rejectUnknownOptions } from '@vfiokit/core';
 import { VfioContainer } from './container/container.js';
 import { VfioDevice, type VfioDeviceSpec } from './device/vfio-device.js';
 import { VfioGroupFile } from './group/group-file.js';
 import { VfioGroup } from './group/vfio-group.js';
+import { IommuGroupIda, type IommuGroupIds } from './iommu/group-ids.js';
 import type { IommuGroup } from './iommu/iommu-group.js';
+import { type ModuleParamValue, parseBoolParam, parseUintParam } from './kernel/module-params.js';
+import { TAINT_USER } from './kernel/taint.js';
 import { KERNEL_V6_18, type KernelProfile, viabilityByDmaOwnership } from './profile.js';
 import {
   type1DmaRw,
@@ -32,6 +35,17 @@ export interface VfioOptions {
   readonly dmaEntryLimit?: number;
   /** `enable_unsafe_noiommu_mode` (default false). */
   readonly enableUnsafeNoiommuMode?: boolean;
+  /**
+   * Module parameters by their kernel names, as on the command line
+   * (`vfio.enable_unsafe_noiommu_mode`, `vfio_iommu_type1.allow_unsafe_interrupts`,
+   * `vfio_iommu_type1.dma_entry_limit`; the module prefix may be left out). Applied after the
+   * camel-case options, through {@link Vfio.setParam}.
+   */
+  readonly moduleParams?: Readonly<Record<string, ModuleParamValue>>;
+  /** The IOMMU group id space shared with the IOMMU drivers (default: a private IDA from 0). */
+  readonly iommuGroupIds?: IommuGroupIds;
+  /** Kernel log lines (`dev_warn`), as `"<driver> <device>: <message>"`. */
+  readonly log?: (line: string) => void;
   /** MSI isolation answers (default: nothing isolated, as for DT devices without `msi-parent`). */
   readonly msiIsolation?: MsiIsolation;
   /**
@@ -45,6 +59,36 @@ export interface VfioOptions {
 export interface VfioGroupDeviceSpec extends VfioDeviceSpec {
   readonly iommuGroup: IommuGroup | undefined;
 }
+
+/**
+ * An IOMMU group VFIO allocated itself (`vfio_noiommu_group_alloc`): for a no-IOMMU or an
+ * emulated-IOMMU device, named `vfio-noiommu` (`/sys/kernel/iommu_groups/<id>/name`), with the
+ * device added to it (its `iommu_group` link).
+ */
+export interface FakeIommuGroup {
+  readonly id: number;
+  readonly name: 'vfio-noiommu';
+  readonly devices: readonly string[];
+}
+
+const VFIO_OPTION_KEYS = [
+  'profile',
+  'allowUnsafeInterrupts',
+  'dmaEntryLimit',
+  'enableUnsafeNoiommuMode',
+  'moduleParams',
+  'msiIsolation',
+  'deviceDriver',
+  'iommuGroupIds',
+  'log',
+] as const satisfies readonly (keyof VfioOptions)[];
+
+// The module parameters vfio.ko and vfio_iommu_type1.ko declare, by module.
+const PARAM_MODULES: Readonly<Record<string, string>> = {
+  enable_unsafe_noiommu_mode: 'vfio',
+  allow_unsafe_interrupts: 'vfio_iommu_type1',
+  dma_entry_limit: 'vfio_iommu_type1',
+};
 
 // vfio_dev_driver_allowed (pre-v5.19 drivers/vfio/vfio.c) plus the VFIO bus drivers themselves.
 const LEGACY_VIABLE_DRIVERS = new Set(['vfio-platform', 'vfio-amba', 'vfio-pci', 'pci-stub']);
@@ -61,8 +105,12 @@ export class Vfio {
   tainted = false;
   private readonly groupsByName = new Map<string, VfioGroup>();
   private readonly deviceDriver: (device: string) => string | null;
+  private readonly ids: IommuGroupIds;
+  private readonly fakeGroups = new Map<number, { id: number; name: 'vfio-noiommu'; devices: string[] }>();
+  private readonly log: (line: string) => void;
 
   constructor(options: VfioOptions = {}) {
+    rejectUnknownOptions(options, VFIO_OPTION_KEYS, 'Vfio');
     this.profile = options.profile ?? KERNEL_V6_18;
     this.params = {
       allowUnsafeInterrupts: options.allowUnsafeInterrupts ?? false,
@@ -71,6 +119,63 @@ export class Vfio {
     };
     this.msiIsolation = options.msiIsolation ?? NO_ISOLATED_MSI;
     this.deviceDriver = options.deviceDriver ?? (() => null);
+    this.ids = options.iommuGroupIds ?? new IommuGroupIda();
+    this.log = options.log ?? (() => undefined);
+    for (const [name, value] of Object.entries(options.moduleParams ?? {})) this.setParam(name, value);
+  }
+
+  /**
+   * Writes a module parameter by its kernel name, as `/sys/module/<m>/parameters/<p>` (all
+   * three are 0644) or the kernel command line would: `enable_unsafe_noiommu_mode` or
+   * `vfio.enable_unsafe_noiommu_mode`, `[vfio_iommu_type1.]allow_unsafe_interrupts`,
+   * `[vfio_iommu_type1.]dma_entry_limit`. Values as `param_set_bool` / `param_set_uint` parse
+   * them; `EINVAL` for a bad value, `ENOENT` for a parameter these modules do not have.
+   */
+  setParam(name: string, value: ModuleParamValue): void {
+    const param = this.paramName(name);
+    if (param === 'enable_unsafe_noiommu_mode')
+      this.params.enableUnsafeNoiommuMode = parseBoolParam(name, value);
+    else if (param === 'allow_unsafe_interrupts')
+      this.params.allowUnsafeInterrupts = parseBoolParam(name, value);
+    else this.params.dmaEntryLimit = parseUintParam(name, value);
+  }
+
+  /** Reads a module parameter as its sysfs file prints it (`Y`/`N` for bools, decimal for ints). */
+  param(name: string): string {
+    const param = this.paramName(name);
+    if (param === 'enable_unsafe_noiommu_mode') return this.params.enableUnsafeNoiommuMode ? 'Y' : 'N';
+    if (param === 'allow_unsafe_interrupts') return this.params.allowUnsafeInterrupts ? 'Y' : 'N';
+    return `${this.params.dmaEntryLimit}`;
+  }
+
+  private paramName(
+    name: string,
+  ): 'enable_unsafe_noiommu_mode' | 'allow_unsafe_interrupts' | 'dma_entry_limit' {
+    const dot = name.indexOf('.');
+    const module = dot < 0 ? undefined : name.slice(0, dot);
+    const param = dot < 0 ? name : name.slice(dot + 1);
+    const owner = PARAM_MODULES[param];
+    if (owner === undefined || (module !== undefined && module !== owner))
+      throw new KernelError('ENOENT', `no module parameter ${name}`);
+    return param as 'enable_unsafe_noiommu_mode' | 'allow_unsafe_interrupts' | 'dma_entry_limit';
+  }
+
+  /** The taint bits VFIO added (`/proc/sys/kernel/tainted` contribution): `1 << TAINT_USER` = 64 once tainted. */
+  get taint(): number {
+    return this.tainted ? 1 << TAINT_USER : 0;
+  }
+
+  /** The IOMMU groups VFIO allocated for no-IOMMU and emulated devices, by id. */
+  get fakeIommuGroups(): ReadonlyMap<number, FakeIommuGroup> {
+    return this.fakeGroups;
+  }
+
+  /**
+   * `ls /dev/vfio`: the group char devices (`<id>`, `noiommu-<id>`) and the `vfio` misc device,
+   * sorted as `ls` sorts. (The device cdevs under `/dev/vfio/devices` are not modelled.)
+   */
+  devNodes(): string[] {
+    return [...this.groupsByName.keys(), 'vfio'].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Groups with registered devices, by `/dev/vfio` name. */
@@ -87,10 +192,14 @@ export class Vfio {
     const iommuGroup = spec.iommuGroup;
     let group: VfioGroup;
     if (iommuGroup === undefined) {
+      // vfio_group_find_or_alloc: no IOMMU group and no no-IOMMU mode is -EINVAL.
       if (!this.params.enableUnsafeNoiommuMode)
         throw new KernelError('EINVAL', `${spec.name} has no IOMMU group`);
-      group = new VfioGroup(this.nextGroupId(), 'noiommu', null);
+      // With the mode on: a fake group, then add_taint(TAINT_USER) and the dev_warn, on every
+      // such registration (group.c vfio_group_find_or_alloc, v6.12).
+      group = this.fakeGroup('noiommu', spec.name);
       this.tainted = true;
+      this.log(`${devPrefix(spec)}: Adding kernel taint for vfio-noiommu group on device`);
     } else {
       if (!iommuGroup.cacheCoherent(spec.name)) {
         throw new KernelError(
@@ -99,13 +208,31 @@ export class Vfio {
         );
       }
       group = this.groupsByName.get(`${iommuGroup.id}`) ?? new VfioGroup(iommuGroup.id, 'iommu', iommuGroup);
+      // One id space: a fake group must not take the id of a real group.
+      if (!this.ids.has(iommuGroup.id)) this.ids.reserve(iommuGroup.id);
     }
     return this.addDevice(group, spec);
   }
 
   /** `vfio_register_emulated_iommu_dev`: always a new emulated group; no IOMMU, no coherency check, no taint. */
   registerEmulatedIommuDevice(spec: VfioDeviceSpec): VfioDevice {
-    return this.addDevice(new VfioGroup(this.nextGroupId(), 'emulated', null), spec);
+    return this.addDevice(this.fakeGroup('emulated', spec.name), spec);
+  }
+
+  // vfio_noiommu_group_alloc: iommu_group_alloc (lowest free id), named "vfio-noiommu", the
+  // device added; the VFIO group is `noiommu-<id>` for no-IOMMU, `<id>` for emulated devices.
+  private fakeGroup(kind: 'noiommu' | 'emulated', device: string): VfioGroup {
+    const id = this.ids.alloc();
+    this.fakeGroups.set(id, { id, name: 'vfio-noiommu', devices: [device] });
+    return new VfioGroup(id, kind, null);
+  }
+
+  // The fake IOMMU group lives until the VFIO group's last reference: the group char device
+  // while open (vfio_group_release → iommu_group_put).
+  private freeFakeGroup(group: VfioGroup): void {
+    if (group.kind === 'iommu' || !this.fakeGroups.has(group.id)) return;
+    this.fakeGroups.delete(group.id);
+    this.ids.free(group.id);
   }
 
   /**
@@ -117,7 +244,14 @@ export class Vfio {
     if (group === undefined) throw new KernelError('ENODEV', `${device.name} is not registered`);
     const leave = (): void => {
       group.devices.splice(group.devices.indexOf(device), 1);
-      if (group.devices.length === 0) this.groupsByName.delete(group.name);
+      // vfio_device_remove_group: fake groups lose the device (iommu_group_remove_device).
+      const fake = this.fakeGroups.get(group.id);
+      if (group.kind !== 'iommu' && fake !== undefined)
+        fake.devices.splice(fake.devices.indexOf(device.name), 1);
+      if (group.devices.length === 0) {
+        this.groupsByName.delete(group.name);
+        if (!group.opened) this.freeFakeGroup(group);
+      }
     };
     const waiting = device.unregister();
     if (waiting === undefined) {
@@ -207,6 +341,10 @@ export class Vfio {
       viable: (g) => this.viable(g),
       deviceFdNeedsViability: !viabilityByDmaOwnership(this.profile),
       installFile: (_task, file) => install(file),
+      log: this.log,
+      released: (g) => {
+        if (g.devices.length === 0) this.freeFakeGroup(g);
+      },
     });
   }
 
@@ -235,18 +373,9 @@ export class Vfio {
     this.groupsByName.set(group.name, group);
     return device;
   }
+}
 
-  // iommu_group_alloc for fake groups: ids from a range the IOMMU drivers' groups do not use
-  // in this model (the kernel shares one IDA; a separate range keeps device trees' ids stable).
-  private nextGroupId(): number {
-    while (
-      this.groupsByName.has(`${this.syntheticId}`) ||
-      this.groupsByName.has(`noiommu-${this.syntheticId}`)
-    ) {
-      this.syntheticId++;
-    }
-    return this.syntheticId++;
-  }
-
-  private syntheticId = 1000;
+// dev_printk's prefix: dev_driver_string (the bound driver, during probe) and dev_name.
+function devPrefix(spec: VfioDeviceSpec): string {
+  return spec.driver === undefined ? spec.name : `${spec.driver} ${spec.name}`;
 }

@@ -25,6 +25,8 @@ export interface VfioDeviceSpec {
   /** `dev_name(dev)`: what GET_DEVICE_FD matches. */
   readonly name: string;
   readonly ops: VfioDeviceOps;
+  /** The bus driver's name (`dev_driver_string`), for kernel log lines; default none. */
+  readonly driver?: string;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface VfioDeviceSpec {
 export class VfioDevice {
   readonly name: string;
   readonly ops: VfioDeviceOps;
+  /** The bus driver's name, for log lines. */
+  readonly driver: string | undefined;
   /** `device->open_count`. */
   openCount = 0;
   private registrations = 1;
@@ -44,6 +48,7 @@ export class VfioDevice {
   constructor(spec: VfioDeviceSpec) {
     this.name = spec.name;
     this.ops = spec.ops;
+    this.driver = spec.driver;
   }
 
   /** Whether the device is still registered (new GET_DEVICE_FD lookups find it). */

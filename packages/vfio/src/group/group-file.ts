@@ -25,6 +25,10 @@ export interface GroupFileEnvironment {
   readonly deviceFdNeedsViability: boolean;
   /** Installs a new file in the caller's fd table, returning the fd. */
   installFile(current: Task, file: VfioFile): number;
+  /** Kernel log lines (`dev_warn`). */
+  readonly log: (line: string) => void;
+  /** The group file's last reference dropped (`vfio_group_fops_release`). */
+  readonly released: (group: VfioGroup) => void;
 }
 
 // strndup_user(arg, PAGE_SIZE): the device name is a NUL-terminated string.
@@ -93,6 +97,7 @@ export class VfioGroupFile implements VfioFile {
     // vfio_group_fops_release: device fds are closed by now; leave the container.
     if (this.group.container !== null) this.detach();
     this.group.opened = false;
+    this.env.released(this.group);
   }
 
   // VFIO_GROUP_GET_STATUS: minsz = offsetofend(flags) = 8.
@@ -187,7 +192,13 @@ export class VfioGroupFile implements VfioFile {
         }
       }
       this.refs++;
-      return this.env.installFile(current, new VfioDeviceFile(device, this.group, this));
+      const fd = this.env.installFile(current, new VfioDeviceFile(device, this.group, this));
+      // vfio_device_open_file, after the open succeeded.
+      if (this.group.kind === 'noiommu') {
+        const prefix = device.driver === undefined ? device.name : `${device.driver} ${device.name}`;
+        this.env.log(`${prefix}: vfio-noiommu device opened by user (${current.comm}:${current.pid})`);
+      }
+      return fd;
     } catch (error) {
       device.putRegistration();
       throw error;

@@ -38,6 +38,14 @@ export class VfioGroup {
     return this.kind === 'noiommu' ? `noiommu-${this.id}` : `${this.id}`;
   }
 
+  /**
+   * `/sys/kernel/iommu_groups/<id>/name`: `vfio-noiommu` for the groups VFIO allocates itself
+   * (no-IOMMU and emulated, `vfio_noiommu_group_alloc`); null for a real group (no name file).
+   */
+  get iommuGroupName(): 'vfio-noiommu' | null {
+    return this.kind === 'iommu' ? null : 'vfio-noiommu';
+  }
+
   /** How type1 sees this group. No-IOMMU groups never reach type1. */
   type1Group(): Type1Group {
     if (this.kind === 'iommu' && this.iommuGroup !== null) {

@@ -68,7 +68,7 @@ export function vfioMetaDriver(
         ...(options.log === undefined ? {} : { log: options.log }),
       });
       try {
-        const { vfioDevice, registration } = register(device, core, options);
+        const { vfioDevice, registration } = register(name, device, core, options);
         device.drvdata = { core, vfioDevice, registration } satisfies VfioMetaDriverData;
       } catch (error) {
         core.release();
@@ -89,11 +89,12 @@ export function vfioMetaDriver(
 }
 
 function register(
+  driver: string,
   device: Device,
   core: VfioPlatformDevice,
   options: VfioMetaDriverOptions,
 ): { vfioDevice: VfioDevice; registration: VfioMetaDriverData['registration'] } {
-  const spec = { name: device.name, ops: core };
+  const spec = { name: device.name, ops: core, driver };
   const iommuGroup = options.iommuGroupOf(device);
   if (iommuGroup === undefined && options.dmaPolicy?.assess(device).cannotDma === true) {
     return { vfioDevice: options.vfio.registerEmulatedIommuDevice(spec), registration: 'emulated' };

@@ -73,9 +73,11 @@ export function platformFixture(options: PlatformFixtureOptions = {}): PlatformF
     devices: [{ name: DEVICE }, { name: '1c100000.other' }],
     ownership,
   });
+  const log: string[] = [];
   const vfio = new Vfio({
     allowUnsafeInterrupts: true,
     enableUnsafeNoiommuMode: options.enableUnsafeNoiommuMode ?? false,
+    log: (line) => log.push(line),
   });
   const regs = new RegisterFile(0x1000);
   const irqChip = new SimpleIrqChip(
@@ -99,7 +101,6 @@ export function platformFixture(options: PlatformFixtureOptions = {}): PlatformF
       },
     });
   }
-  const log: string[] = [];
   core.platform.registerDriver(
     vfioPlatformDriver({
       vfio,

@@ -32,15 +32,16 @@ export function type1Fixture(
     readonly rlimitMemlock?: number;
   } = {},
 ): Type1Fixture {
-  const vfio = new Vfio({ allowUnsafeInterrupts: true, ...options });
+  const { type, setIommu, rlimitMemlock, ...vfioOptions } = options;
+  const vfio = new Vfio({ allowUnsafeInterrupts: true, ...vfioOptions });
   const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0', streamIds: [3] }] });
   const ops = countingDeviceOps();
   const device = vfio.registerGroupDevice({ name: 'dev0', ops, iommuGroup });
-  const process = new UserProcess({ vfio, rlimitMemlock: options.rlimitMemlock ?? 2 ** 40 });
+  const process = new UserProcess({ vfio, rlimitMemlock: rlimitMemlock ?? 2 ** 40 });
   process.addressSpace.mmap(GUEST_RAM_VADDR, physAddr(GUEST_RAM_PHYS), GUEST_RAM_SIZE);
   const container = VfioContainerHandle.open(process);
   const group = VfioGroupHandle.open(process, 5);
   group.setContainer(container);
-  if (options.setIommu ?? true) container.setIommu(options.type ?? VFIO_TYPE1v2_IOMMU);
+  if (setIommu ?? true) container.setIommu(type ?? VFIO_TYPE1v2_IOMMU);
   return { vfio, process, container, group, iommuGroup, device, ops };
 }
