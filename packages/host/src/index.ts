@@ -1,2 +1,20 @@
-// The capability of this package arrives with its own issue; until then it exports nothing.
-export {};
+/**
+ * @vfiokit/host — a Linux host assembled from a device tree and a kernel command line:
+ * devices populated onto platform-bus, the host drivers of the oracle's kernel, the reset
+ * registry, vfio-platform / vfio-amba with the command line's module parameters, a
+ * sysfs/proc/dev view and processes that talk to /dev/vfio.
+ */
+export { type CmdlineParam, kstrtobool, kstrtouint, normalizeParamName, splitCmdline } from './cmdline.js';
+export { AddressMap } from './devices/address-map.js';
+export { VirtualClock } from './devices/clock.js';
+export { FwCfgModel } from './devices/fw-cfg.js';
+export { PL011_ID, Pl011Model } from './devices/pl011.js';
+export { PL031_ID, Pl031Model, type Pl031Options } from './devices/pl031.js';
+export { PL061_ID, Pl061Model } from './devices/pl061.js';
+export { VIRTIO_MMIO_MAGIC, VIRTIO_MMIO_VENDOR, VirtioMmioSlotModel } from './devices/virtio-mmio.js';
+export { type HostDriver, type HostDriverEnvironment, hostDrivers } from './drivers/host-drivers.js';
+export { HostFs } from './fs/host-fs.js';
+export { createHost, Host, TAINT_USER, VFIO_NOIOMMU_GROUP_NAME } from './host.js';
+export { checkHostOptions, HOST_OPTION_KEYS, type HostOptions, KERNEL_V6_12 } from './options.js';
+export { type BootParams, bootParams, type HostParams } from './params.js';
+export { type HostMapping, HostProcess, type HostProcessOptions } from './process/host-process.js';

@@ -1,0 +1,39 @@
+import type { MmioDevice } from '@vfiokit/core';
+import type { DtDevice } from '@vfiokit/devicetree';
+import type { VirtualClock } from './devices/clock.js';
+import { FwCfgModel } from './devices/fw-cfg.js';
+import { Pl011Model } from './devices/pl011.js';
+import { Pl031Model } from './devices/pl031.js';
+import { Pl061Model } from './devices/pl061.js';
+import { VirtioMmioSlotModel } from './devices/virtio-mmio.js';
+
+/** What a register model may need from the host. */
+export interface ModelEnvironment {
+  readonly clock: VirtualClock;
+  /** Drives interrupt line `irq` (a GIC INTID) to a level. */
+  readonly setIrqLevel: (irq: number, asserted: boolean) => void;
+}
+
+/**
+ * The register model of a device's first region, by its most specific known compatible:
+ * QEMU virt's PL011, PL031, PL061, virtio-mmio slots and fw-cfg. Other devices get none
+ * (their regions cannot be read, and an AMBA device without one cannot have its PrimeCell
+ * ID read, so it waits for registers as on hardware whose clock never came up).
+ */
+export function modelFor(device: DtDevice, env: ModelEnvironment): MmioDevice | undefined {
+  const has = (compatible: string): boolean => device.compatible.includes(compatible);
+  if (has('arm,pl031')) {
+    const irq = device.irqs[0]?.intid;
+    return new Pl031Model({
+      clock: env.clock,
+      irq: (asserted) => {
+        if (irq !== undefined) env.setIrqLevel(irq, asserted);
+      },
+    });
+  }
+  if (has('arm,pl011')) return new Pl011Model();
+  if (has('arm,pl061')) return new Pl061Model();
+  if (has('virtio,mmio')) return new VirtioMmioSlotModel();
+  if (has('qemu,fw-cfg-mmio')) return new FwCfgModel();
+  return undefined;
+}

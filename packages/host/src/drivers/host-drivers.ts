@@ -1,0 +1,131 @@
+import { KernelError, type MmioDevice } from '@vfiokit/core';
+import type { Device, DriverSpec } from '@vfiokit/platform-bus';
+import type { HostIrqChip } from '@vfiokit/vfio';
+import { VIRTIO_MMIO_MAGIC } from '../devices/virtio-mmio.js';
+
+/** What the host drivers need: the register model behind a device's first region, and the IRQ chip. */
+export interface HostDriverEnvironment {
+  readonly mmio: (device: Device) => MmioDevice | undefined;
+  readonly irqChip: HostIrqChip;
+}
+
+/** A host driver and the bus it registers on, in registration (initcall) order. */
+export interface HostDriver {
+  readonly bus: 'platform' | 'amba';
+  readonly spec: DriverSpec;
+}
+
+/**
+ * The host drivers of the oracle's minimal Linux 6.12 (allnoconfig + oracle fragment) that
+ * match QEMU virt devices, in initcall order: the PL011 console (arch_initcall, with its
+ * SBSA sibling), the generic PCI host, virtio-mmio, the PL031 RTC and the PL061 GPIO
+ * (device_initcall). fw-cfg, gpio-keys and the PMU have no driver in that kernel.
+ */
+export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
+  return [
+    // drivers/tty/serial/amba-pl011.c: both suppress_bind_attrs when built in.
+    {
+      bus: 'platform',
+      spec: { name: 'sbsa-uart', ofMatchTable: ['arm,sbsa-uart'], suppressBindAttrs: true, probe: () => {} },
+    },
+    {
+      bus: 'amba',
+      spec: {
+        name: 'uart-pl011',
+        ambaIdTable: [
+          { id: 0x00041011, mask: 0x000fffff },
+          { id: 0x00380802, mask: 0x00ffffff },
+        ],
+        suppressBindAttrs: true,
+        probe: () => {},
+        remove: () => {},
+      },
+    },
+    // drivers/pci/controller/pci-host-generic.c (gen_pci_of_match, the ECAM entries).
+    {
+      bus: 'platform',
+      spec: {
+        name: 'pci-host-generic',
+        ofMatchTable: [
+          'pci-host-cam-generic',
+          'pci-host-ecam-generic',
+          'marvell,armada8k-pcie-ecam',
+          'socionext,synquacer-pcie-ecam',
+          'snps,dw-pcie-ecam',
+        ],
+        probe: () => {},
+        remove: () => {},
+      },
+    },
+    { bus: 'platform', spec: virtioMmioDriver(env) },
+    { bus: 'amba', spec: rtcPl031Driver(env) },
+    // drivers/gpio/gpio-pl061.c: no .remove (devm does the work).
+    {
+      bus: 'amba',
+      spec: {
+        name: 'pl061_gpio',
+        ambaIdTable: [{ id: 0x00041061, mask: 0x000fffff }],
+        probe: (device) => {
+          env.mmio(device)?.write(0x410, 1, 0); // writeb(0, GPIOIE): disable irqs
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * drivers/virtio/virtio_mmio.c `virtio_mmio_probe`: a wrong magic is `ENODEV`, a version
+ * other than 1 or 2 `ENXIO`, and device id 0 — QEMU's empty transport slots — `ENODEV`
+ * ("a (dummy) placeholder with no function"), so the slots stay unbound.
+ */
+function virtioMmioDriver(env: HostDriverEnvironment): DriverSpec {
+  return {
+    name: 'virtio-mmio',
+    ofMatchTable: ['virtio,mmio'],
+    probe: (device) => {
+      const regs = env.mmio(device);
+      if (regs === undefined) throw new KernelError('ENODEV', `${device.name}: no registers`);
+      if (regs.read(0x000, 4) !== VIRTIO_MMIO_MAGIC)
+        throw new KernelError('ENODEV', `${device.name}: Wrong magic value`);
+      const version = regs.read(0x004, 4);
+      if (version < 1 || version > 2)
+        throw new KernelError('ENXIO', `${device.name}: Version ${version} not supported!`);
+      if (regs.read(0x008, 4) === 0) throw new KernelError('ENODEV', `${device.name}: placeholder slot`);
+    },
+    remove: () => {},
+  };
+}
+
+/**
+ * drivers/rtc/rtc-pl031.c `pl031_probe`: sets CR.EN and requests the alarm interrupt
+ * (`request_irq(adev->irq[0], …, "rtc-pl031")`); remove frees it.
+ */
+function rtcPl031Driver(env: HostDriverEnvironment): DriverSpec {
+  return {
+    name: 'rtc-pl031',
+    ambaIdTable: [
+      { id: 0x00041031, mask: 0x000fffff },
+      { id: 0x00180031, mask: 0x00ffffff },
+      { id: 0x00280031, mask: 0x00ffffff },
+    ],
+    probe: (device) => {
+      const regs = env.mmio(device);
+      if (regs !== undefined) regs.write(0x0c, 4, regs.read(0x0c, 4) | 1);
+      const irq = device.irqs[0];
+      if (irq !== undefined && irq !== 0) {
+        env.irqChip.requestIrq(irq, () => handled(regs), { name: 'rtc-pl031', noAutoEn: false });
+      }
+    },
+    remove: (device) => {
+      const irq = device.irqs[0];
+      if (irq !== undefined && irq !== 0) env.irqChip.freeIrq(irq);
+    },
+  };
+}
+
+// pl031_interrupt(): acknowledge a masked alarm by writing ICR.
+function handled(regs: MmioDevice | undefined): 'handled' | 'none' {
+  if (regs === undefined || (regs.read(0x18, 4) & 1) === 0) return 'none';
+  regs.write(0x1c, 4, 1);
+  return 'handled';
+}

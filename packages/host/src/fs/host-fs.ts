@@ -1,0 +1,172 @@
+import { KernelError } from '@vfiokit/core';
+import type { Host } from '../host.js';
+
+type Extra =
+  | { readonly kind: 'dir'; readonly list: () => string[] }
+  | { readonly kind: 'file'; readonly read: () => string }
+  | { readonly kind: 'chardev' };
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * The host's file-system view, with the shell-like API of platform-bus's `Sysfs`
+ * (`run('echo … > …')`, `cat`, `ls`, `readlink`, `write`, `exists`): everything under
+ * `/sys` that the driver core shows comes from platform-bus's sysfs, and the host adds what
+ * the kernel shows beyond it — `/proc/sys/kernel/tainted`, `/proc/cmdline`, the
+ * `name`/`type`/`reserved_regions` files of `/sys/kernel/iommu_groups/<n>`, and `/dev/vfio`
+ * (`vfio` and one node per VFIO group). Failures throw the `KernelError` the system call
+ * would return.
+ */
+export class HostFs {
+  private readonly host: Host;
+
+  constructor(host: Host) {
+    this.host = host;
+  }
+
+  /** Reads a file (`cat`). */
+  read(path: string): string {
+    const extra = this.extra(path);
+    if (extra === undefined) return this.host.core.sysfs.read(path);
+    if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
+    // /dev/vfio/* have no read file operation: read(2) is EINVAL.
+    if (extra.kind === 'chardev') throw new KernelError('EINVAL', `${path}: no read on this device`);
+    return extra.read();
+  }
+
+  /** `cat`, as {@link read}. */
+  cat(path: string): string {
+    return this.read(path);
+  }
+
+  /**
+   * Writes `data` as one `write(2)`; returns the byte count, or a promise of it when the
+   * store waits (an unbind while user space holds the device fd).
+   */
+  write(path: string, data: string): number | Promise<number> {
+    const extra = this.extra(path);
+    if (extra === undefined) return this.host.core.sysfs.write(path, data);
+    if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
+    if (extra.kind === 'chardev') throw new KernelError('EINVAL', `${path}: no write on this device`);
+    throw new KernelError('EACCES', `${path}: read-only file`);
+  }
+
+  /** Lists a directory (`ls`), sorted by byte value. */
+  list(path: string): string[] {
+    const extra = this.extra(path);
+    if (extra === undefined) {
+      const names = this.host.core.sysfs.list(path);
+      return [...names, ...this.extraNames(path)].sort(byteOrder);
+    }
+    if (extra.kind !== 'dir') throw new KernelError('ENOTDIR', `${path}: not a directory`);
+    return extra.list().sort(byteOrder);
+  }
+
+  /** `ls`, as {@link list}. */
+  ls(path: string): string[] {
+    return this.list(path);
+  }
+
+  /** The target of a symbolic link; `EINVAL` for anything else. */
+  readlink(path: string): string {
+    const extra = this.extra(path);
+    if (extra !== undefined) throw new KernelError('EINVAL', `${path}: not a symbolic link`);
+    return this.host.core.sysfs.readlink(path);
+  }
+
+  /** Whether the path exists (`lstat` succeeds). */
+  exists(path: string): boolean {
+    if (this.extra(path) !== undefined) return true;
+    return this.host.core.sysfs.exists(path);
+  }
+
+  /**
+   * One shell command: `echo [-n] <value> > <path>`, `cat <path>`, `ls <path>`,
+   * `readlink <path>`. Returns what it prints (nothing for echo), or a promise when the write
+   * waits; throws the `KernelError` of the failing call.
+   */
+  run(command: string): string | Promise<string> {
+    const echo = /^echo(\s+-n)?(?:\s+(.*?))?\s*>\s*(\S+)\s*$/.exec(command.trim());
+    if (echo !== null) {
+      const raw = (echo[2] ?? '').replace(/^(['"])(.*)\1$/, '$2');
+      const written = this.write(echo[3] ?? '', echo[1] === undefined ? `${raw}\n` : raw);
+      return isPromise(written) ? written.then(() => '') : '';
+    }
+    const simple = /^(cat|ls|readlink)\s+(\S+)\s*$/.exec(command.trim());
+    if (simple === null) throw new KernelError('EINVAL', `unsupported command: ${command}`);
+    const path = simple[2] ?? '';
+    if (simple[1] === 'cat') return this.read(path);
+    if (simple[1] === 'ls') {
+      const names = this.list(path);
+      return names.length === 0 ? '' : `${names.join('\n')}\n`;
+    }
+    return `${this.readlink(path)}\n`;
+  }
+
+  // Names the host adds to directories platform-bus lists.
+  private extraNames(path: string): string[] {
+    const parts = split(path);
+    if (parts.length === 1 && parts[0] === 'sys') return [];
+    if (parts.length === 4 && parts[0] === 'sys' && parts[1] === 'kernel' && parts[2] === 'iommu_groups') {
+      const names = ['reserved_regions', 'type'];
+      if (this.host.iommuGroupName(Number(parts[3])) !== undefined) names.push('name');
+      return names;
+    }
+    return [];
+  }
+
+  // The nodes the host itself serves, or undefined for platform-bus's sysfs.
+  private extra(path: string): Extra | undefined {
+    const parts = split(path);
+    if (parts[0] === 'proc') return this.proc(parts.slice(1), path);
+    if (parts[0] === 'dev') return this.dev(parts.slice(1), path);
+    if (parts[0] === 'sys' && parts[1] === 'kernel' && parts[2] === 'iommu_groups' && parts.length === 5) {
+      const id = parts[3] ?? '';
+      if (!this.host.core.sysfs.exists(`/sys/kernel/iommu_groups/${id}`)) return undefined;
+      const name = this.host.iommuGroupName(Number(id));
+      // drivers/iommu/iommu.c: `name` exists only once set (iommu_group_set_name); `type` says
+      // "unknown" for a group without a default domain; no reserved regions here.
+      if (parts[4] === 'name' && name !== undefined) return { kind: 'file', read: () => `${name}\n` };
+      if (parts[4] === 'type') return { kind: 'file', read: () => 'unknown\n' };
+      if (parts[4] === 'reserved_regions') return { kind: 'file', read: () => '' };
+    }
+    return undefined;
+  }
+
+  private proc(parts: string[], path: string): Extra {
+    const missing = (): never => {
+      throw new KernelError('ENOENT', `${path}: no such file or directory`);
+    };
+    const key = parts.join('/');
+    if (key === '') return { kind: 'dir', list: () => ['cmdline', 'sys'] };
+    if (key === 'cmdline') return { kind: 'file', read: () => `${this.host.cmdline}\n` };
+    if (key === 'sys') return { kind: 'dir', list: () => ['kernel'] };
+    if (key === 'sys/kernel') return { kind: 'dir', list: () => ['tainted'] };
+    if (key === 'sys/kernel/tainted') return { kind: 'file', read: () => `${this.host.tainted}\n` };
+    return missing();
+  }
+
+  private dev(parts: string[], path: string): Extra {
+    const missing = (): never => {
+      throw new KernelError('ENOENT', `${path}: no such file or directory`);
+    };
+    const groups = (): string[] => [...this.host.vfio.groups.keys()];
+    if (parts.length === 0) return { kind: 'dir', list: () => ['vfio'] };
+    if (parts[0] !== 'vfio') return missing();
+    if (parts.length === 1) return { kind: 'dir', list: () => ['vfio', ...groups()] };
+    if (parts.length === 2 && (parts[1] === 'vfio' || groups().includes(parts[1] ?? '')))
+      return { kind: 'chardev' };
+    return missing();
+  }
+}
+
+function split(path: string): string[] {
+  return path.split('/').filter((part) => part.length > 0);
+}
+
+/** `LC_ALL=C` order: by UTF-16 code unit, which is byte order for the ASCII names sysfs uses. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { createHost } from './host.js';
+import { errnoOf, virtDtb } from './test-support.js';
+
+const NOIOMMU = 'vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0';
+
+describe('createHost on QEMU virt', () => {
+  it('populates the AMBA cells and binds the host drivers of the oracle kernel', () => {
+    const host = createHost(virtDtb());
+    expect(host.fs.ls('/sys/bus/amba/devices')).toEqual(['9000000.pl011', '9010000.pl031', '9030000.pl061']);
+    expect(host.fs.ls('/sys/bus/amba/drivers')).toEqual(
+      expect.arrayContaining(['pl061_gpio', 'rtc-pl031', 'uart-pl011', 'vfio-amba']),
+    );
+    expect(host.device('9000000.pl011')?.driverName).toBe('uart-pl011');
+    expect(host.device('9010000.pl031')?.driverName).toBe('rtc-pl031');
+    expect(host.device('9030000.pl061')?.driverName).toBe('pl061_gpio');
+    // PeriphIDs read from QEMU's ID registers at device add (amba_device_add).
+    expect(host.fs.cat('/sys/bus/amba/devices/9010000.pl031/id')).toBe('00141031\n');
+    expect(host.fs.cat('/sys/bus/amba/devices/9030000.pl061/id')).toBe('00041061\n');
+  });
+
+  it('leaves empty virtio-mmio slots and fw-cfg unbound (virtio_mmio probe: device id 0 is ENODEV)', () => {
+    const host = createHost(virtDtb());
+    expect(host.device('a000000.virtio_mmio')?.driverName).toBeNull();
+    expect(host.device('9020000.fw-cfg')?.driverName).toBeNull();
+    expect(host.device('4010000000.pcie')?.driverName).toBe('pci-host-generic');
+    expect(host.fs.ls('/sys/bus/platform/drivers/virtio-mmio')).toEqual(['bind', 'unbind']);
+  });
+
+  it('uart-pl011 is built in, so it has no bind/unbind files (suppress_bind_attrs)', () => {
+    const host = createHost(virtDtb());
+    expect(host.fs.ls('/sys/bus/amba/drivers/uart-pl011')).toEqual(['9000000.pl011']);
+    expect(errnoOf(() => host.fs.write('/sys/bus/amba/drivers/uart-pl011/unbind', '9000000.pl011'))).toBe(
+      'ENOENT',
+    );
+  });
+
+  it('vfio-amba takes the PL031 in no-IOMMU mode: noiommu group, name, link, taint', async () => {
+    const host = createHost(virtDtb(), { cmdline: NOIOMMU });
+    expect(host.fs.cat('/proc/sys/kernel/tainted')).toBe('0\n');
+    expect(host.fs.ls('/dev/vfio')).toEqual(['vfio']);
+    await host.fs.run('echo vfio-amba > /sys/bus/amba/devices/9010000.pl031/driver_override');
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers_probe');
+    expect(host.fs.readlink('/sys/bus/amba/devices/9010000.pl031/driver')).toBe(
+      '../../../bus/amba/drivers/vfio-amba',
+    );
+    const link = host.fs.readlink('/sys/bus/amba/devices/9010000.pl031/iommu_group');
+    const group = link.split('/').at(-1) ?? '';
+    expect(host.fs.cat(`/sys/kernel/iommu_groups/${group}/name`)).toBe('vfio-noiommu\n');
+    expect(host.fs.ls('/dev/vfio')).toEqual([`noiommu-${group}`, 'vfio']);
+    expect(host.fs.cat('/proc/sys/kernel/tainted')).toBe('64\n');
+    // Back to the host driver: the no-IOMMU group goes with the vfio device.
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/vfio-amba/unbind');
+    expect(host.fs.exists('/sys/bus/amba/devices/9010000.pl031/iommu_group')).toBe(false);
+    expect(host.fs.ls('/dev/vfio')).toEqual(['vfio']);
+    await host.fs.run('echo > /sys/bus/amba/devices/9010000.pl031/driver_override');
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/bind');
+    expect(host.device('9010000.pl031')?.driverName).toBe('rtc-pl031');
+    // The taint stays (add_taint is forever).
+    expect(host.fs.cat('/proc/sys/kernel/tainted')).toBe('64\n');
+  });
+
+  it('vfio-platform refuses fw-cfg with ENOENT under reset_required=1 and binds it with reset_required=0', () => {
+    const strict = createHost(virtDtb(), { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
+    strict.fs.write('/sys/bus/platform/devices/9020000.fw-cfg/driver_override', 'vfio-platform\n');
+    expect(
+      errnoOf(() => strict.fs.write('/sys/bus/platform/drivers/vfio-platform/bind', '9020000.fw-cfg')),
+    ).toBe('ENOENT');
+    const relaxed = createHost(virtDtb(), { cmdline: NOIOMMU });
+    relaxed.fs.write('/sys/bus/platform/devices/9020000.fw-cfg/driver_override', 'vfio-platform\n');
+    expect(relaxed.fs.write('/sys/bus/platform/drivers/vfio-platform/bind', '9020000.fw-cfg')).toBe(14);
+    expect(relaxed.device('9020000.fw-cfg')?.driverName).toBe('vfio-platform');
+  });
+
+  it('typed options win over the command line', () => {
+    const host = createHost(virtDtb(), { cmdline: NOIOMMU, reset_required: true });
+    expect(host.params.reset_required).toBe(true);
+    expect(host.params.enable_unsafe_noiommu_mode).toBe(true);
+  });
+
+  it('rejects unknown option keys and mistyped values with EINVAL', () => {
+    expect(errnoOf(() => createHost(virtDtb(), { resetRequired: false } as never))).toBe('EINVAL');
+    expect(errnoOf(() => createHost(virtDtb(), { reset_required: 0 } as never))).toBe('EINVAL');
+    expect(errnoOf(() => createHost(virtDtb(), { cmdline: 3 } as never))).toBe('EINVAL');
+    expect(errnoOf(() => createHost(virtDtb(), null as never))).toBe('EINVAL');
+  });
+
+  it('keeps command-line parameters it does not know for init, and logs bad values of known ones', () => {
+    const host = createHost(virtDtb(), {
+      cmdline:
+        'console=ttyAMA0 quiet single mode=rescue vfio.enable_unsafe_noiommu_mode=maybe foo.bar=1 -- x',
+    });
+    expect(host.initArgs).toEqual(['single', 'x']);
+    expect(host.initEnv).toEqual(['mode=rescue']);
+    expect(host.params.enable_unsafe_noiommu_mode).toBe(false);
+    expect(host.log).toContain(
+      "Booting kernel: `maybe' invalid for parameter `vfio.enable_unsafe_noiommu_mode'",
+    );
+  });
+});

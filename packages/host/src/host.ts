@@ -1,0 +1,249 @@
+import { type MmioDevice, physAddr, toSafeNumber } from '@vfiokit/core';
+import { type DeviceTree, type DtDevice, parseFdt, populate } from '@vfiokit/devicetree';
+import { type Device, DriverCore, type DriverSpec } from '@vfiokit/platform-bus';
+import { amdXgbeResetModule, calxedaXgmacResetModule, ResetRegistry } from '@vfiokit/reset-modules';
+import {
+  bindReportsProbeError,
+  type IrqTriggerType,
+  SimpleIrqChip,
+  Vfio,
+  type VfioMetaDriverOptions,
+  vfioAmbaDriver,
+  vfioMetaDriverData,
+  vfioPlatformDriver,
+} from '@vfiokit/vfio';
+import { modelFor } from './device-models.js';
+import { AddressMap } from './devices/address-map.js';
+import { VirtualClock } from './devices/clock.js';
+import { hostDrivers } from './drivers/host-drivers.js';
+import { HostFs } from './fs/host-fs.js';
+import { checkHostOptions, type HostOptions } from './options.js';
+import { bootParams, type HostParams } from './params.js';
+import { HostProcess, type HostProcessOptions } from './process/host-process.js';
+
+/** `TAINT_USER` (include/linux/panic.h): bit 6, `U` in the taint string. */
+export const TAINT_USER: number = 1 << 6;
+
+/** The name vfio gives the IOMMU group it allocates for a no-IOMMU device (drivers/vfio/group.c). */
+export const VFIO_NOIOMMU_GROUP_NAME = 'vfio-noiommu';
+
+/**
+ * A Linux host assembled from a device tree and a kernel command line: the devices
+ * of_platform_populate() creates, on platform-bus's platform and AMBA buses, with register
+ * models behind QEMU virt's cells; the host drivers of the oracle's kernel; the reset
+ * registry with the built-in reset modules; `vfio-platform` and `vfio-amba` with the
+ * command line's module parameters; a sysfs/proc/dev view ({@link fs}); and processes that
+ * open `/dev/vfio` nodes and issue ioctls ({@link spawn}).
+ */
+export class Host {
+  /** The parsed device tree. */
+  readonly tree: DeviceTree;
+  /** The devices of_platform_populate() created, in creation order. */
+  readonly dtDevices: readonly DtDevice[];
+  /** The driver core (platform and AMBA buses). */
+  readonly core: DriverCore;
+  readonly vfio: Vfio;
+  readonly resets: ResetRegistry;
+  readonly irqChip: SimpleIrqChip;
+  /** Model time: register models' timers run on it; only {@link advanceTime} moves it. */
+  readonly clock: VirtualClock;
+  /** Module parameters in effect. */
+  readonly params: HostParams;
+  /** The command line as given. */
+  readonly cmdline: string;
+  /** Unknown parameters without a value, and everything after `--`: init's arguments. */
+  readonly initArgs: readonly string[];
+  /** Unknown `name=value` parameters: init's environment. */
+  readonly initEnv: readonly string[];
+  /** The sysfs/proc/dev view. */
+  readonly fs: HostFs;
+  /** Kernel log lines (parameter errors, vfio warnings), without timestamps. */
+  readonly log: string[];
+  /** The physical MMIO map of the register models. */
+  readonly mmioMap: AddressMap = new AddressMap();
+  private readonly models = new Map<string, MmioDevice>();
+  private readonly noiommuGroups = new Map<number, string>();
+  private nextPid = 1;
+  /** The process whose system call is running (`current`). */
+  current: HostProcess | null = null;
+
+  /** @internal use {@link createHost}. */
+  constructor(dtb: Uint8Array | DeviceTree, options: HostOptions) {
+    const boot = bootParams(options);
+    this.params = boot.params;
+    this.cmdline = options.cmdline ?? '';
+    this.initArgs = boot.initArgs;
+    this.initEnv = boot.initEnv;
+    this.log = [...boot.log];
+    this.tree = dtb instanceof Uint8Array ? parseFdt(dtb) : dtb;
+    this.dtDevices = populate(this.tree).devices;
+    this.clock = new VirtualClock();
+    this.irqChip = new SimpleIrqChip(irqLines(this.dtDevices));
+    this.core = new DriverCore({
+      asyncProbeDrivers: this.params.driver_async_probe,
+      legacyBindStore: !bindReportsProbeError(this.params.profile),
+    });
+    this.resets = new ResetRegistry();
+    // CONFIG_VFIO_PLATFORM_CALXEDAXGMAC_RESET=y, CONFIG_VFIO_PLATFORM_AMDXGBE_RESET=y: both
+    // register at boot. vfiokit's own PL330 module is not in Linux, so not here.
+    this.resets.register(calxedaXgmacResetModule);
+    this.resets.register(amdXgbeResetModule);
+    this.vfio = new Vfio({
+      profile: this.params.profile,
+      allowUnsafeInterrupts: this.params.allow_unsafe_interrupts,
+      dmaEntryLimit: this.params.dma_entry_limit,
+      enableUnsafeNoiommuMode: this.params.enable_unsafe_noiommu_mode,
+    });
+    this.fs = new HostFs(this);
+    for (const dt of this.dtDevices) {
+      const model = modelFor(dt, {
+        clock: this.clock,
+        setIrqLevel: (irq, asserted) => this.irqChip.setLevel(irq, asserted),
+      });
+      if (model === undefined) continue;
+      this.models.set(dt.name, model);
+      const region = dt.regions[0];
+      if (region !== undefined)
+        this.mmioMap.add(toSafeNumber(region.address), toSafeNumber(region.size), model);
+    }
+    this.boot();
+  }
+
+  // Initcall order: the PL011 drivers at arch_initcall, devices at arch_initcall_sync
+  // (of_platform_default_populate_init), every other driver at device_initcall.
+  private boot(): void {
+    const drivers = hostDrivers({ mmio: (device) => this.models.get(device.name), irqChip: this.irqChip });
+    const early = drivers.filter((d) => d.spec.name === 'sbsa-uart' || d.spec.name === 'uart-pl011');
+    for (const driver of early) void this.core.bus(driver.bus).registerDriver(driver.spec);
+    for (const dt of this.dtDevices) this.addDevice(dt);
+    for (const driver of drivers) {
+      if (!early.includes(driver)) void this.core.bus(driver.bus).registerDriver(driver.spec);
+    }
+    const vfioOptions: VfioMetaDriverOptions = {
+      vfio: this.vfio,
+      resets: this.resets,
+      irqChip: this.irqChip,
+      // QEMU virt's platform devices sit behind no IOMMU (its SMMUv3 covers PCIe only).
+      iommuGroupOf: () => undefined,
+      mmio: (device) => this.models.get(device.name),
+      log: (line) => this.log.push(line),
+    };
+    void this.core.platform.registerDriver(
+      this.withNoiommuGroup(
+        vfioPlatformDriver({ ...vfioOptions, resetRequired: this.params.reset_required }),
+      ),
+    );
+    void this.core.amba.registerDriver(this.withNoiommuGroup(vfioAmbaDriver(vfioOptions)));
+  }
+
+  private addDevice(dt: DtDevice): void {
+    const model = this.models.get(dt.name);
+    void this.core.bus(dt.bus).addDevice({
+      name: dt.name,
+      bus: dt.bus,
+      ofNode: dt.path,
+      compatible: dt.compatible,
+      regions: dt.regions.map((r) => ({
+        start: physAddr(toSafeNumber(r.address)),
+        size: toSafeNumber(r.size),
+        ...(r.name === undefined ? {} : { name: r.name }),
+      })),
+      irqs: dt.irqs.flatMap((irq) => (irq.intid === undefined ? [] : [irq.intid])),
+      ...(dt.periphid === undefined ? {} : { periphid: dt.periphid }),
+      ...(dt.bus === 'amba' && model !== undefined ? { primecell: model } : {}),
+    });
+  }
+
+  /**
+   * The IOMMU group vfio allocates for a no-IOMMU device (vfio_noiommu_group_alloc:
+   * iommu_group_alloc, name `vfio-noiommu`, iommu_group_add_device) shows in sysfs as the
+   * device's `iommu_group` link and `/sys/kernel/iommu_groups/<n>/name`; it goes when the
+   * device leaves vfio (vfio_device_remove_group → iommu_group_remove_device). The host owns
+   * the sysfs side, so it follows the meta driver's probe and remove.
+   */
+  private withNoiommuGroup(driver: DriverSpec): DriverSpec {
+    return {
+      ...driver,
+      probe: (device, match) => {
+        driver.probe(device, match);
+        const data = vfioMetaDriverData(device);
+        if (data?.registration !== 'noiommu') return;
+        const group = this.vfio.groupOf(data.vfioDevice);
+        if (group === undefined) return;
+        device.iommuGroup = group.id;
+        this.noiommuGroups.set(group.id, VFIO_NOIOMMU_GROUP_NAME);
+        this.log.push(`${driver.name} ${device.name}: Adding kernel taint for vfio-noiommu group on device`);
+      },
+      remove: (device) => {
+        const group = device.iommuGroup;
+        const forget = (): void => {
+          if (group === undefined || !this.noiommuGroups.has(group)) return;
+          device.iommuGroup = undefined;
+          this.noiommuGroups.delete(group);
+        };
+        const result = driver.remove?.(device);
+        if (result === undefined) {
+          forget();
+          return undefined;
+        }
+        return result.then(forget);
+      },
+    };
+  }
+
+  /** The name of IOMMU group `id` (`/sys/kernel/iommu_groups/<id>/name`), if it has one. */
+  iommuGroupName(id: number): string | undefined {
+    return this.noiommuGroups.get(id);
+  }
+
+  /** The register model behind a device's first region, if the host has one. */
+  model(device: string): MmioDevice | undefined {
+    return this.models.get(device);
+  }
+
+  /** A device on either bus. */
+  device(name: string): Device | undefined {
+    return this.core.findDevice(name);
+  }
+
+  /** `/proc/sys/kernel/tainted`: TAINT_USER once a no-IOMMU group was created. */
+  get tainted(): number {
+    return this.vfio.tainted ? TAINT_USER : 0;
+  }
+
+  /** A new process (root, as the oracle's runner: CAP_SYS_RAWIO and CAP_IPC_LOCK). */
+  spawn(options: HostProcessOptions = {}): HostProcess {
+    return new HostProcess(this, this.nextPid++, options);
+  }
+
+  /** Lets model time pass (device timers fire, their interrupts are delivered). */
+  advanceTime(ms: number): void {
+    this.clock.advance(Math.round(ms * 1_000_000));
+  }
+
+  /** @internal a pid for a forked process. */
+  allocatePid(): number {
+    return this.nextPid++;
+  }
+}
+
+// The interrupt lines the devices use, with their trigger from the device tree (GIC INTIDs).
+function irqLines(devices: readonly DtDevice[]): Record<number, IrqTriggerType> {
+  const lines: Record<number, IrqTriggerType> = {};
+  for (const device of devices) {
+    for (const irq of device.irqs) {
+      if (irq.intid === undefined || irq.trigger === undefined || irq.trigger === 'none') continue;
+      lines[irq.intid] = irq.trigger;
+    }
+  }
+  return lines;
+}
+
+/**
+ * Boots a host from a device tree (a DTB or a parsed tree) and a kernel command line.
+ * Options are checked (`EINVAL` for an unknown key or a mistyped value); parameters of the
+ * command line the host does not know are kept for init, as the kernel does.
+ */
+export function createHost(dtb: Uint8Array | DeviceTree, options?: HostOptions): Host {
+  return new Host(dtb, checkHostOptions(options));
+}

@@ -1,0 +1,91 @@
+import { KernelError } from '@vfiokit/core';
+import type { KernelProfile } from '@vfiokit/vfio';
+
+/**
+ * Options of {@link createHost}. The typed fields carry the kernel's module parameter names;
+ * each one, when given, wins over the same parameter on the command line (as if the module
+ * had been loaded with it after boot).
+ */
+export interface HostOptions {
+  /**
+   * The kernel command line (`/proc/cmdline`): `vfio.enable_unsafe_noiommu_mode=1`,
+   * `vfio_platform.reset_required=0`, `vfio_iommu_type1.allow_unsafe_interrupts=1`,
+   * `driver_async_probe=…`. Parameters the host does not know are kept in
+   * {@link Host.initArgs} / {@link Host.initEnv}, as the kernel hands them to init.
+   */
+  readonly cmdline?: string;
+  /** `vfio_platform.reset_required` (default true). */
+  readonly reset_required?: boolean;
+  /** `vfio.enable_unsafe_noiommu_mode` (default false). */
+  readonly enable_unsafe_noiommu_mode?: boolean;
+  /** `vfio_iommu_type1.allow_unsafe_interrupts` (default false). */
+  readonly allow_unsafe_interrupts?: boolean;
+  /** `vfio_iommu_type1.dma_entry_limit` (default 65535). */
+  readonly dma_entry_limit?: number;
+  /** The kernel whose behaviour is modelled (default v6.12, the oracle's kernel). */
+  readonly profile?: KernelProfile;
+}
+
+/** The keys {@link HostOptions} accepts. */
+export const HOST_OPTION_KEYS: readonly (keyof HostOptions & string)[] = [
+  'cmdline',
+  'reset_required',
+  'enable_unsafe_noiommu_mode',
+  'allow_unsafe_interrupts',
+  'dma_entry_limit',
+  'profile',
+];
+
+/** The oracle's kernel: Linux 6.12 (Debian's linux-source-6.12). */
+export const KERNEL_V6_12: KernelProfile = Object.freeze({ version: [6, 12] as const });
+
+const BOOLEAN_KEYS = ['reset_required', 'enable_unsafe_noiommu_mode', 'allow_unsafe_interrupts'] as const;
+
+/**
+ * Checks an options object: `EINVAL` for anything that is not a plain object, for a key
+ * {@link HostOptions} does not have, and for a value of the wrong type.
+ */
+// @vfiokit/core has a shared `rejectUnknownOptions` in the working tree that is not released
+// yet; this local check says the same thing and can be replaced by it once it is.
+export function checkHostOptions(options: unknown): HostOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KernelError('EINVAL', 'createHost: options must be an object');
+  }
+  const record = options as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(HOST_OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new KernelError(
+        'EINVAL',
+        `createHost: unknown option '${key}' (valid options: ${HOST_OPTION_KEYS.join(', ')})`,
+      );
+    }
+  }
+  if (record.cmdline !== undefined && typeof record.cmdline !== 'string') {
+    throw new KernelError('EINVAL', 'createHost: cmdline must be a string');
+  }
+  for (const key of BOOLEAN_KEYS) {
+    if (record[key] !== undefined && typeof record[key] !== 'boolean') {
+      throw new KernelError('EINVAL', `createHost: ${key} must be a boolean`);
+    }
+  }
+  const limit = record.dma_entry_limit;
+  if (
+    limit !== undefined &&
+    (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 0xffffffff)
+  ) {
+    throw new KernelError('EINVAL', 'createHost: dma_entry_limit must be an unsigned 32-bit integer');
+  }
+  const profile = record.profile as { version?: unknown } | undefined;
+  if (
+    profile !== undefined &&
+    (typeof profile !== 'object' ||
+      profile === null ||
+      !Array.isArray(profile.version) ||
+      profile.version.length !== 2 ||
+      !profile.version.every((n) => Number.isInteger(n) && n >= 0))
+  ) {
+    throw new KernelError('EINVAL', 'createHost: profile must be { version: [major, minor] }');
+  }
+  return record as HostOptions;
+}
