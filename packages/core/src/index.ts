@@ -51,6 +51,7 @@ export {
   minPageSize,
 } from './iommu-domain.js';
 export { fail, isKernelError, KernelError, type KernelErrorOptions } from './kernel-error.js';
+export { checkKernelVersion, type KernelVersion, kernelAtLeast } from './kernel-version.js';
 export type { AccessSize, MmioDevice } from './mmio-device.js';
 export { rejectUnknownOptions } from './options.js';
 export { PhysicalMemory, type PhysicalMemoryOptions } from './physical-memory.js';
