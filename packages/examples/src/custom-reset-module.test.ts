@@ -27,7 +27,7 @@ describe('example: a custom reset module for acme,pattern-fill', () => {
       upstream: false,
     });
     expect(outcome.report.summary).toBe(
-      '10000000.fill: reset by module acme-pattern-fill-reset for "acme,pattern-fill" (loaded for vfio-reset:acme,pattern-fill); not upstream Linux, which would find no reset',
+      `10000000.fill: reset by module acme-pattern-fill-reset for "acme,pattern-fill" (loaded for vfio-reset:acme,pattern-fill); not upstream Linux, which would find no reset; registry mode 'vfiokit'`,
     );
     expect(outcome.loaded).toEqual(['acme-pattern-fill-reset']);
     expect(outcome.dmaActiveBeforeOpen).toBe(true);

@@ -105,7 +105,9 @@ export interface CustomResetModuleOutcome {
  * reset_required, and run at open on a device the previous owner left mid-transfer.
  */
 export function customResetModuleExample(): CustomResetModuleOutcome {
-  const registry = new ResetRegistry();
+  // A module Linux does not ship exists only in registry mode 'vfiokit' (the default,
+  // 'upstream', has only Linux's reset modules).
+  const registry = new ResetRegistry({ mode: 'vfiokit' });
   const probe = modprobe(registry, [patternFillResetModule]);
   registry.setLoader(probe.loader);
 

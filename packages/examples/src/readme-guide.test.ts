@@ -150,7 +150,7 @@ function tinySpec(reset: ResetHandler): QuiescenceSpec<TinyWorld> {
 
 describe('a module written from the README alone (acme,tiny-copy)', () => {
   it('step 3: registers through modprobe and resets the device at open', () => {
-    const registry = new ResetRegistry();
+    const registry = new ResetRegistry({ mode: 'vfiokit' });
     const probe = modprobe(registry, [
       {
         compatible: 'acme,tiny-copy',

@@ -11,7 +11,9 @@
  * - `VFIO_DEVICE_RESET`: `reset.call(target)` (`EINVAL` without a reset);
  *   `VFIO_DEVICE_GET_INFO`: `reset.hasReset` → `VFIO_DEVICE_FLAGS_RESET`.
  * - remove (`vfio_platform_release_common`): `reset.release()`.
- * - `reset.report` states which provider resets the device and whether Linux would.
+ * - `reset.report` states which provider resets the device, whether Linux would, which registry
+ *   mode decided (`upstream`, the default: only Linux's modules; `vfiokit`: opt-in extras) and
+ *   the module's v6.18 deprecation text.
  */
 export { AmdXgbeModel, type AmdXgbeOptions, XGBE_MODEL_MAC_VR } from './models/amd-xgbe.js';
 export { AmdXgbeXpcs } from './models/amd-xgbe-xpcs.js';
@@ -44,11 +46,13 @@ export {
   type ResetOutcome,
   type ResetPhase,
 } from './registry/device-reset.js';
+export { RESET_REGISTRY_MODES, type ResetRegistryMode } from './registry/mode.js';
 export { type Modprobe, modprobe } from './registry/modprobe.js';
 export type { AcpiCompanion, ResetControl, ResetDeviceInfo } from './registry/providers.js';
 export type { ResetProviderKind, ResetReport } from './registry/report.js';
 export { ResetControllerModel } from './registry/reset-controller.js';
 export {
+  type ResetDeprecation,
   type ResetDisposer,
   type ResetModuleDefinition,
   type ResetModuleLoader,

@@ -79,8 +79,8 @@ describe('DeviceReset probe (vfio_platform_init_common → vfio_platform_get_res
     ).toBe(true);
   });
 
-  it('a module Linux does not ship (upstream: false) is reported as such: Linux would find no reset', () => {
-    const registry = new ResetRegistry();
+  it('a module Linux does not ship (upstream: false) is reported as such in mode vfiokit: Linux would find no reset', () => {
+    const registry = new ResetRegistry({ mode: 'vfiokit' });
     registry.register({
       compatible: 'arm,pl330',
       reset: () => {},
@@ -93,8 +93,42 @@ describe('DeviceReset probe (vfio_platform_init_common → vfio_platform_get_res
       owner: 'vfiokit-pl330-reset',
       upstream: false,
     });
+    expect(reset.report.mode).toBe('vfiokit');
     expect(reset.report.summary).toBe(
-      'dma0: reset by module vfiokit-pl330-reset for "arm,pl330"; not upstream Linux, which would find no reset',
+      `dma0: reset by module vfiokit-pl330-reset for "arm,pl330"; not upstream Linux, which would find no reset; registry mode 'vfiokit'`,
+    );
+  });
+
+  it('upstream by default: a module Linux does not ship does not exist (ENOENT at register), and reset_required fails probe with ENOENT', () => {
+    const registry = new ResetRegistry();
+    expect(registry.mode).toBe('upstream');
+    const error = thrown(() =>
+      registry.register({
+        compatible: 'arm,pl330',
+        reset: () => {},
+        owner: 'vfiokit-pl330-reset',
+        upstream: false,
+      }),
+    );
+    expect(isKernelError(error, 'ENOENT')).toBe(true);
+    expect((error as KernelError).message).toContain("mode: 'vfiokit'");
+    const probe = thrown(() =>
+      registry.getReset({ name: 'dma0', compatible: ['arm,pl330'] }, { resetRequired: true }),
+    );
+    expect(isKernelError(probe, 'ENOENT')).toBe(true);
+    expect((probe as KernelError).message).toContain('No reset function found for device dma0');
+    const optional = registry.getReset({ name: 'dma0', compatible: ['arm,pl330'] }, { resetRequired: false });
+    expect(optional.report).toMatchObject({ provider: 'none', mode: 'upstream', upstream: true });
+  });
+
+  it('an upstream module reports mode upstream and its v6.18 deprecation text when it has one', () => {
+    const deprecation = { since: 'v6.18', message: 'DEPRECATION: x', kconfig: 'X' } as const;
+    const registry = new ResetRegistry();
+    registry.register({ compatible: 'vendor,dev', reset: () => {}, owner: 'm', deprecation });
+    const reset = registry.getReset({ name: 'd', compatible: ['vendor,dev'] }, { resetRequired: true });
+    expect(reset.report).toMatchObject({ mode: 'upstream', upstream: true, deprecation });
+    expect(reset.report.summary).toBe(
+      `d: reset by module m for "vendor,dev"; deprecated since v6.18; registry mode 'upstream'`,
     );
   });
 
@@ -138,17 +172,34 @@ describe('DeviceReset probe (vfio_platform_init_common → vfio_platform_get_res
     ).toBe(true);
   });
 
-  it('the device tree `resets` is used only when no module claims the device, and the report says it is not upstream', () => {
+  it("upstream by default: the device tree `resets` is not a reset (ENOENT naming mode 'vfiokit'; none when not required)", () => {
     const controller = new ResetControllerModel('rstc');
     let pulses = 0;
     controller.connect(3, () => void pulses++);
     const device = { name: 'dev0', compatible: ['vendor,dev'], resets: [controller.control(3)] };
-    const fallback = new ResetRegistry().getReset(device, { resetRequired: true });
+    const error = thrown(() => new ResetRegistry().getReset(device, { resetRequired: true }));
+    expect(isKernelError(error, 'ENOENT')).toBe(true);
+    expect((error as KernelError).message).toContain(
+      "device tree's resets are used only in registry mode 'vfiokit'",
+    );
+    const none = new ResetRegistry().getReset(device, { resetRequired: false });
+    expect(none.report).toMatchObject({ provider: 'none', mode: 'upstream' });
+    expect(none.hasReset).toBe(false);
+    expect(pulses).toBe(0);
+  });
+
+  it('mode vfiokit: the device tree `resets` is used only when no module claims the device, and the report says it is not upstream', () => {
+    const controller = new ResetControllerModel('rstc');
+    let pulses = 0;
+    controller.connect(3, () => void pulses++);
+    const device = { name: 'dev0', compatible: ['vendor,dev'], resets: [controller.control(3)] };
+    const fallback = new ResetRegistry({ mode: 'vfiokit' }).getReset(device, { resetRequired: true });
     expect(fallback.report).toMatchObject({ provider: 'reset-controller', upstream: false });
     expect(fallback.report.summary).toContain('rstc#3');
     fallback.call(target);
     expect(pulses).toBe(1);
     expect(controller.history()).toEqual([3]);
+    expect(fallback.report.mode).toBe('vfiokit');
     const preferred = registryWith(() => {}).getReset(device, { resetRequired: true });
     expect(preferred.report.provider).toBe('reset-module');
   });
@@ -229,8 +280,8 @@ describe('lifecycle walk: probe → open → VFIO_DEVICE_RESET → close → rem
     { kind: 'none', device: { name: 'd', compatible: ['other'] }, hasReset: false },
   ] as const;
   for (const { kind, device, hasReset } of cases) {
-    it(`${kind}: each step behaves as the kernel's, and the module reference is dropped at remove`, () => {
-      const registry = new ResetRegistry();
+    it(`${kind}: each step behaves as the kernel's, and the module reference is dropped at remove (mode vfiokit)`, () => {
+      const registry = new ResetRegistry({ mode: 'vfiokit' });
       const dispose = registry.register({ compatible: 'vendor,dev', reset: () => {}, owner: 'vendor-reset' });
       const reset = registry.getReset(device, { resetRequired: hasReset });
       expect(reset.report.provider).toBe(kind);
@@ -251,6 +302,25 @@ describe('lifecycle walk: probe → open → VFIO_DEVICE_RESET → close → rem
       dispose();
     });
   }
+});
+
+describe('options are checked (a typo is an error, not a silent default)', () => {
+  it('ResetRegistry, getReset and register refuse unknown keys and bad values with EINVAL', () => {
+    const bad = [
+      () => new ResetRegistry({ mod: 'vfiokit' } as never),
+      () => new ResetRegistry({ mode: 'extended' } as never),
+      () => new ResetRegistry().getReset({ name: 'd', compatible: ['c'] }, { resetRequird: true } as never),
+      () => new ResetRegistry().getReset({ name: 'd', compatible: ['c'] }, {} as never),
+      () =>
+        new ResetRegistry().register({
+          compatible: 'c',
+          reset: () => {},
+          owner: 'm',
+          upstrem: false,
+        } as never),
+    ];
+    for (const f of bad) expect(isKernelError(thrown(f), 'EINVAL')).toBe(true);
+  });
 });
 
 describe('ResetControllerModel', () => {

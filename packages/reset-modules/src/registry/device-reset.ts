@@ -1,9 +1,10 @@
-import { isKernelError, KernelError, type ResetTarget } from '@vfiokit/core';
+import { isKernelError, KernelError, type ResetTarget, rejectUnknownOptions } from '@vfiokit/core';
+import type { ResetRegistryMode } from './mode.js';
 import type { AcpiCompanion, ResetControl, ResetDeviceInfo } from './providers.js';
 import type { ResetReport } from './report.js';
 import type { ResetModuleHandle, ResetRegistry } from './reset-registry.js';
 
-/** Options of the probe-time lookup. */
+/** Options of the probe-time lookup; unknown keys are refused with `EINVAL`. */
 export interface GetResetOptions {
   /** The vfio-platform/vfio-amba module parameter `reset_required` (default 1 in Linux). */
   readonly resetRequired: boolean;
@@ -51,20 +52,37 @@ export class DeviceReset {
 
   /** @internal Use {@link ResetRegistry.getReset}. */
   static probe(registry: ResetRegistry, device: ResetDeviceInfo, options: GetResetOptions): DeviceReset {
+    rejectUnknownOptions(options, ['resetRequired'], 'getReset');
+    if (typeof options?.resetRequired !== 'boolean')
+      throw new KernelError('EINVAL', 'getReset: resetRequired must be a boolean (the module parameter)');
     const required = options.resetRequired;
+    const mode = registry.mode;
     const make = (provider: Provider, compatible: string | null, loaderAlias: string | null): DeviceReset =>
-      new DeviceReset(provider, describe(device, provider, compatible, loaderAlias, required), required);
-    const missing = (compatible: string | null, loaderAlias: string | null): DeviceReset => {
+      new DeviceReset(
+        provider,
+        describe(device, provider, { compatible, loaderAlias, required, mode }),
+        required,
+      );
+    const missing = (
+      compatible: string | null,
+      loaderAlias: string | null,
+      why: string | null,
+    ): DeviceReset => {
       // vfio_platform_init_common: `if (ret && vdev->reset_required)` → "No reset function
       // found for device %s" and the probe fails with vfio_platform_get_reset's -ENOENT.
-      if (required) throw new KernelError('ENOENT', `No reset function found for device ${device.name}`);
+      if (required) {
+        throw new KernelError(
+          'ENOENT',
+          `No reset function found for device ${device.name}${why === null ? '' : ` (${why})`}`,
+        );
+      }
       return make({ kind: 'none' }, compatible, loaderAlias);
     };
 
     // vfio_platform_get_reset: an ACPI device is reset by _RST or not at all.
     if (device.acpi !== undefined) {
       return device.acpi.rst === undefined
-        ? missing(null, null)
+        ? missing(null, null, null)
         : make({ kind: 'acpi-rst', acpi: device.acpi }, null, null);
     }
     // vfio_platform_of_probe: the FIRST compatible string; without one the probe fails before
@@ -72,13 +90,25 @@ export class DeviceReset {
     const compatible = device.compatible[0];
     if (compatible === undefined)
       throw new KernelError('EINVAL', `Cannot retrieve compat for ${device.name}`);
-    const { handle, loaderAlias } = registry.get(compatible);
+    const { handle, loaderAlias, loaderError } = registry.get(compatible);
     if (handle !== null) return make({ kind: 'reset-module', handle }, compatible, loaderAlias);
-    // Beyond upstream: the device tree's `resets`, used only when no module claims the device.
-    if (device.resets !== undefined && device.resets.length > 0) {
+    // Beyond upstream, opt-in (mode 'vfiokit'): the device tree's `resets`, used only when no
+    // module claims the device.
+    const hasResets = device.resets !== undefined && device.resets.length > 0;
+    if (hasResets && mode === 'vfiokit' && device.resets !== undefined) {
       return make({ kind: 'reset-controller', lines: device.resets }, compatible, loaderAlias);
     }
-    return missing(compatible, loaderAlias);
+    const why: string[] = [];
+    if (mode === 'upstream') {
+      if (loaderError !== null && /not a Linux module/.test(loaderError.message))
+        why.push(loaderError.message);
+      if (hasResets) why.push("the device tree's resets are used only in registry mode 'vfiokit'");
+    }
+    return missing(
+      compatible,
+      loaderAlias,
+      why.length === 0 ? null : `registry mode 'upstream': ${why.join('; ')}`,
+    );
   }
 
   /** `vfio_platform_has_reset`: whether VFIO_DEVICE_FLAGS_RESET is reported. */
@@ -168,14 +198,18 @@ export class DeviceReset {
   }
 }
 
-function describe(
-  device: ResetDeviceInfo,
-  provider: Provider,
-  compatible: string | null,
-  loaderAlias: string | null,
-  resetRequired: boolean,
-): ResetReport {
-  const base = { device: device.name, compatible, loaderAlias, resetRequired };
+interface ReportContext {
+  readonly compatible: string | null;
+  readonly loaderAlias: string | null;
+  readonly required: boolean;
+  readonly mode: ResetRegistryMode;
+}
+
+function describe(device: ResetDeviceInfo, provider: Provider, context: ReportContext): ResetReport {
+  const { compatible, loaderAlias, required, mode } = context;
+  const base = { device: device.name, mode, compatible, loaderAlias, resetRequired: required };
+  // Which mode decided, on every line: the same device reads differently in the other mode.
+  const decided = `; registry mode '${mode}'`;
   switch (provider.kind) {
     case 'acpi-rst':
       return {
@@ -183,7 +217,8 @@ function describe(
         provider: 'acpi-rst',
         upstream: true,
         owner: null,
-        summary: `${device.name}: reset by ACPI _RST of ${provider.acpi.hid}`,
+        deprecation: null,
+        summary: `${device.name}: reset by ACPI _RST of ${provider.acpi.hid}${decided}`,
       };
     case 'reset-module':
       return {
@@ -192,9 +227,14 @@ function describe(
         // Upstream only when Linux ships the module: without it vfio_platform_get_reset finds none.
         upstream: provider.handle.upstream,
         owner: provider.handle.owner,
+        deprecation: provider.handle.deprecation,
         summary: `${device.name}: reset by module ${provider.handle.owner} for "${provider.handle.compatible}"${
           loaderAlias === null ? '' : ` (loaded for ${loaderAlias})`
-        }${provider.handle.upstream ? '' : '; not upstream Linux, which would find no reset'}`,
+        }${provider.handle.upstream ? '' : '; not upstream Linux, which would find no reset'}${
+          provider.handle.deprecation === null
+            ? ''
+            : `; deprecated since ${provider.handle.deprecation.since}`
+        }${decided}`,
       };
     case 'reset-controller':
       return {
@@ -202,9 +242,10 @@ function describe(
         provider: 'reset-controller',
         upstream: false,
         owner: null,
+        deprecation: null,
         summary: `${device.name}: reset by the device tree's resets (${provider.lines
           .map((l) => `${l.controller}#${l.id}`)
-          .join(', ')}); not upstream Linux, which would find no reset`,
+          .join(', ')}); not upstream Linux, which would find no reset${decided}`,
       };
     case 'none':
       return {
@@ -212,9 +253,10 @@ function describe(
         provider: 'none',
         upstream: true,
         owner: null,
+        deprecation: null,
         summary: `${device.name}: no reset${
           device.acpi === undefined ? ` for "${compatible ?? ''}"` : ` (${device.acpi.hid} has no _RST)`
-        }; allowed only because reset_required is off`,
+        }; allowed only because reset_required is off${decided}`,
       };
   }
 }

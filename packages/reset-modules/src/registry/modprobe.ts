@@ -18,7 +18,8 @@ export interface Modprobe {
  * `MODULE_ALIAS` (scripts/mod/file2alias + modules.alias) and runs its module_init, which
  * registers it. An alias no module declares fails with `ENOENT` ("modprobe: FATAL: Module
  * ... not found"), which the registry ignores as the kernel ignores request_module's result.
- * A module already loaded is not loaded twice.
+ * A module already loaded is not loaded twice. In registry mode `upstream` only modules Linux
+ * ships (`upstream: true`) are installed; asking for another is the same `ENOENT`.
  */
 export function modprobe(registry: ResetRegistry, modules: readonly ResetModuleDefinition[]): Modprobe {
   const disposers = new Map<string, () => void>();
@@ -27,6 +28,13 @@ export function modprobe(registry: ResetRegistry, modules: readonly ResetModuleD
     loader: (alias) => {
       const module = modules.find((m) => resetModuleAlias(m.compatible) === alias);
       if (module === undefined) throw new KernelError('ENOENT', `modprobe: module ${alias} not found`);
+      // Registry mode 'upstream' is a Linux host: a module Linux does not ship is not installed.
+      if (registry.mode === 'upstream' && !module.upstream) {
+        throw new KernelError(
+          'ENOENT',
+          `modprobe: module ${alias} not found: ${module.owner} is not a Linux module (opt in with registry mode 'vfiokit')`,
+        );
+      }
       if (disposers.has(module.owner)) return;
       disposers.set(module.owner, registry.register(module));
       order.push(module.owner);

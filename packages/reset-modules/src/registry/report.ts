@@ -1,9 +1,12 @@
+import type { ResetRegistryMode } from './mode.js';
+import type { ResetDeprecation } from './reset-module.js';
+
 /**
  * Which mechanism resets a device.
  * - `acpi-rst`: the ACPI `_RST` method (upstream: vfio_platform_acpi_call_reset).
  * - `reset-module`: a vfio reset module found by compatible (upstream: vfio_platform_lookup_reset).
- * - `reset-controller`: the device tree's `resets` lines pulsed through their reset controller.
- *   NOT upstream: it follows Geert Uytterhoeven's unmerged "vfio: platform: Add generic reset
+ * - `reset-controller`: the device tree's `resets` lines pulsed through their reset controller,
+ *   only in registry mode `vfiokit`. NOT upstream: it follows Geert Uytterhoeven's unmerged "vfio: platform: Add generic reset
  *   controller support" (v5, 2018), which used it when no reset module was found.
  * - `none`: nothing can reset the device.
  */
@@ -12,6 +15,11 @@ export type ResetProviderKind = 'acpi-rst' | 'reset-module' | 'reset-controller'
 /** A per-device statement of how (and whether) it is reset, and why. */
 export interface ResetReport {
   readonly device: string;
+  /**
+   * The registry mode that decided: `upstream` (only what Linux has, the default) or
+   * `vfiokit` (vfiokit's own providers opted in).
+   */
+  readonly mode: ResetRegistryMode;
   /** The compatible string the lookup used (`null` for an ACPI device). */
   readonly compatible: string | null;
   readonly provider: ResetProviderKind;
@@ -23,6 +31,11 @@ export interface ResetReport {
   readonly loaderAlias: string | null;
   /** The `reset_required` setting the device was probed with. */
   readonly resetRequired: boolean;
+  /**
+   * What Linux prints about the module it uses: the v6.18 `dev_err_once` DEPRECATION text of
+   * the xgmac, xgbe and FlexRM modules; `null` for a provider without one.
+   */
+  readonly deprecation: ResetDeprecation | null;
   /** One line for humans. */
   readonly summary: string;
 }

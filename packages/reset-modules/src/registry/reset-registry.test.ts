@@ -149,7 +149,7 @@ describe('ResetRegistry (vfio_platform_common.c reset_list)', () => {
 
 describe('modprobe', () => {
   it('loads the module whose MODULE_ALIAS matches, once, and rmmod refuses while in use with EWOULDBLOCK (EAGAIN)', () => {
-    const registry = new ResetRegistry();
+    const registry = new ResetRegistry({ mode: 'vfiokit' });
     const probe = modprobe(registry, [
       { compatible: 'c', reset: noop, owner: 'mod-c', description: 'c', upstream: false },
     ]);
@@ -177,5 +177,22 @@ describe('modprobe', () => {
         'ENOENT',
       ),
     ).toBe(true);
+  });
+
+  it("in registry mode 'upstream' (the default) a module Linux does not ship is not installed: ENOENT, and the lookup misses", () => {
+    const registry = new ResetRegistry();
+    const probe = modprobe(registry, [
+      { compatible: 'c', reset: noop, owner: 'mod-c', description: 'c', upstream: false },
+      { compatible: 'u', reset: noop, owner: 'mod-u', description: 'u', upstream: true },
+    ]);
+    const error = thrown(() => probe.loader('vfio-reset:c'));
+    expect(isKernelError(error, 'ENOENT')).toBe(true);
+    expect((error as Error).message).toContain("registry mode 'vfiokit'");
+    registry.setLoader(probe.loader);
+    const missed = registry.get('c');
+    expect(missed.handle).toBeNull();
+    expect(isKernelError(missed.loaderError, 'ENOENT')).toBe(true);
+    expect(registry.get('u').handle?.owner).toBe('mod-u');
+    expect(probe.loaded()).toEqual(['mod-u']);
   });
 });

@@ -1,8 +1,11 @@
-import { isKernelError, KernelError, type ResetHandler } from '@vfiokit/core';
+import { isKernelError, KernelError, type ResetHandler, rejectUnknownOptions } from '@vfiokit/core';
 import { DeviceReset, type GetResetOptions } from './device-reset.js';
+import { RESET_REGISTRY_MODES, type ResetRegistryMode } from './mode.js';
 import type { ResetDeviceInfo } from './providers.js';
 import {
+  type ResetDeprecation,
   type ResetDisposer,
+  type ResetModuleDefinition,
   type ResetModuleLoader,
   type ResetModuleRegistration,
   resetModuleAlias,
@@ -19,21 +22,29 @@ export interface ResetModuleHandle {
   readonly reset: ResetHandler;
   /** The registration's `upstream` (true unless it said otherwise). */
   readonly upstream: boolean;
+  /** The registration's deprecation notice, `null` when it has none. */
+  readonly deprecation: ResetDeprecation | null;
   /** Drops the reference; `EINVAL` when it was dropped already. */
   release(): void;
 }
 
-/** Options of a {@link ResetRegistry}. */
+/** Options of a {@link ResetRegistry}; unknown keys are refused with `EINVAL`. */
 export interface ResetRegistryOptions {
   /** `request_module`; without one a lookup miss simply stays a miss. */
   readonly loader?: ResetModuleLoader;
+  /** Which resets exist (default `upstream`: only Linux's); see {@link ResetRegistryMode}. */
+  readonly mode?: ResetRegistryMode;
 }
+
+const REGISTRATION_KEYS = ['compatible', 'reset', 'owner', 'upstream', 'deprecation', 'description'] as const;
 
 /** What a {@link ResetRegistry.get} did: the handle (or none) and whether the loader ran. */
 export interface ResetModuleLookup {
   readonly handle: ResetModuleHandle | null;
   /** The alias given to the loader, `null` when the first lookup hit or no loader is set. */
   readonly loaderAlias: string | null;
+  /** What the loader failed with (ignored as request_module's result is), `null` otherwise. */
+  readonly loaderError: KernelError | null;
 }
 
 interface Node extends ResetModuleRegistration {
@@ -60,8 +71,19 @@ export class ResetRegistry {
   private readonly nodes: Node[] = [];
   private readonly users = new Map<string, number>();
   private loader: ResetModuleLoader | null;
+  /** Which resets exist: `upstream` (Linux's only, the default) or `vfiokit` (opt-in extras). */
+  readonly mode: ResetRegistryMode;
 
   constructor(options: ResetRegistryOptions = {}) {
+    rejectUnknownOptions(options, ['loader', 'mode'], 'ResetRegistry');
+    const mode = options.mode ?? 'upstream';
+    if (!RESET_REGISTRY_MODES.includes(mode)) {
+      throw new KernelError(
+        'EINVAL',
+        `ResetRegistry: unknown mode '${String(mode)}' (valid modes: ${RESET_REGISTRY_MODES.join(', ')})`,
+      );
+    }
+    this.mode = mode;
     this.loader = options.loader ?? null;
   }
 
@@ -70,8 +92,21 @@ export class ResetRegistry {
     this.loader = loader;
   }
 
-  /** Adds a module's reset routine; returns the disposer that removes it. */
+  /**
+   * Adds a module's reset routine; returns the disposer that removes it. In mode `upstream` a
+   * module Linux does not ship (`upstream: false`) does not exist: `ENOENT`, as loading a
+   * module file that is not there would be.
+   */
   register(registration: ResetModuleRegistration): ResetDisposer {
+    // A module definition (with `description`) is a registration too: refuse only typos.
+    const fields: Partial<ResetModuleDefinition> = registration;
+    rejectUnknownOptions(fields, [...REGISTRATION_KEYS], 'ResetRegistry.register');
+    if (this.mode === 'upstream' && registration.upstream === false) {
+      throw new KernelError(
+        'ENOENT',
+        `${registration.owner} is not a Linux module: registry mode 'upstream' has only Linux's reset modules (opt in with new ResetRegistry({ mode: 'vfiokit' }))`,
+      );
+    }
     if (registration.compatible.length === 0)
       throw new KernelError('EINVAL', 'a reset module needs a compatible');
     if (registration.owner.length === 0) throw new KernelError('EINVAL', 'a reset module needs an owner');
@@ -101,6 +136,7 @@ export class ResetRegistry {
       owner: node.owner,
       reset: node.reset,
       upstream: node.upstream ?? true,
+      deprecation: node.deprecation ?? null,
       release: () => {
         if (!held) throw new KernelError('EINVAL', `reference on ${node.owner} released twice`);
         held = false;
@@ -114,16 +150,20 @@ export class ResetRegistry {
   /** Lookup; on a miss ask the loader once for `vfio-reset:<compatible>`; lookup again. */
   get(compatible: string): ResetModuleLookup {
     const first = this.lookup(compatible);
-    if (first !== null || this.loader === null) return { handle: first, loaderAlias: null };
+    if (first !== null || this.loader === null)
+      return { handle: first, loaderAlias: null, loaderError: null };
     const alias = resetModuleAlias(compatible);
     // vfio_platform_get_reset ignores request_module's return value: a loader that fails
-    // (modprobe finds nothing) is the same as one that loaded nothing.
+    // (modprobe finds nothing) is the same as one that loaded nothing. The error is kept only
+    // for the report's explanation.
+    let loaderError: KernelError | null = null;
     try {
       this.loader(alias);
     } catch (error) {
       if (!isKernelError(error)) throw error;
+      loaderError = error;
     }
-    return { handle: this.lookup(compatible), loaderAlias: alias };
+    return { handle: this.lookup(compatible), loaderAlias: alias, loaderError };
   }
 
   /**

@@ -103,7 +103,7 @@ describe('quiescence property: ARM PL330', () => {
     const spec = pl330Scenario({ reset: pl330Reset });
     const world = spec.setup();
     controller.connect(0, () => world.model.hardwareReset());
-    const reset = new ResetRegistry().getReset(
+    const reset = new ResetRegistry({ mode: 'vfiokit' }).getReset(
       { name: 'dma', compatible: ['arm,pl330'], resets: [controller.control(0)] },
       { resetRequired: true },
     );
