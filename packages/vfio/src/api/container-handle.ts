@@ -23,6 +23,7 @@ import {
   vfioIommuType1InfoDmaAvail,
   vfioIovaRange,
 } from '../uapi/structs-iommu.js';
+import { UapiError } from '../uapi/uapi-error.js';
 import type { VfioSyscalls } from '../user/syscalls.js';
 
 /** What VFIO_IOMMU_GET_INFO reported, decoded. */
@@ -89,7 +90,7 @@ export class VfioContainerHandle {
       }
       return { flags: info.flags, iovaPgsizes: info.iova_pgsizes, ...decodeCaps(bytes, info.cap_offset) };
     }
-    throw new KernelError('EAGAIN', 'VFIO_IOMMU_GET_INFO kept growing');
+    throw new UapiError('VFIO_IOMMU_GET_INFO kept growing its argsz');
   }
 
   mapDma(mapping: DmaMapping): void {

@@ -1,7 +1,9 @@
 import { KernelError } from '@vfiokit/core';
 import type { VfioGroup } from '../group/vfio-group.js';
+import { VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_FEATURE } from '../uapi/ioctls.js';
 import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from '../user/file.js';
 import type { Task } from '../user/task.js';
+import { vfioGroupDeviceBindIommufd, vfioIoctlDeviceFeature } from './core-ioctls.js';
 import type { VfioDevice } from './vfio-device.js';
 
 /** What a device file holds on to while open: the group file reference (`fput(group->opened_file)` at release). */
@@ -26,8 +28,14 @@ export class VfioDeviceFile implements VfioFile {
     this.groupFile = groupFile;
   }
 
+  /**
+   * `vfio_device_fops_unl_ioctl`: BIND_IOMMUFD and FEATURE are the core's own; everything
+   * else (the cdev-only ATTACH/DETACH_IOMMUFD_PT too, on a group fd) goes to the bus driver.
+   */
   ioctl(current: Task, request: number, arg?: IoctlArg): number {
     this.checkOpen();
+    if (request === VFIO_DEVICE_BIND_IOMMUFD) return vfioGroupDeviceBindIommufd(arg);
+    if (request === VFIO_DEVICE_FEATURE) return vfioIoctlDeviceFeature(arg);
     return this.device.ops.ioctl(current, request, arg);
   }
 

@@ -167,5 +167,11 @@ export function regionMmap(regions: readonly PlatformRegion[], request: MmapRequ
       `mmap of 0x${request.length.toString(16)} at 0x${reqStart.toString(16)} passes region ${index}`,
     );
   }
-  return { start: vmStart, length: request.length, paddr: region.addr + reqStart, noncached: true };
+  return {
+    start: vmStart,
+    length: request.length,
+    paddr: region.addr + reqStart,
+    noncached: true,
+    ...(region.model === undefined ? {} : { mmio: region.model, mmioOffset: reqStart }),
+  };
 }

@@ -6,6 +6,11 @@ export interface MappedChunk {
   readonly iova: Iova;
   readonly paddr: PhysAddr;
   readonly size: number;
+  /**
+   * From a `VM_PFNMAP` vma (an mmapped device region): `vaddr_get_pfns` finds reserved pfns,
+   * which are mapped but neither pinned nor charged to `locked_vm`.
+   */
+  readonly pfnmap?: boolean;
 }
 
 /** One user mapping (`struct vfio_dma`, drivers/vfio/vfio_iommu_type1.c). */
@@ -41,7 +46,7 @@ export function lockedPagesOf(dma: VfioDma): number {
 /** Pages a chunk list covers. */
 export function pinnedPages(chunks: readonly MappedChunk[]): number {
   let pages = 0;
-  for (const c of chunks) pages += c.size / 0x1000;
+  for (const c of chunks) if (c.pfnmap !== true) pages += c.size / 0x1000;
   return pages;
 }
 

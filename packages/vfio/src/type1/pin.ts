@@ -13,6 +13,7 @@ export function pinDma(dma: VfioDma, rlimitMemlock: number): MappedChunk[] {
     iova: (dma.iova + (c.vaddr - dma.vaddr)) as Iova,
     paddr: c.paddr,
     size: c.size,
+    ...(c.pfnmap ? { pfnmap: true } : {}),
   }));
   // Pages an emulated device pinned (and charged) already are not charged twice.
   let alreadyCharged = 0;

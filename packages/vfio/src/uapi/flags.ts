@@ -54,3 +54,16 @@ export const VFIO_DMA_MAP_FLAG_VADDR: number = 1 << 2;
 export const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: number = 1 << 0;
 export const VFIO_DMA_UNMAP_FLAG_ALL: number = 1 << 1;
 export const VFIO_DMA_UNMAP_FLAG_VADDR: number = 1 << 2;
+
+// struct vfio_device_feature.flags
+export const VFIO_DEVICE_FEATURE_MASK = 0xffff;
+export const VFIO_DEVICE_FEATURE_GET: number = 1 << 16;
+export const VFIO_DEVICE_FEATURE_SET: number = 1 << 17;
+export const VFIO_DEVICE_FEATURE_PROBE: number = 1 << 18;
+// Feature indexes the core handles itself.
+export const VFIO_DEVICE_FEATURE_MIGRATION = 1;
+export const VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE = 2;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_START = 6;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP = 7;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT = 8;
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE = 9;

@@ -29,6 +29,11 @@ export const VFIO_DEVICE_GET_REGION_INFO: number = _IO(VFIO_TYPE, VFIO_BASE + 8)
 export const VFIO_DEVICE_GET_IRQ_INFO: number = _IO(VFIO_TYPE, VFIO_BASE + 9);
 export const VFIO_DEVICE_SET_IRQS: number = _IO(VFIO_TYPE, VFIO_BASE + 10);
 export const VFIO_DEVICE_RESET: number = _IO(VFIO_TYPE, VFIO_BASE + 11);
+// Device fd, handled by the VFIO core itself (vfio_device_fops_unl_ioctl), not the bus driver.
+export const VFIO_DEVICE_FEATURE: number = _IO(VFIO_TYPE, VFIO_BASE + 17);
+export const VFIO_DEVICE_BIND_IOMMUFD: number = _IO(VFIO_TYPE, VFIO_BASE + 18);
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT: number = _IO(VFIO_TYPE, VFIO_BASE + 19);
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT: number = _IO(VFIO_TYPE, VFIO_BASE + 20);
 // Type1 IOMMU, on the container once VFIO_SET_IOMMU succeeded. The numbers overlap the
 // device ioctls (12 = GET_PCI_HOT_RESET_INFO); the fd's type tells them apart.
 export const VFIO_IOMMU_GET_INFO: number = _IO(VFIO_TYPE, VFIO_BASE + 12);

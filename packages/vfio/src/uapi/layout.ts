@@ -1,4 +1,5 @@
 import { KernelError } from '@vfiokit/core';
+import { UapiError } from './uapi-error.js';
 
 /** A field's C type in `<linux/vfio.h>`: `__u8`, `__u16`, `__u32`, `__s32`, `__u64` (`__aligned_u64`). */
 export type FieldType = 'u8' | 'u16' | 'u32' | 's32' | 'u64';
@@ -151,14 +152,13 @@ const LIMITS: Readonly<Record<Exclude<FieldType, 'u64'>, readonly [number, numbe
 function writeField(view: DataView, spec: FieldSpec, value: number | bigint, what: string): void {
   if (spec.type === 'u64') {
     const big = typeof value === 'bigint' ? value : BigInt(checkInteger(value, what));
-    if (big < 0n || big > 0xffff_ffff_ffff_ffffn)
-      throw new KernelError('EINVAL', `${what} ${big} is not a __u64`);
+    if (big < 0n || big > 0xffff_ffff_ffff_ffffn) throw new UapiError(`${what} ${big} is not a __u64`);
     view.setBigUint64(spec.offset, big, true);
     return;
   }
   const n = typeof value === 'bigint' ? Number(value) : checkInteger(value, what);
   const [low, high] = LIMITS[spec.type];
-  if (n < low || n > high) throw new KernelError('EINVAL', `${what} ${n} does not fit __${spec.type}`);
+  if (n < low || n > high) throw new UapiError(`${what} ${n} does not fit __${spec.type}`);
   if (spec.type === 'u8') view.setUint8(spec.offset, n);
   else if (spec.type === 'u16') view.setUint16(spec.offset, n, true);
   else if (spec.type === 'u32') view.setUint32(spec.offset, n, true);
@@ -166,7 +166,6 @@ function writeField(view: DataView, spec: FieldSpec, value: number | bigint, wha
 }
 
 function checkInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value))
-    throw new KernelError('EINVAL', `${what} ${String(value)} is not an integer`);
+  if (!Number.isSafeInteger(value)) throw new UapiError(`${what} ${String(value)} is not an integer`);
   return value;
 }

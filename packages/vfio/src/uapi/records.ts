@@ -25,6 +25,14 @@ export const UAPI_CONSTANTS: Readonly<Record<string, number>> = Object.freeze({
   ...numbersOf(flags),
 });
 
+/** Constants newer than some headers still in use: the kernel version that added each. */
+export const UAPI_CONSTANT_SINCE: Readonly<Record<string, readonly [number, number]>> = Object.freeze({
+  VFIO_DEVICE_BIND_IOMMUFD: [6, 6],
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: [6, 6],
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: [6, 6],
+  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: [6, 2],
+});
+
 /** The struct codecs, by the kernel's struct name. */
 export const UAPI_CODECS: Readonly<
   Record<string, StructCodec<Record<string, 'u8' | 'u16' | 'u32' | 's32' | 'u64'>>>

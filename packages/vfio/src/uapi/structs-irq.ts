@@ -1,6 +1,6 @@
-import { KernelError } from '@vfiokit/core';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD } from './flags.js';
 import { field, StructCodec } from './layout.js';
+import { UapiError } from './uapi-error.js';
 
 // Interrupt structs of include/uapi/linux/vfio.h (v6.18).
 
@@ -47,7 +47,7 @@ export function encodeIrqSet(request: IrqSetRequest): Uint8Array {
       : (request.flags & VFIO_IRQ_SET_DATA_BOOL) !== 0
         ? 1
         : 0;
-  if (width === 0 && data.length > 0) throw new KernelError('EINVAL', 'DATA_NONE takes no payload');
+  if (width === 0 && data.length > 0) throw new UapiError('DATA_NONE takes no payload');
   const bytes = new Uint8Array(vfioIrqSet.size + width * data.length);
   vfioIrqSet.encode(
     {

@@ -1,3 +1,4 @@
+import type { MmioDevice } from '@vfiokit/core';
 import type { Task } from './task.js';
 
 /** The third argument of `ioctl(2)`: a pointer to bytes, or an integer passed by value. */
@@ -25,6 +26,10 @@ export interface MmapResult {
   readonly paddr: number;
   /** Mapped uncached (`pgprot_noncached`). */
   readonly noncached: true;
+  /** The registers behind the physical range (what user loads and stores through it reach). */
+  readonly mmio?: MmioDevice;
+  /** Offset of `start` inside `mmio`. */
+  readonly mmioOffset?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { EventFd, type EventFdOptions, KernelError } from '@vfiokit/core';
+import { type AccessSize, EventFd, type EventFdOptions, KernelError, type PhysAddr } from '@vfiokit/core';
 import type { Vfio } from '../vfio.js';
 import { UserAddressSpace } from './address-space.js';
 import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from './file.js';
@@ -17,6 +17,14 @@ export interface UserProcessOptions {
 }
 
 const GROUP_PREFIX = '/dev/vfio/';
+const PAGE_SIZE = 0x1000;
+
+/** A live mapping made by {@link UserProcess.mmap}: the vma, which holds its file. */
+interface Vma {
+  readonly start: number;
+  readonly length: number;
+  readonly file: VfioFile;
+}
 
 /**
  * A user-space process (a VMM) with an fd table, an address space and `locked_vm`: the
@@ -30,6 +38,9 @@ export class UserProcess implements Task, VfioSyscalls {
   private readonly vfio: Vfio;
   private readonly caps: Set<Capability>;
   private readonly files = new Map<number, VfioFile | EventFd>();
+  // struct file reference counts: one per fd, one per vma (the VMA holds vm_file).
+  private readonly fileRefs = new Map<VfioFile, number>();
+  private readonly vmas: Vma[] = [];
 
   constructor(options: UserProcessOptions) {
     this.vfio = options.vfio;
@@ -97,26 +108,95 @@ export class UserProcess implements Task, VfioSyscalls {
     return this.vfioFile(fd).write(this, data, offset);
   }
 
+  /**
+   * `mmap(2)` with `MAP_FIXED` at `request.start`: `do_mmap` refuses a zero length, an
+   * unaligned address or file offset (`EINVAL`) and rounds the length up to whole pages
+   * before the file's `mmap` sees it. On success the range enters the address space as a
+   * `VM_PFNMAP` mapping (loads and stores reach the device, `MAP_DMA` of it maps without
+   * pinning) and the vma holds a reference to the file until {@link munmap}.
+   */
   mmap(fd: number, request: MmapRequest): MmapResult {
-    return this.vfioFile(fd).mmap(this, request);
+    const file = this.vfioFile(fd);
+    if (request.length <= 0) throw new KernelError('EINVAL', 'mmap of length 0');
+    if (request.start % PAGE_SIZE !== 0 || request.offset % PAGE_SIZE !== 0)
+      throw new KernelError('EINVAL', 'mmap address or offset not page aligned');
+    const length = Math.ceil(request.length / PAGE_SIZE) * PAGE_SIZE;
+    if (!Number.isSafeInteger(request.start + length))
+      throw new KernelError('ENOMEM', 'mmap past the address space');
+    if (this.vmas.some((v) => request.start < v.start + v.length && v.start < request.start + length))
+      throw new KernelError('EEXIST', `0x${request.start.toString(16)} overlaps a mapping`);
+    const result = file.mmap(this, { ...request, length });
+    this.mm.addressSpace.mapPfn(result.start, result.paddr as PhysAddr, length, {
+      mmio: result.mmio,
+      mmioOffset: result.mmioOffset ?? 0,
+      writable: request.write,
+    });
+    this.vmas.push({ start: result.start, length, file });
+    this.fileRefs.set(file, (this.fileRefs.get(file) ?? 0) + 1);
+    return result;
+  }
+
+  /**
+   * `munmap(2)` of a whole mapping made by {@link mmap} (length rounded up to pages): `EINVAL`
+   * for anything else. Dropping the vma drops its file reference: a device fd closed while
+   * mapped is released here.
+   */
+  munmap(start: number, length: number): void {
+    const rounded = Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
+    const at = this.vmas.findIndex((v) => v.start === start && v.length === rounded);
+    if (length <= 0 || at < 0)
+      throw new KernelError('EINVAL', `no mapping 0x${start.toString(16)}+0x${length.toString(16)}`);
+    const [vma] = this.vmas.splice(at, 1);
+    if (vma === undefined) return;
+    this.mm.addressSpace.munmap(vma.start, vma.length);
+    this.fput(vma.file);
+  }
+
+  /** A user load of `size` bytes at `vaddr` through a device mapping; `EFAULT` elsewhere. */
+  load(vaddr: number, size: AccessSize): number {
+    const target = this.mm.addressSpace.target(vaddr);
+    if (target.mmio === undefined)
+      throw new KernelError('EFAULT', `0x${vaddr.toString(16)} is not device memory`);
+    return target.mmio.read(target.offset, size);
+  }
+
+  /** A user store through a device mapping; `EFAULT` (SIGSEGV) for a read-only or missing one. */
+  store(vaddr: number, size: AccessSize, value: number): void {
+    const target = this.mm.addressSpace.target(vaddr);
+    if (target.mmio === undefined || !target.writable)
+      throw new KernelError('EFAULT', `0x${vaddr.toString(16)} is not writable device memory`);
+    target.mmio.write(target.offset, size, value);
   }
 
   close(fd: number): void {
     const file = this.fdget(fd);
     this.files.delete(fd);
     if (file instanceof EventFd) file.close();
-    else file.release();
+    else this.fput(file);
   }
 
-  /** `exit`: closes every fd, lowest first. */
+  // fput: the file's release runs when its last reference (fd or vma) goes.
+  private fput(file: VfioFile): void {
+    const refs = (this.fileRefs.get(file) ?? 1) - 1;
+    if (refs > 0) {
+      this.fileRefs.set(file, refs);
+      return;
+    }
+    this.fileRefs.delete(file);
+    file.release();
+  }
+
+  /** `exit`: closes every fd, lowest first, then tears down the mappings. */
   exit(): void {
     for (const fd of this.openFds) this.close(fd);
+    for (const vma of [...this.vmas]) this.munmap(vma.start, vma.length);
   }
 
   private install(file: VfioFile | EventFd): number {
     let fd = 3;
     while (this.files.has(fd)) fd++;
     this.files.set(fd, file);
+    if (!(file instanceof EventFd)) this.fileRefs.set(file, (this.fileRefs.get(file) ?? 0) + 1);
     return fd;
   }
 
