@@ -164,6 +164,62 @@ describe('interrupt-map nexus nodes (drivers/of/irq.c: of_irq_parse_raw, of_irq_
   });
 });
 
+// drivers/of/irq.c (v6.12) of_irq_parse_raw(): an interrupt-controller with an
+// interrupt-map is a nexus; when no map entry matches, the walk fails (`goto fail`). The old
+// fallback that returned the node as a plain controller is gone from mainline before v6.12.
+describe('a controller with an interrupt-map that does not match (of_irq_parse_raw, v6.12)', () => {
+  const controllerNexus = (compatible: string): OfTree =>
+    OfTree.of(
+      dtTree({
+        props: { '#address-cells': [1], '#size-cells': [1] },
+        children: {
+          'gic@0': { props: GIC },
+          'intc@1000': {
+            props: {
+              compatible,
+              phandle: [2],
+              'interrupt-controller': true,
+              '#interrupt-cells': [1],
+              '#address-cells': [0],
+              'interrupt-parent': [1],
+              'interrupt-map': [5, 1, 0, 40, 4],
+            },
+          },
+          'hit@2000': { props: { reg: [0x2000, 4], 'interrupt-parent': [2], interrupts: [5] } },
+          'miss@3000': { props: { reg: [0x3000, 4], 'interrupt-parent': [2], interrupts: [6] } },
+        },
+      }),
+    );
+
+  it('translates a matching specifier through the map', () => {
+    const t = controllerNexus('vendor,intc');
+    expect(irqs(t, '/hit@2000')).toEqual([['/gic@0', [0, 40, 4]]]);
+  });
+
+  it('fails on a specifier the map does not match, instead of stopping at the controller', () => {
+    const t = controllerNexus('vendor,intc');
+    expect(() => parseIrq(t, t.require('/miss@3000'), 0)).toThrow(
+      expect.objectContaining({ code: 'NOTFOUND' }),
+    );
+  });
+
+  // of_irq_imap_abusers[] ends with "pasemi,rootbus" (the PA Semi Nemo board, v6.12).
+  it.each([
+    'CBEA,platform-spider-pic',
+    'sti,platform-spider-pic',
+    'realtek,rtl-intc',
+    'fsl,ls1021a-extirq',
+    'fsl,ls1043a-extirq',
+    'fsl,ls1088a-extirq',
+    'renesas,rza1-irqc',
+    'pasemi,rootbus',
+  ])('ignores the interrupt-map of %s (of_irq_imap_abusers) and stops there', (compatible) => {
+    const t = controllerNexus(compatible);
+    expect(irqs(t, '/hit@2000')).toEqual([['/intc@1000', [5]]]);
+    expect(irqs(t, '/miss@3000')).toEqual([['/intc@1000', [6]]]);
+  });
+});
+
 describe('malformed interrupt trees never hang (typed errors)', () => {
   it('an interrupt-parent chain that loops is CYCLE', () => {
     const t = OfTree.of(

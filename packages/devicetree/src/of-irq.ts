@@ -22,8 +22,9 @@ export interface OfIrqSpec {
 }
 
 /**
- * drivers/of/irq.c: of_irq_imap_abusers[]: controllers whose drivers parse their own
- * `interrupt-map`, so the core stops at them as plain controllers.
+ * drivers/of/irq.c (v6.12): of_irq_imap_abusers[]: controllers whose drivers parse their own
+ * `interrupt-map` (and the PA Semi Nemo root bus, whose map is broken), so of_irq_parse_raw()
+ * stops at them as plain controllers.
  */
 const IMAP_ABUSERS = [
   'CBEA,platform-spider-pic',
@@ -33,6 +34,7 @@ const IMAP_ABUSERS = [
   'fsl,ls1043a-extirq',
   'fsl,ls1088a-extirq',
   'renesas,rza1-irqc',
+  'pasemi,rootbus',
 ];
 
 /**
@@ -150,8 +152,8 @@ export function parseIrqRaw(
       if (table.error !== undefined) {
         throw new FdtError(table.error.code, `interrupt-map of ${ipar.path}: ${table.error.message}`, at);
       }
-      // The kernel WARNs and falls back to the node as a plain controller.
-      if (intc) return { controller: ipar, args };
+      // No entry matches: `goto fail`, also on a node that is an interrupt-controller too
+      // (the fallback to the node as a plain controller is gone from mainline before v6.12).
       throw new FdtError('NOTFOUND', `no interrupt-map entry of ${ipar.path} matches`, at);
     }
     matchArray = matched.cells;
