@@ -130,8 +130,46 @@ describe('AMBA devices on the bus', () => {
     expect(core.deferredDevices).toEqual([{ bus: 'amba', device: PL330 }]);
   });
 
-  it('without any AMBA driver an unreadable device is not deferred (amba_match is never called)', () => {
+  it('amba-proxy (amba_stub_drv_init): with no AMBA driver an unreadable device still defers, then announces itself', () => {
     const core = new DriverCore();
+    const adds: string[] = [];
+    core.on('add', (e) => adds.push(e.modalias));
+    expect(core.amba.drivers.map((d) => d.name)).toEqual(['amba-proxy']);
+    const device = core.amba.addDevice(pl330Device());
+    expect(core.deferredDevices).toEqual([{ bus: 'amba', device: PL330 }]);
+    expect(adds).toEqual([]);
+    device.providePrimecellRegisters(primecellIdRegisters(0x00241330));
+    core.triggerDeferredProbe();
+    // amba_match() read the IDs for the stub and sent the held-back uevent; nothing bound.
+    expect(adds).toEqual(['amba:d00241330']);
+    expect(device.driverName).toBeNull();
+    expect(core.deferredDevices).toEqual([]);
+    // The stub matches nothing, even through its bind file; forced by override it refuses.
+    expect(errnoOf(() => core.amba.bind('amba-proxy', PL330))).toBe('ENODEV');
+    core.amba.setDriverOverride(PL330, 'amba-proxy');
+    expect(errnoOf(() => core.amba.bind('amba-proxy', PL330))).toBe('ENODEV');
+  });
+
+  it('AMBA devices have id, resource and driver_override but no modalias file (amba_dev_attrs)', () => {
+    const core = new DriverCore();
+    core.amba.addDevice({ ...pl330Device(), primecell: primecellIdRegisters(0x00241330) });
+    const dir = `/sys/bus/amba/devices/${PL330}`;
+    expect(core.sysfs.list(dir)).toEqual([
+      'driver_override',
+      'id',
+      'of_node',
+      'resource',
+      'subsystem',
+      'sysfs_bind_only',
+    ]);
+    expect(core.sysfs.exists(`${dir}/modalias`)).toBe(false);
+    expect(core.sysfs.read(`${dir}/resource`)).toBe(
+      '\t00000000121a0000\t00000000121a0fff\t0000000000000200\n',
+    );
+  });
+
+  it('without the stub (no CONFIG_MODULES) and no AMBA driver an unreadable device is not deferred', () => {
+    const core = new DriverCore({ ambaStubDriver: false });
     const device = core.amba.addDevice(pl330Device());
     expect(core.deferredDevices).toEqual([]);
     expect(device.periphid).toBe(0);

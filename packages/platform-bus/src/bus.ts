@@ -4,6 +4,7 @@ import { bindStore } from './bind-store.js';
 import { allDone, type Completion, withDeviceLock } from './completion.js';
 import type { BusName, DeviceDescription } from './description.js';
 import { Device } from './device.js';
+import { checkPlatformId, PLATFORM_DEVID_AUTO } from './device-name.js';
 import type { DriverSpec } from './driver.js';
 import type { DriverCore } from './driver-core.js';
 import type { ProbeTrigger } from './events.js';
@@ -32,6 +33,7 @@ export class Bus {
   /** `drivers_autoprobe` (default on): automatic probing on device add and driver registration. */
   autoprobe = true;
   private readonly deviceMap = new Map<string, Device>();
+  private readonly autoIds = new Set<number>();
   private nextSeq = 0;
 
   constructor(name: BusName, core: DriverCore) {
@@ -82,10 +84,12 @@ export class Bus {
   }
 
   /**
-   * `device_add()` + `bus_probe_device()`: registers the device (`EEXIST` if the name is
-   * taken, `EINVAL` if it belongs on the other bus), sends the `add` uevent (an AMBA device
-   * first tries to read its periphid, and holds the uevent back until it is known) and,
-   * with `drivers_autoprobe` on, probes it.
+   * `device_add()` + `bus_probe_device()`: names the device (platform_device_add(): `pdev->name`
+   * and `pdev->id`, `/` → `!`), places it under its parent in `/sys/devices/platform/`,
+   * registers it (`EEXIST` if the name is taken on the bus or in the parent's directory,
+   * `EINVAL` for an empty name, a bad id, an unknown parent, or a device of the other bus),
+   * sends the `add` uevent (an AMBA device first tries to read its periphid, and holds the
+   * uevent back until it is known) and, with `drivers_autoprobe` on, probes it.
    */
   addDevice(description: DeviceDescription): Device {
     if (description.bus !== this.name) {
@@ -94,14 +98,31 @@ export class Bus {
         `${description.name} is an ${description.bus} device, not ${this.name}`,
       );
     }
-    if (description.name.length === 0 || description.name.includes('/')) {
-      throw new KernelError('EINVAL', `invalid device name "${description.name}"`);
+    if (description.name.length === 0) {
+      throw new KernelError('EINVAL', 'a device needs a name');
     }
-    if (this.deviceMap.has(description.name)) {
-      throw new KernelError('EEXIST', `${this.name} device ${description.name} already exists`);
+    if (description.id !== undefined) {
+      if (this.name !== 'platform') throw new KernelError('EINVAL', 'only platform devices have an id');
+      checkPlatformId(description.id);
     }
-    const device = new Device(description);
+    let parent: Device | undefined;
+    if (description.parent !== undefined) {
+      parent = this.core.platform.devices.find((candidate) => candidate.name === description.parent);
+      if (parent === undefined) {
+        throw new KernelError(
+          'EINVAL',
+          `parent ${description.parent} of ${description.name} is not a platform device`,
+        );
+      }
+    }
+    const auto = description.id === PLATFORM_DEVID_AUTO ? this.lowestFreeAutoId() : undefined;
+    const device = new Device(description, auto, parent);
+    if (this.deviceMap.has(device.name) || this.core.devicePaths.has(device.sysfsPath)) {
+      throw new KernelError('EEXIST', `${this.name} device ${device.name} already exists`);
+    }
+    if (auto !== undefined) this.autoIds.add(auto);
     this.deviceMap.set(device.name, device);
+    this.core.devicePaths.set(device.sysfsPath, device);
     if (device.core.ueventSuppressed) {
       // drivers/amba/bus.c amba_device_add(): without arm,primecell-periphid the ID registers
       // are read before device_add(); when they cannot be read yet, uevents stay suppressed
@@ -112,6 +133,13 @@ export class Bus {
     }
     this.probeDevice(device, 'device_add');
     return device;
+  }
+
+  /** `ida_alloc(&platform_devid_ida)`: the lowest id no `.auto` device holds. */
+  private lowestFreeAutoId(): number {
+    let id = 0;
+    while (this.autoIds.has(id)) id++;
+    return id;
   }
 
   /**
@@ -127,6 +155,9 @@ export class Bus {
     this.core.deferredDel(device);
     const done = (): void => {
       this.deviceMap.delete(device.name);
+      this.core.devicePaths.delete(device.sysfsPath);
+      // platform_device_del(): an AUTO id goes back to the ida.
+      if (device.description.id === PLATFORM_DEVID_AUTO) this.autoIds.delete(device.id);
       this.core.emit('remove', { bus: this.name, device: device.name });
     };
     const released = withDeviceLock(device, () => releaseDriver(this, device));

@@ -20,8 +20,27 @@ export interface MmioResource {
  * populated DT device maps onto it field by field.
  */
 export interface DeviceDescription {
-  /** Kernel device name, unique on its bus (`12ce0000.i2c`, `fff00000.dma-controller`). */
+  /**
+   * The device's name: for a device-tree device (and any device without {@link id}) the
+   * kernel device name, unique on its bus (`12ce0000.i2c`, `9010000.pl031`); for a platform
+   * device with an `id`, `pdev->name` (`serial8250`), from which the device name is built
+   * (`serial8250.0`). Platform matching (id table, driver name) and the `platform:` modalias
+   * use this name, not the device name. A `/` becomes `!` in the device name only.
+   */
   readonly name: string;
+  /**
+   * Platform only: `pdev->id`. An id ≥ 0 names the device `<name>.<id>`;
+   * `PLATFORM_DEVID_AUTO` (−2) `<name>.<n>.auto` with the lowest free `n`; absent or
+   * `PLATFORM_DEVID_NONE` (−1) `<name>`, as of_platform_populate() creates devices.
+   */
+  readonly id?: number;
+  /**
+   * The name of the parent platform device (the bus device of_platform_populate() created
+   * the node under, e.g. `soc`); absent for devices at the root, whose parent is the
+   * `platform` bus device, so they sit in `/sys/devices/platform/` — AMBA devices populated
+   * from the device tree too (drivers/of/platform.c: `dev->dev.parent = parent ? : &platform_bus`).
+   */
+  readonly parent?: string;
   /** The bus the device sits on: AMBA for nodes compatible with `arm,primecell`. */
   readonly bus: BusName;
   /** Full path of the device-tree node (`/soc/i2c@12ce0000`); absent for devices made in code. */

@@ -1,5 +1,6 @@
 import type { MmioDevice } from '@vfiokit/core';
 import type { BusName, DeviceDescription, MmioResource } from './description.js';
+import { kobjectName, PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE, platformDeviceName } from './device-name.js';
 import type { DriverSpec, MatchInfo, ProbeFailure } from './driver.js';
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -42,8 +43,20 @@ export interface DeviceCoreState {
  * description in probe; the driver core owns its binding state.
  */
 export class Device {
-  /** The device name on its bus (`dev_name(dev)`). */
+  /** The device name on its bus (`dev_name(dev)`): `serial8250.0`, `12ce0000.i2c`. */
   readonly name: string;
+  /**
+   * `pdev->name` (platform devices): what platform_match() compares with id-table entries
+   * and driver names, and what the `platform:` modalias carries. Equal to {@link name} for
+   * device-tree devices (but for a `/`, which becomes `!` only in the device name).
+   */
+  readonly platformName: string;
+  /** `pdev->id`: −1 (PLATFORM_DEVID_NONE) unless the description gave one; the allocated id for AUTO. */
+  readonly id: number;
+  /** The parent device (`dev->parent`), or `undefined` for the `platform` bus device. */
+  readonly parent: Device | undefined;
+  /** The device's directory: `/sys/devices/platform/<parents…>/<name>`. */
+  readonly sysfsPath: string;
   /** The bus it sits on; `amba` devices are PrimeCells. */
   readonly bus: BusName;
   /** What the creator described. */
@@ -62,8 +75,21 @@ export class Device {
   /** @internal driver-core bookkeeping; read-only outside the core. */
   readonly core: DeviceCoreState;
 
-  constructor(description: DeviceDescription) {
-    this.name = description.name;
+  /**
+   * @param autoId the id allocated for `PLATFORM_DEVID_AUTO` (the bus allocates it).
+   * @param parent the parent device, when the description names one.
+   */
+  constructor(description: DeviceDescription, autoId?: number, parent?: Device) {
+    const id = description.id ?? PLATFORM_DEVID_NONE;
+    const auto = id === PLATFORM_DEVID_AUTO;
+    this.id = auto ? (autoId ?? 0) : id;
+    this.platformName = description.name;
+    this.name =
+      description.bus === 'platform'
+        ? platformDeviceName(description.name, this.id, auto)
+        : kobjectName(description.name);
+    this.parent = parent;
+    this.sysfsPath = `${parent?.sysfsPath ?? '/sys/devices/platform'}/${this.name}`;
     this.bus = description.bus;
     this.description = description;
     this.iommuGroup = description.iommuGroup;

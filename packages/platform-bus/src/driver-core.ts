@@ -1,4 +1,5 @@
 import { EventEmitter, ImmediateScheduler, KernelError, type Scheduler } from '@vfiokit/core';
+import { ambaProxyDriver } from './amba-proxy.js';
 import { Bus } from './bus.js';
 import type { BusName } from './description.js';
 import type { Device } from './device.js';
@@ -37,6 +38,13 @@ export interface DriverCoreOptions {
    * ->probe() through to sysfs bind" (v5.13) changed both.
    */
   readonly legacyBindStore?: boolean;
+  /**
+   * Register the `amba-proxy` stub driver on the AMBA bus (default `true`, as every kernel
+   * built with module support does: drivers/amba/bus.c amba_stub_drv_init). `false` is a
+   * kernel without `CONFIG_MODULES`, where an AMBA device with unreadable IDs and no AMBA
+   * driver is never matched, so never deferred and never announced.
+   */
+  readonly ambaStubDriver?: boolean;
 }
 
 /** A device waiting on the deferred-probe list. */
@@ -69,6 +77,11 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   readonly legacyBindStore: boolean;
   /** The sysfs facade over these buses. */
   readonly sysfs: Sysfs;
+  /**
+   * Live devices by their directory under `/sys/devices` (the sysfs facade walks it).
+   * @internal
+   */
+  readonly devicePaths: Map<string, Device> = new Map();
   private readonly pending = new Set<Device>();
   private readonly active = new Set<Device>();
   private triggerCount = 0;
@@ -90,6 +103,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
     this.platform = new Bus('platform', this);
     this.amba = new Bus('amba', this);
     this.sysfs = new Sysfs(this);
+    if (options.ambaStubDriver ?? true) void this.amba.registerDriver(ambaProxyDriver());
   }
 
   /** The bus called `name`; `ENOENT` for any other name. */

@@ -12,10 +12,12 @@ export {
   CORESIGHT_CID,
   readPeriphid,
 } from './amba-periphid.js';
+export { ambaProxyDriver } from './amba-proxy.js';
 export { Bus } from './bus.js';
 export type { Completion } from './completion.js';
 export type { BusName, DeviceDescription, MmioResource } from './description.js';
 export { Device, type DeviceCoreState } from './device.js';
+export { PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE } from './device-name.js';
 export { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
 export type {
   AmbaId,

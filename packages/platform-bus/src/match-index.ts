@@ -122,7 +122,7 @@ export class DriverIndex {
           if (list !== undefined) hits.push(list);
         }
       }
-      const list = this.byDeviceName.get(device.name);
+      const list = this.byDeviceName.get(device.platformName);
       if (list !== undefined) hits.push(list);
     }
     const first = hits[0];

@@ -26,7 +26,7 @@ export function ambaLookup(table: readonly AmbaId[] | undefined, periphid: numbe
  *    earliest device compatible, as of_match_node() scores it);
  * 4. ACPI ids;
  * 5. the `id_table`, which is final when present: a miss does not fall back to the name;
- * 6. the driver name equals the device name.
+ * 6. the driver name equals `pdev->name` ({@link Device.platformName}).
  * Returns how it matched, or `null`.
  */
 export function platformMatch(device: Device, driver: DriverSpec): MatchInfo | null {
@@ -44,10 +44,13 @@ export function platformMatch(device: Device, driver: DriverSpec): MatchInfo | n
   if (acpi !== undefined && acpiIds !== undefined) {
     for (const id of acpiIds) if (acpi.includes(id)) return { reason: 'acpi', id };
   }
+  // platform_match_id() and the name fall-back compare `pdev->name`, not dev_name(): a
+  // device `serial8250.0` (pdev->name "serial8250", id 0) binds driver `serial8250`.
+  const name = device.platformName;
   if (driver.idTable !== undefined) {
-    return driver.idTable.includes(device.name) ? { reason: 'id_table', id: device.name } : null;
+    return driver.idTable.includes(name) ? { reason: 'id_table', id: name } : null;
   }
-  return device.name === driver.name ? NAME : null;
+  return name === driver.name ? NAME : null;
 }
 
 /**

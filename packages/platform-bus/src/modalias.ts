@@ -11,7 +11,8 @@ function nodeName(path: string): string {
  * The device's `modalias` (also the uevent `MODALIAS=`): AMBA `amba:d%08X`
  * (drivers/amba/bus.c amba_uevent); an OF platform device `of:N<name>T<type>C<compat>…`
  * (drivers/of/device.c of_modalias, type `(null)` without `device_type`); an ACPI device
- * `acpi:<id>:`; otherwise `platform:<name>` (drivers/base/platform.c platform_uevent).
+ * `acpi:<id>:`; otherwise `platform:<pdev->name>` (drivers/base/platform.c modalias_show and
+ * platform_uevent print `pdev->name`: `platform:serial8250` for `serial8250.0`, `/` kept).
  */
 export function modalias(device: Device): string {
   if (device.bus === 'amba') {
@@ -22,5 +23,5 @@ export function modalias(device: Device): string {
     return `of:N${nodeName(ofNode)}T(null)${device.compatible.map((c) => `C${c}`).join('')}`;
   }
   if (acpiIds !== undefined && acpiIds.length > 0) return `acpi:${acpiIds.join(':')}:`;
-  return `platform:${device.name}`;
+  return `platform:${device.platformName}`;
 }

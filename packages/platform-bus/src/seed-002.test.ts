@@ -87,7 +87,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
       recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),
     );
     for (const description of arndaleI2cDevices()) core.platform.addDevice(description);
-    core.sysfs.run('echo 1 > /sys/devices/12ce0000.i2c/sysfs_bind_only');
+    core.sysfs.run('echo 1 > /sys/devices/platform/12ce0000.i2c/sysfs_bind_only');
     core.sysfs.run('echo 12ce0000.i2c > /sys/bus/platform/drivers/s3c-i2c/unbind');
     core.platform.rescan();
     core.sysfs.run('echo 12ce0000.i2c > /sys/bus/platform/drivers/vfio-platform/bind');

@@ -31,6 +31,7 @@ describe('the sysfs facade', () => {
       'iommu_group',
       'modalias',
       'of_node',
+      'subsystem',
       'sysfs_bind_only',
     ]);
     expect(sysfs.list('/sys/kernel/iommu_groups')).toEqual(['3']);

@@ -5,10 +5,16 @@ import type { Device } from './device.js';
 import type { DriverCore } from './driver-core.js';
 import { modalias } from './modalias.js';
 import { strerror } from './strerror.js';
+import { relativeLink } from './sysfs-link.js';
 
 type Node =
   | { readonly kind: 'dir'; readonly list: () => string[] }
-  | { readonly kind: 'link'; readonly target: string }
+  | {
+      readonly kind: 'link';
+      readonly target: string;
+      /** What lies behind the link: the node for `rest` below its target (unmodelled targets: none). */
+      readonly into?: (rest: readonly string[]) => Node | undefined;
+    }
   | {
       readonly kind: 'file';
       readonly read?: () => string;
@@ -34,12 +40,14 @@ function flag(value: boolean): string {
 }
 
 /**
- * A sysfs view of a {@link DriverCore} with the kernel's paths:
- * `/sys/bus/{platform,amba}/devices/<dev>/{driver,driver_override,modalias,of_node,iommu_group}`
- * (plus AMBA `id` and the seed proposal's `sysfs_bind_only`),
- * `/sys/bus/<bus>/drivers/<drv>/{bind,unbind}`, `/sys/bus/<bus>/{drivers_probe,drivers_autoprobe}`,
- * `/sys/kernel/iommu_groups/<n>/devices/`, and `/sys/devices/<dev>/` as a flat alias of a
- * device's directory. Failures throw the `KernelError` a shell would print (`ENOENT` for a
+ * A sysfs view of a {@link DriverCore} laid out as Linux 6.12 lays it out: each device's
+ * directory under its parent in `/sys/devices/platform/` (`driver_override`, `modalias` for
+ * platform devices, `id` and `resource` for AMBA ones, the seed proposal's `sysfs_bind_only`,
+ * and the `driver`, `subsystem`, `of_node`, `iommu_group` links), `/sys/bus/<bus>/devices/<dev>`
+ * links to it, `/sys/bus/<bus>/drivers/<drv>/{bind,unbind,<dev>}`,
+ * `/sys/bus/<bus>/{drivers_probe,drivers_autoprobe}` and `/sys/kernel/iommu_groups/<n>/devices/`.
+ * Links hold the relative targets the kernel stores, and are followed on the way as a path
+ * lookup follows them. Failures throw the `KernelError` a shell would print (`ENOENT` for a
  * missing file, `EACCES` to read a write-only file or write a read-only one, `EISDIR`).
  */
 export class Sysfs {
@@ -51,7 +59,7 @@ export class Sysfs {
 
   /** Reads a file (`cat`). */
   read(path: string): string {
-    const node = this.resolve(path);
+    const node = this.resolveFollowing(path);
     if (node.kind !== 'file') throw new KernelError('EISDIR', `${path}: is a directory`);
     if (node.read === undefined) throw new KernelError('EACCES', `${path}: write-only attribute`);
     return node.read();
@@ -62,7 +70,7 @@ export class Sysfs {
    * when the store waits for a driver's remove (vfio unbind with the device still open).
    */
   write(path: string, data: string): number | Promise<number> {
-    const node = this.resolve(path);
+    const node = this.resolveFollowing(path);
     if (node.kind !== 'file') throw new KernelError('EISDIR', `${path}: is a directory`);
     if (node.write === undefined) throw new KernelError('EACCES', `${path}: read-only attribute`);
     const count = new TextEncoder().encode(data).length;
@@ -75,7 +83,7 @@ export class Sysfs {
 
   /** Lists a directory (`ls`), sorted. */
   list(path: string): string[] {
-    const node = this.resolve(path);
+    const node = this.resolveFollowing(path);
     if (node.kind !== 'dir') throw new KernelError('ENOTDIR', `${path}: not a directory`);
     return node.list().sort();
   }
@@ -87,7 +95,7 @@ export class Sysfs {
     return node.target;
   }
 
-  /** Whether the path exists. */
+  /** Whether the path exists (`lstat()`: a link counts, wherever it points). */
   exists(path: string): boolean {
     try {
       this.resolve(path);
@@ -129,34 +137,77 @@ export class Sysfs {
     return `${this.readlink(path)}\n`;
   }
 
+  /** Resolves `path` as lstat() would: links on the way are followed, a final link is not. */
   private resolve(path: string): Node {
     const parts = path.split('/').filter((part) => part.length > 0);
-    const missing = (): never => {
-      throw new KernelError('ENOENT', `${path}: no such file or directory`);
-    };
-    if (parts[0] !== 'sys') return missing();
-    const rest = parts.slice(1);
-    if (rest.length === 0) return dir(() => ['bus', 'devices', 'kernel']);
-    if (rest[0] === 'bus') return this.resolveBus(rest.slice(1)) ?? missing();
-    if (rest[0] === 'kernel') return this.resolveKernel(rest.slice(1)) ?? missing();
-    if (rest[0] === 'devices') {
-      if (rest.length === 1) return dir(() => this.allDevices().map((d) => d.name));
-      const device = this.core.findDevice(rest[1]!);
-      if (device === undefined) return missing();
-      return this.resolveDevice(this.core.bus(device.bus), device, rest.slice(2)) ?? missing();
-    }
-    return missing();
+    const node = parts[0] === 'sys' ? this.sys(parts.slice(1)) : undefined;
+    if (node === undefined) throw new KernelError('ENOENT', `${path}: no such file or directory`);
+    return node;
+  }
+
+  /** Resolves `path` as stat() would: a final link is followed too. */
+  private resolveFollowing(path: string): Node {
+    const node = this.resolve(path);
+    if (node.kind !== 'link') return node;
+    const behind = node.into?.([]);
+    if (behind === undefined) throw new KernelError('ENOENT', `${path}: no such file or directory`);
+    return behind;
+  }
+
+  private sys(parts: readonly string[]): Node | undefined {
+    if (parts.length === 0) return dir(() => ['bus', 'devices', 'kernel']);
+    const [top, ...rest] = parts;
+    if (top === 'bus') return this.busTree(rest);
+    if (top === 'kernel') return this.kernelTree(rest);
+    if (top === 'devices') return this.devicesTree(rest);
+    return undefined;
   }
 
   private allDevices(): Device[] {
     return [...this.core.platform.devices, ...this.core.amba.devices];
   }
 
-  private resolveBus(parts: string[]): Node | undefined {
+  /** Names in the directory `path` under /sys/devices that are device directories. */
+  private childDevices(path: string): string[] {
+    const names: string[] = [];
+    for (const [childPath, device] of this.core.devicePaths) {
+      if (!device.dead && childPath.slice(0, childPath.lastIndexOf('/')) === path) names.push(device.name);
+    }
+    return names;
+  }
+
+  /**
+   * `/sys/devices/platform/...`: the `platform` bus device's directory, and each device
+   * under its parent (`/sys/devices/platform/soc/12ce0000.i2c`).
+   */
+  private devicesTree(parts: readonly string[]): Node | undefined {
+    if (parts.length === 0) return dir(() => ['platform']);
+    if (parts[0] !== 'platform') return undefined;
+    let path = '/sys/devices/platform';
+    let device: Device | undefined;
+    let i = 1;
+    for (; i < parts.length; i++) {
+      const next = this.core.devicePaths.get(`${path}/${parts[i]}`);
+      if (next === undefined || next.dead) break;
+      device = next;
+      path = next.sysfsPath;
+    }
+    if (device === undefined) {
+      if (i < parts.length) return undefined;
+      return dir(() => this.childDevices('/sys/devices/platform'));
+    }
+    return this.deviceDir(device, parts.slice(i));
+  }
+
+  private busTree(parts: readonly string[]): Node | undefined {
     if (parts.length === 0) return dir(() => [...BUSES]);
     if (!BUSES.includes(parts[0]!)) return undefined;
-    const bus = this.core.bus(parts[0]!);
-    const [section, name, ...rest] = parts.slice(1);
+    return this.busDir(this.core.bus(parts[0]!), parts.slice(1));
+  }
+
+  /** `/sys/bus/<bus>/...`. */
+  private busDir(bus: Bus, parts: readonly string[]): Node | undefined {
+    const [section, name, ...rest] = parts;
     if (section === undefined) return dir(() => ['devices', 'drivers', 'drivers_autoprobe', 'drivers_probe']);
     if (section === 'drivers_autoprobe' && name === undefined) {
       return {
@@ -173,17 +224,29 @@ export class Sysfs {
     }
     if (section === 'devices') {
       if (name === undefined) return dir(() => bus.devices.map((d) => d.name));
-      const device = bus.device(name);
-      return device === undefined ? undefined : this.resolveDevice(bus, device, rest);
+      // bus_add_device(): a link to the device's directory, which does not end in a newline.
+      const device = bus.devices.find((candidate) => candidate.name === name);
+      return device === undefined ? undefined : this.deviceLink(`/sys/bus/${bus.name}/devices`, device, rest);
     }
     if (section === 'drivers') {
       if (name === undefined) return dir(() => bus.drivers.map((d) => d.name));
-      return this.resolveDriver(bus, name, rest);
+      return this.driverDir(bus, name, rest);
     }
     return undefined;
   }
 
-  private resolveDriver(bus: Bus, name: string, parts: string[]): Node | undefined {
+  /** A link in `linkDir` to a device's directory, followed for `rest`. */
+  private deviceLink(linkDir: string, device: Device, rest: readonly string[]): Node | undefined {
+    if (rest.length > 0) return this.deviceDir(device, rest);
+    return {
+      kind: 'link',
+      target: relativeLink(linkDir, device.sysfsPath),
+      into: (below) => this.deviceDir(device, below),
+    };
+  }
+
+  /** `/sys/bus/<bus>/drivers/<drv>/...`: bind, unbind, and a link to each bound device. */
+  private driverDir(bus: Bus, name: string, parts: readonly string[]): Node | undefined {
     const driver = bus.driver(name);
     if (driver === undefined) return undefined;
     // driver_sysfs_remove() runs before the driver's remove: a device whose remove waits
@@ -192,9 +255,8 @@ export class Sysfs {
       bus.devices.filter((device) => device.core.driver === driver && !device.core.removing);
     const files = driver.suppressBindAttrs === true ? [] : ['bind', 'unbind'];
     if (parts.length === 0) return dir(() => [...files, ...bound().map((device) => device.name)]);
-    if (parts.length !== 1) return undefined;
-    const [file] = parts as [string];
-    if (files.includes(file)) {
+    const [file, ...rest] = parts as [string, ...string[]];
+    if (files.includes(file) && rest.length === 0) {
       return {
         kind: 'file',
         write: (data) => (file === 'bind' ? bus.bind(name, data) : bus.unbind(name, data)),
@@ -203,25 +265,48 @@ export class Sysfs {
     const device = bound().find((candidate) => candidate.name === file);
     return device === undefined
       ? undefined
-      : { kind: 'link', target: `../../../../devices/${bus.name}/${device.name}` };
+      : this.deviceLink(`/sys/bus/${bus.name}/drivers/${driver.name}`, device, rest);
   }
 
-  private resolveDevice(bus: Bus, device: Device, parts: string[]): Node | undefined {
+  /**
+   * A device's directory: its attributes (the bus's `dev_groups`), its links and its child
+   * devices. Platform devices have `driver_override` and `modalias`
+   * (drivers/base/platform.c platform_dev_attrs); AMBA devices `id`, `resource` and
+   * `driver_override` and no `modalias` (drivers/amba/bus.c amba_dev_attrs).
+   */
+  private deviceDir(device: Device, parts: readonly string[]): Node | undefined {
+    const bus = this.core.bus(device.bus);
     const attrs = (): string[] => {
-      const names = ['driver_override', 'modalias', 'sysfs_bind_only'];
+      const names = ['driver_override', 'subsystem', 'sysfs_bind_only'];
+      if (device.bus === 'amba') names.push('id', 'resource');
+      else names.push('modalias');
       if (device.core.driver !== null && !device.core.removing) names.push('driver');
       if (device.description.ofNode !== undefined) names.push('of_node');
       if (device.iommuGroup !== undefined) names.push('iommu_group');
-      if (device.bus === 'amba') names.push('id');
       return names;
     };
-    if (parts.length === 0) return dir(attrs);
-    if (parts.length !== 1 || !attrs().includes(parts[0]!)) return undefined;
-    switch (parts[0]) {
+    if (parts.length === 0) return dir(() => [...attrs(), ...this.childDevices(device.sysfsPath)]);
+    const [name, ...rest] = parts as [string, ...string[]];
+    if (!attrs().includes(name)) {
+      const child = this.core.devicePaths.get(`${device.sysfsPath}/${name}`);
+      return child === undefined || child.dead ? undefined : this.deviceDir(child, rest);
+    }
+    const here = device.sysfsPath;
+    const link = (
+      target: string,
+      into?: (below: readonly string[]) => Node | undefined,
+    ): Node | undefined => {
+      if (rest.length > 0) return into?.(rest);
+      return into === undefined
+        ? { kind: 'link', target: relativeLink(here, target) }
+        : { kind: 'link', target: relativeLink(here, target), into };
+    };
+    if (rest.length > 0 && !['driver', 'subsystem', 'iommu_group'].includes(name)) return undefined;
+    switch (name) {
       case 'driver_override':
         return {
           kind: 'file',
-          // drivers/base/platform.c driver_override_show: "(null)" when unset.
+          // platform.c / amba/bus.c driver_override_show: sprintf("%s\n"), "(null)" when unset.
           read: () => `${device.core.driverOverride ?? '(null)'}\n`,
           write: (data) => bus.setDriverOverride(device.name, data),
         };
@@ -240,18 +325,26 @@ export class Sysfs {
         };
       case 'id':
         return { kind: 'file', read: () => `${device.periphid.toString(16).padStart(8, '0')}\n` };
+      case 'resource':
+        return { kind: 'file', read: () => ambaResource(device) };
       case 'driver':
-        return { kind: 'link', target: `../../../bus/${bus.name}/drivers/${device.driverName}` };
+        return link(`/sys/bus/${bus.name}/drivers/${device.driverName}`, (below) =>
+          this.driverDir(bus, device.driverName ?? '', below),
+        );
+      case 'subsystem':
+        return link(`/sys/bus/${bus.name}`, (below) => this.busDir(bus, below));
       case 'of_node':
-        return { kind: 'link', target: `../../../firmware/devicetree/base${device.description.ofNode}` };
+        return link(`/sys/firmware/devicetree/base${device.description.ofNode}`);
       case 'iommu_group':
-        return { kind: 'link', target: `../../../kernel/iommu_groups/${device.iommuGroup}` };
+        return link(`/sys/kernel/iommu_groups/${device.iommuGroup}`, (below) =>
+          this.kernelTree(['iommu_groups', String(device.iommuGroup), ...below]),
+        );
       default:
         return undefined;
     }
   }
 
-  private resolveKernel(parts: string[]): Node | undefined {
+  private kernelTree(parts: readonly string[]): Node | undefined {
     if (parts.length === 0) return dir(() => ['iommu_groups']);
     if (parts[0] !== 'iommu_groups') return undefined;
     const groups = new Map<string, Device[]>();
@@ -266,9 +359,23 @@ export class Sysfs {
     if (parts.length === 2) return dir(() => ['devices']);
     if (parts[2] !== 'devices') return undefined;
     if (parts.length === 3) return dir(() => members.map((device) => device.name));
-    const device = parts.length === 4 ? members.find((candidate) => candidate.name === parts[3]) : undefined;
+    const device = members.find((candidate) => candidate.name === parts[3]);
+    // iommu_group_add_device(): the link points at the device's own directory.
     return device === undefined
       ? undefined
-      : { kind: 'link', target: `../../../../bus/${device.bus}/devices/${device.name}` };
+      : this.deviceLink(`/sys/kernel/iommu_groups/${parts[1]}/devices`, device, parts.slice(4));
   }
+}
+
+/**
+ * The AMBA `resource` attribute (drivers/amba/bus.c amba_attr_func(resource)):
+ * `"\t%016llx\t%016llx\t%016lx\n"` of start, end and flags (`IORESOURCE_MEM`, 0x200, for the
+ * first `reg` entry that of_amba_device_create() turns into `dev->res`).
+ */
+function ambaResource(device: Device): string {
+  const region = device.regions[0];
+  const hex = (value: bigint): string => value.toString(16).padStart(16, '0');
+  if (region === undefined) return `\t${hex(0n)}\t${hex(0n)}\t${hex(0n)}\n`;
+  const start = BigInt(region.start);
+  return `\t${hex(start)}\t${hex(start + BigInt(region.size) - 1n)}\t${hex(0x200n)}\n`;
 }

@@ -22,6 +22,6 @@ export function referenceMatches(device: Device, driver: DriverSpec): boolean {
   if (compatible.some((c) => driver.ofMatchTable?.includes(c) === true)) return true;
   const acpi = device.description.acpiIds ?? [];
   if (acpi.some((id) => driver.acpiMatchTable?.includes(id) === true)) return true;
-  if (driver.idTable !== undefined) return driver.idTable.includes(device.name);
-  return device.name === driver.name;
+  if (driver.idTable !== undefined) return driver.idTable.includes(device.platformName);
+  return device.platformName === driver.name;
 }

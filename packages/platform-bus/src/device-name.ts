@@ -1,0 +1,30 @@
+import { KernelError } from '@vfiokit/core';
+
+/** `PLATFORM_DEVID_NONE` (include/linux/platform_device.h): the device is named `pdev->name`. */
+export const PLATFORM_DEVID_NONE = -1;
+/** `PLATFORM_DEVID_AUTO`: the core picks the lowest free id and names the device `<name>.<id>.auto`. */
+export const PLATFORM_DEVID_AUTO = -2;
+
+/**
+ * `dev_name()` of a platform device as platform_device_add() (drivers/base/platform.c) sets
+ * it from `pdev->name` and `pdev->id`: `"%s.%d"` for an id ≥ 0, `"%s"` for
+ * PLATFORM_DEVID_NONE (every device-tree device), `"%s.%d.auto"` for an allocated id. The
+ * kobject layer then replaces each `/` with `!` (lib/kobject.c kobject_set_name_vargs),
+ * since the name is a sysfs directory; `pdev->name` itself keeps its `/`.
+ */
+export function platformDeviceName(name: string, id: number, auto: boolean): string {
+  const base = id === PLATFORM_DEVID_NONE ? name : auto ? `${name}.${id}.auto` : `${name}.${id}`;
+  return kobjectName(base);
+}
+
+/** lib/kobject.c kobject_set_name_vargs(): a `/` in a kobject name becomes `!`. */
+export function kobjectName(name: string): string {
+  return name.replaceAll('/', '!');
+}
+
+/** Checks `pdev->id`: an integer ≥ PLATFORM_DEVID_AUTO. */
+export function checkPlatformId(id: number): void {
+  if (!Number.isInteger(id) || id < PLATFORM_DEVID_AUTO || id > 0x7fffffff) {
+    throw new KernelError('EINVAL', `invalid platform device id ${id}`);
+  }
+}

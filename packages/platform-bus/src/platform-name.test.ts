@@ -1,0 +1,58 @@
+// platform_match() and the platform: modalias use pdev->name, not dev_name() (issue #9,
+// item 6): drivers/base/platform.c platform_match / platform_match_id / modalias_show and
+// platform_device_add(), which builds the device name from pdev->name and pdev->id.
+import { describe, expect, it } from 'vitest';
+import { PLATFORM_DEVID_AUTO } from './device-name.js';
+import { DriverCore } from './driver-core.js';
+import { errnoOf } from './test-helpers.js';
+import { recordingDriver } from './testing/index.js';
+
+describe('platform devices with an id (platform_device_add)', () => {
+  it('serial8250.0 binds driver serial8250 by name; modalias says platform:serial8250', () => {
+    const core = new DriverCore();
+    core.platform.registerDriver(recordingDriver('serial8250'));
+    const device = core.platform.addDevice({ name: 'serial8250', id: 0, bus: 'platform' });
+    expect(device.name).toBe('serial8250.0');
+    expect(device.platformName).toBe('serial8250');
+    expect(device.driverName).toBe('serial8250');
+    expect(device.match?.reason).toBe('name');
+    expect(core.sysfs.read('/sys/bus/platform/devices/serial8250.0/modalias')).toBe('platform:serial8250\n');
+  });
+
+  it('id tables match pdev->name too', () => {
+    const core = new DriverCore();
+    core.platform.registerDriver(recordingDriver('dw-uart', { idTable: ['dw-apb-uart'] }));
+    const device = core.platform.addDevice({ name: 'dw-apb-uart', id: 3, bus: 'platform' });
+    expect(device.name).toBe('dw-apb-uart.3');
+    expect(device.match).toEqual({ reason: 'id_table', id: 'dw-apb-uart' });
+  });
+
+  it('PLATFORM_DEVID_AUTO takes the lowest free id and names the device <name>.<n>.auto', async () => {
+    const core = new DriverCore();
+    const a = core.platform.addDevice({ name: 'gpio-keys', id: PLATFORM_DEVID_AUTO, bus: 'platform' });
+    const b = core.platform.addDevice({ name: 'gpio-keys', id: PLATFORM_DEVID_AUTO, bus: 'platform' });
+    expect([a.name, b.name]).toEqual(['gpio-keys.0.auto', 'gpio-keys.1.auto']);
+    await core.platform.removeDevice(a.name);
+    expect(core.platform.addDevice({ name: 'x', id: PLATFORM_DEVID_AUTO, bus: 'platform' }).name).toBe(
+      'x.0.auto',
+    );
+  });
+
+  it('a name without id is the device name (PLATFORM_DEVID_NONE); ids below AUTO and AMBA ids are EINVAL', () => {
+    const core = new DriverCore();
+    expect(core.platform.addDevice({ name: 'serial8250', bus: 'platform' }).name).toBe('serial8250');
+    expect(errnoOf(() => core.platform.addDevice({ name: 'y', id: -3, bus: 'platform' }))).toBe('EINVAL');
+    expect(errnoOf(() => core.amba.addDevice({ name: 'z', id: 0, bus: 'amba', periphid: 1 }))).toBe('EINVAL');
+  });
+});
+
+describe('a / in a name becomes ! in the device name only (kobject_set_name_vargs)', () => {
+  it('the device and its sysfs directory use !, matching and the modalias keep /', () => {
+    const core = new DriverCore();
+    const device = core.platform.addDevice({ name: 'cpu/pmu', bus: 'platform' });
+    expect(device.name).toBe('cpu!pmu');
+    expect(core.platform.device('cpu!pmu')).toBe(device);
+    expect(core.sysfs.read('/sys/bus/platform/devices/cpu!pmu/modalias')).toBe('platform:cpu/pmu\n');
+    expect(device.sysfsPath).toBe('/sys/devices/platform/cpu!pmu');
+  });
+});
