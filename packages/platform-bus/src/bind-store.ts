@@ -1,29 +1,38 @@
 import { KernelError } from '@vfiokit/core';
 import type { Bus } from './bus.js';
+import { type Completion, withDeviceLock } from './completion.js';
 import type { Device } from './device.js';
-import type { DriverSpec } from './driver.js';
+import type { DriverSpec, MatchInfo } from './driver.js';
 import { ambaMatchInfo } from './match.js';
 import { driverMatchDevice, probeOnce } from './probe.js';
 
 /**
- * The body of drivers/base/bus.c bind_store(), run under the device lock: find a match,
- * then device_driver_attach(). Which errors reach the shell depends on the kernel: see
- * `DriverCoreOptions.legacyBindStore`.
+ * drivers/base/bus.c bind_store(): driver_match_device() runs without the device lock (so
+ * it sees the `driver_override` of the moment, even while a remove holds the lock), then
+ * device_driver_attach() takes the lock and probes. Which errors reach the shell depends on
+ * the kernel: see `DriverCoreOptions.legacyBindStore`.
  */
-export function bindStore(bus: Bus, driver: DriverSpec, device: Device): void {
-  if (bus.core.legacyBindStore) {
-    legacyBindStore(bus, driver, device);
-    return;
+export function bindStore(bus: Bus, driver: DriverSpec, device: Device): Completion {
+  const legacy = bus.core.legacyBindStore;
+  // Before v5.13: `if (dev && dev->driver == NULL && driver_match_device(drv, dev))`, also unlocked.
+  if (legacy && device.core.driver !== null) {
+    throw new KernelError('ENODEV', `${device.name} is already bound to ${device.core.driver.name}`);
   }
   const match = driverMatchDevice(bus, driver, device);
   if (match === null) throw new KernelError('ENODEV', `${driver.name} does not match ${device.name}`);
-  const outcome = probeOnce(
-    bus,
-    driver,
-    device,
-    match === 'defer' ? ambaMatchInfo('sysfs_bind', device, driver) : match,
-    'sysfs_bind',
+  const info = match === 'defer' ? ambaMatchInfo('sysfs_bind', device, driver) : match;
+  return withDeviceLock(device, () =>
+    legacy ? legacyAttach(bus, driver, device, info) : deviceDriverAttach(bus, driver, device, info),
   );
+}
+
+/**
+ * device_driver_attach() (drivers/base/dd.c, v5.13 and later): __driver_probe_device(), so
+ * `EBUSY` for a bound device, the probe's own error otherwise, and `EPROBE_DEFER` as
+ * `EAGAIN` without queueing the device for retry.
+ */
+function deviceDriverAttach(bus: Bus, driver: DriverSpec, device: Device, match: MatchInfo): void {
+  const outcome = probeOnce(bus, driver, device, match, 'sysfs_bind');
   if (outcome.kind === 'bound') return;
   if (outcome.error.code === 'EPROBE_DEFER') {
     throw new KernelError('EAGAIN', outcome.error.message, { cause: outcome.error });
@@ -31,23 +40,11 @@ export function bindStore(bus: Bus, driver: DriverSpec, device: Device): void {
   throw outcome.error;
 }
 
-// Before v5.13: `if (dev && dev->driver == NULL && driver_match_device(drv, dev))` then
-// device_driver_attach() → driver_probe_device(), whose really_probe() turned every probe
-// failure into 0 ("driver didn't accept device" → -ENODEV) after queueing a deferral.
-function legacyBindStore(bus: Bus, driver: DriverSpec, device: Device): void {
-  if (device.core.driver !== null) {
-    throw new KernelError('ENODEV', `${device.name} is already bound to ${device.core.driver.name}`);
-  }
-  const match = driverMatchDevice(bus, driver, device);
-  if (match === null) throw new KernelError('ENODEV', `${driver.name} does not match ${device.name}`);
+// Before v5.13 device_driver_attach() → driver_probe_device(), whose really_probe() turned
+// every probe failure into 0 ("driver didn't accept device" → -ENODEV) after queueing a deferral.
+function legacyAttach(bus: Bus, driver: DriverSpec, device: Device, match: MatchInfo): void {
   const triggerCount = bus.core.deferredTriggerCount;
-  const outcome = probeOnce(
-    bus,
-    driver,
-    device,
-    match === 'defer' ? ambaMatchInfo('sysfs_bind', device, driver) : match,
-    'sysfs_bind',
-  );
+  const outcome = probeOnce(bus, driver, device, match, 'sysfs_bind');
   if (outcome.kind === 'bound') return;
   if (outcome.error.code === 'EPROBE_DEFER') {
     bus.core.deferredAdd(device, driver.name, outcome.error.message);

@@ -218,13 +218,14 @@ export class Bus {
    * probe's own error otherwise, and `EPROBE_DEFER` as `EAGAIN` — without queueing the device
    * for retry, since device_driver_attach() calls __driver_probe_device() rather than
    * driver_probe_device() (drivers/base/dd.c, v5.13 and later; see `legacyBindStore` for
-   * older kernels). Always synchronous; works with `drivers_autoprobe` off, on
-   * `explicitBindOnly` devices and for `sysfsBindOnly` drivers.
+   * older kernels). The match is tested without the device lock, with the
+   * `driver_override` of the moment; the attach waits for a remove in progress. Works with
+   * `drivers_autoprobe` off, on `explicitBindOnly` devices and for `sysfsBindOnly` drivers.
    */
   bind(driverName: string, deviceName: string): Completion {
     const driver = this.bindFileDriver(driverName, 'bind');
     const device = this.requireDevice(deviceName);
-    return withDeviceLock(device, () => bindStore(this, driver, device));
+    return bindStore(this, driver, device);
   }
 
   /**

@@ -37,15 +37,30 @@ describe('a remove that waits (vfio with the device still open)', () => {
   it('operations on the device queue behind the waiting remove (the device lock)', async () => {
     const { core, close } = openVfioDevice();
     const unbind = core.platform.unbind('vfio-platform', HDMI);
-    core.platform.setDriverOverride(HDMI, '');
-    const bind = core.platform.bind('s3c-i2c', HDMI);
+    // driver_set_override() takes the device lock: the write waits for the remove.
+    const cleared = core.platform.setDriverOverride(HDMI, '');
+    expect(cleared).toBeInstanceOf(Promise);
+    // bind_store() matches before it locks: the override still names vfio-platform.
+    expect(await asyncErrnoOf(() => core.platform.bind('s3c-i2c', HDMI))).toBe('ENODEV');
+    close();
+    await unbind;
+    await cleared;
+    await core.platform.bind('s3c-i2c', HDMI);
+    // Once unbound, unbind_store's unlocked `dev->driver == drv` test fails.
+    expect(await asyncErrnoOf(() => core.platform.unbind('vfio-platform', HDMI))).toBe('ENODEV');
+    expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
+  });
+
+  it('a bind whose match holds waits for the lock, then probes the unbound device', async () => {
+    const { core, close } = openVfioDevice();
+    const unbind = core.platform.unbind('vfio-platform', HDMI);
+    // The override names vfio-platform, so binding vfio-platform again matches and waits.
+    const bind = core.platform.bind('vfio-platform', HDMI);
     expect(bind).toBeInstanceOf(Promise);
     close();
     await unbind;
     await bind;
-    // Once unbound, unbind_store's unlocked `dev->driver == drv` test fails.
-    expect(await asyncErrnoOf(() => core.platform.unbind('vfio-platform', HDMI))).toBe('ENODEV');
-    expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
+    expect(core.platform.device(HDMI)?.driverName).toBe('vfio-platform');
   });
 
   it('hot-unplug waits too, and the name stays taken until the remove finishes', async () => {
