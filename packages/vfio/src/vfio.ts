@@ -250,6 +250,14 @@ export class Vfio {
         fake.devices.splice(fake.devices.indexOf(device.name), 1);
       if (group.devices.length === 0) {
         this.groupsByName.delete(group.name);
+        // vfio_device_remove_group: the last device gone, an open group file's container link
+        // is cut (vfio_group_detach_container): backend detached, DMA ownership released.
+        const container = group.container;
+        if (container !== null) {
+          container.detachGroup(group);
+          group.container = null;
+          group.containerUsers = 0;
+        }
         if (!group.opened) this.freeFakeGroup(group);
       }
     };
@@ -282,14 +290,25 @@ export class Vfio {
     type1UnpinPages(this.pinBackend(device), iova, npage);
   }
 
-  /** `vfio_dma_rw`: `EINVAL` for no data or a device not open; then type1's checks. */
-  dmaRw(device: VfioDevice, memory: PhysicalMemory, iova: number, data: Uint8Array, write: boolean): void {
+  /**
+   * `vfio_dma_rw`: `EINVAL` for no data or a device not open; then type1's checks. `current`
+   * is the calling context: a process (whose mm must be the mapping's, else `EFAULT`) or
+   * null/omitted for a kernel thread, as mdev drivers' work items call it.
+   */
+  dmaRw(
+    device: VfioDevice,
+    memory: PhysicalMemory,
+    iova: number,
+    data: Uint8Array,
+    write: boolean,
+    current: Task | null = null,
+  ): void {
     if (data.length === 0 || device.openCount === 0)
       throw new KernelError('EINVAL', 'vfio_dma_rw: no data or device not open');
     const iommu = this.groupOf(device)?.container?.type1;
     if (iommu === undefined || iommu === null)
       throw new KernelError('ENOTTY', 'the container backend has no dma_rw');
-    type1DmaRw(iommu, memory, iova, data, write);
+    type1DmaRw(iommu, memory, iova, data, write, current);
   }
 
   private checkPinArgs(device: VfioDevice, npage: number): void {

@@ -1,8 +1,9 @@
-import { KernelError, toSafeNumber } from '@vfiokit/core';
+import { toSafeNumber } from '@vfiokit/core';
 import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,
   VFIO_DMA_UNMAP_FLAG_ALL,
+  VFIO_DMA_UNMAP_FLAG_VADDR,
   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
   VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
 } from '../uapi/flags.js';
@@ -107,12 +108,19 @@ export class VfioContainerHandle {
     this.sys.ioctl(this.fd, VFIO_IOMMU_MAP_DMA, bytes);
   }
 
-  /** VFIO_IOMMU_UNMAP_DMA; returns the bytes the kernel reports unmapped. `{ all: true }` uses FLAG_ALL. */
-  unmapDma(range: { readonly iova: number; readonly size: number } | { readonly all: true }): number {
+  /**
+   * VFIO_IOMMU_UNMAP_DMA; returns the bytes the kernel reports unmapped. `{ all: true }` uses
+   * FLAG_ALL; `vaddrOnly` sets FLAG_VADDR (invalidate the user address, keep the mapping).
+   */
+  unmapDma(
+    range:
+      | { readonly iova: number; readonly size: number; readonly vaddrOnly?: boolean }
+      | { readonly all: true; readonly vaddrOnly?: boolean },
+  ): number {
     const all = 'all' in range;
     const bytes = vfioIommuType1DmaUnmap.encode({
       argsz: vfioIommuType1DmaUnmap.size,
-      flags: all ? VFIO_DMA_UNMAP_FLAG_ALL : 0,
+      flags: (all ? VFIO_DMA_UNMAP_FLAG_ALL : 0) | (range.vaddrOnly === true ? VFIO_DMA_UNMAP_FLAG_VADDR : 0),
       iova: all ? 0 : range.iova,
       size: all ? 0 : range.size,
     });

@@ -5,7 +5,7 @@ import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
-import { type1Fixture } from '../type1/test-fixture.js';
+import { GUEST_RAM_VADDR, type1Fixture } from '../type1/test-fixture.js';
 import {
   VFIO_GROUP_GET_DEVICE_FD,
   VFIO_GROUP_GET_STATUS,
@@ -153,6 +153,25 @@ describe('the group file (drivers/vfio/group.c)', () => {
     expect(thrownErrno(() => group.setContainer(VfioContainerHandle.open(process)))).toBe('ENODEV');
     group.close();
     expect(thrownErrno(() => process.open('/dev/vfio/5'))).toBe('ENOENT');
+  });
+
+  it('the last device unregistered while the group fd is open takes the group out of its container (vfio_device_remove_group)', async () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x10_0000 });
+    expect(f.process.mm.lockedVm).toBe(0x100);
+    const device = f.group.getDevice('dev0');
+    const unregistered = f.vfio.unregisterDevice(f.device);
+    expect(f.iommuGroup.owner).not.toBeNull();
+    device.close();
+    await unregistered;
+    // DMA ownership released, pins dropped, the container without backend.
+    expect(f.iommuGroup.owner).toBeNull();
+    expect(f.iommuGroup.domain).toBeNull();
+    expect(f.process.mm.lockedVm).toBe(0);
+    expect(thrownErrno(() => f.container.iommuInfo())).toBe('EINVAL');
+    expect(thrownErrno(() => f.group.unsetContainer())).toBe('EINVAL');
+    expect(thrownErrno(() => f.group.status())).toBe('ENODEV');
+    f.group.close();
   });
 
   it('unknown group ioctl → ENOTTY', () => {

@@ -150,4 +150,20 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     expect([...back]).toEqual([...data.subarray(0, 16)]);
     expect(thrownErrno(() => h.vfio.dmaRw(h.device, memory, 0x6000_0000, back, false))).toBe('EINVAL');
   });
+
+  it('dma_rw: EPERM for a write-only mapping in either direction, EFAULT from another process (vfio_iommu_type1_dma_rw_chunk)', () => {
+    const h = emulatedHost();
+    const memory = new PhysicalMemory();
+    h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x1000, read: false });
+    h.container.mapDma({ vaddr: VADDR + 0x1000, iova: 0x4000_1000, size: 0x1000 });
+    h.group.getDevice('mdev0');
+    const data = new Uint8Array(8);
+    expect(thrownErrno(() => h.vfio.dmaRw(h.device, memory, 0x4000_0000, data, true))).toBe('EPERM');
+    expect(thrownErrno(() => h.vfio.dmaRw(h.device, memory, 0x4000_0000, data, false))).toBe('EPERM');
+    // The owning process and a kernel thread may copy; another process gets EFAULT.
+    h.vfio.dmaRw(h.device, memory, 0x4000_1000, data, true, h.process);
+    h.vfio.dmaRw(h.device, memory, 0x4000_1000, data, true);
+    const other = new UserProcess({ vfio: h.vfio, pid: 2000 });
+    expect(thrownErrno(() => h.vfio.dmaRw(h.device, memory, 0x4000_1000, data, true, other))).toBe('EFAULT');
+  });
 });

@@ -1,4 +1,5 @@
 import { IOMMU_READ, IOMMU_WRITE, KernelError, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
+import type { Task } from '../user/task.js';
 import type { VfioDma } from './dma.js';
 import { HOST_PAGE_SIZE, type Type1Iommu } from './type1-iommu.js';
 
@@ -79,9 +80,13 @@ export function type1UnpinPages(iommu: Type1Iommu, iova: number, npage: number):
 }
 
 /**
- * `vfio_iommu_type1_dma_rw`: copies between `data` and the user memory behind IOVAs, crossing
- * mappings. `EINVAL` for an IOVA no mapping covers, `EBUSY` for an invalidated user address,
- * `EPERM` when the mapping forbids the direction.
+ * `vfio_iommu_type1_dma_rw` + `_dma_rw_chunk`: copies between `data` and the user memory
+ * behind IOVAs, crossing mappings. `EBUSY` while any user address of the container is
+ * invalidated (checked once, before any copy); then per mapping: `EINVAL` for an IOVA no
+ * mapping covers, `EPERM` for a write without IOMMU_WRITE or any access without IOMMU_READ,
+ * `EFAULT` when the caller is a process other than the mapping's mm (`current->mm != mm`;
+ * `current` null is a kernel thread, which borrows the mm) or the user memory is not there.
+ * Chunks before the failing one stay copied, as in the kernel.
  */
 export function type1DmaRw(
   iommu: Type1Iommu,
@@ -89,20 +94,23 @@ export function type1DmaRw(
   iova: number,
   data: Uint8Array,
   write: boolean,
+  current: Task | null = null,
 ): void {
+  if (iommu.dmas.all().some((d) => d.vaddrInvalid))
+    throw new KernelError('EBUSY', 'vfio_dma_rw not allowed with VFIO_UPDATE_VADDR');
   let done = 0;
   while (done < data.length) {
     const at = iova + done;
     const dma = iommu.dmas.find(at, 1);
     if (dma === undefined) throw new KernelError('EINVAL', `no mapping covers 0x${at.toString(16)}`);
-    if (dma.vaddrInvalid)
-      throw new KernelError('EBUSY', `mapping at 0x${dma.iova.toString(16)} has an invalid vaddr`);
-    if ((dma.prot & (write ? IOMMU_WRITE : IOMMU_READ)) === 0) {
-      throw new KernelError(
-        'EPERM',
-        `mapping at 0x${dma.iova.toString(16)} forbids ${write ? 'writes' : 'reads'}`,
-      );
+    if ((write && (dma.prot & IOMMU_WRITE) === 0) || (dma.prot & IOMMU_READ) === 0) {
+      throw new KernelError('EPERM', `mapping at 0x${dma.iova.toString(16)} forbids this access`);
     }
+    if (current !== null && current.mm !== dma.mm)
+      throw new KernelError(
+        'EFAULT',
+        `pid ${current.pid} is not the mm of the mapping at 0x${dma.iova.toString(16)}`,
+      );
     const length = Math.min(data.length - done, dma.iova + dma.size - at);
     for (const chunk of dma.mm.addressSpace.resolve(dma.vaddr + (at - dma.iova), length)) {
       const piece = data.subarray(
