@@ -1,13 +1,14 @@
 import type { DriverCore } from '../driver-core.js';
 import type { BindEvent } from '../events.js';
-import { referenceMatches } from './reference-match.js';
+import { referenceMatch, referenceMatches } from './reference-match.js';
 
 /**
  * Watches a {@link DriverCore}'s events and records every violation of the binding
  * invariants the race suite states:
  * - a device has at most one driver (no bind while bound, no unbind of another driver);
  * - a bound driver matched the device when its probe was decided (now, or for an async
- *   attach queued at driver registration, then: __driver_attach_async_helper does not re-match);
+ *   attach queued at driver registration, then: __driver_attach_async_helper does not re-match),
+ *   by the rule the kernel's match tables name (and, for OF, the earliest device compatible);
  * - an `explicitBindOnly` device is never bound automatically;
  * - once `driver_override` names another driver, no other driver binds the device
  *   automatically — except through an async attach queued before the override was
@@ -105,11 +106,23 @@ export class BindMonitor {
       if (this.matchedAtRegistration.get(driverKey)?.has(event.device) !== true) {
         this.violations.push(`${event.driver} async-attached ${key} that it did not match at registration`);
       }
-    } else if (!referenceMatches(device, driver)) {
+    } else {
+      const reference = referenceMatch(device, driver);
       const ambaForced =
         event.via === 'sysfs_bind' && event.match.reason === 'sysfs_bind' && device.periphid === 0;
-      if (!ambaForced)
-        this.violations.push(`${event.driver} bound ${key} (${event.via}) without matching it`);
+      if (reference === null) {
+        if (!ambaForced)
+          this.violations.push(`${event.driver} bound ${key} (${event.via}) without matching it`);
+      } else if (
+        !ambaForced &&
+        (reference.reason !== event.match.reason || reference.compatible !== event.match.compatible)
+      ) {
+        const said = `${event.match.reason}${event.match.compatible === undefined ? '' : ` ${event.match.compatible}`}`;
+        const rule = `${reference.reason}${reference.compatible === undefined ? '' : ` ${reference.compatible}`}`;
+        this.violations.push(
+          `${event.driver} bound ${key} by ${said}, but the kernel's rules match by ${rule}`,
+        );
+      }
     }
     if (driver.sysfsBindOnly === true && event.via !== 'sysfs_bind') {
       this.violations.push(`sysfsBindOnly ${event.driver} bound ${key} through ${event.via}`);

@@ -240,7 +240,11 @@ export class WriteOverride extends Base {
         : this.target === 'unknown'
           ? 'no-such-driver'
           : driverAt(real, this.target).driver.name;
-    real.core.sysfs.write(`/sys/bus/${bus.name}/devices/${description.name}/driver_override`, `${value}\n`);
+    // The write takes the device lock (driver_set_override): it may wait for a remove.
+    await real.core.sysfs.write(
+      `/sys/bus/${bus.name}/devices/${description.name}/driver_override`,
+      `${value}\n`,
+    );
     assertThat(
       device.driverOverride === (value === '' ? null : value),
       `override of ${description.name} not stored`,
