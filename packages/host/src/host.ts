@@ -1,5 +1,5 @@
-import { type MmioDevice, physAddr, toSafeNumber } from '@vfiokit/core';
-import { type DeviceTree, type DtDevice, parseFdt, populate } from '@vfiokit/devicetree';
+import { type MmioDevice, type PhysAddr, physAddr, toSafeNumber } from '@vfiokit/core';
+import { type DeviceTree, type DtDevice, type DtNode, parseFdt, populate } from '@vfiokit/devicetree';
 import { type Device, DriverCore, type DriverSpec } from '@vfiokit/platform-bus';
 import { amdXgbeResetModule, calxedaXgmacResetModule, ResetRegistry } from '@vfiokit/reset-modules';
 import {
@@ -221,10 +221,33 @@ export class Host {
     this.clock.advance(Math.round(ms * 1_000_000));
   }
 
+  /**
+   * @internal Physical pages of host RAM for a process's anonymous memory: a bump allocator
+   * over the device tree's first memory node, above its first 128 MiB (the kernel's own).
+   */
+  allocateRam(size: number): PhysAddr {
+    const memory = this.tree.root.children.find((node) => node.name.startsWith('memory'));
+    const base = memory === undefined ? 0x4000_0000 : firstRegBase(memory);
+    if (this.ramNext === 0) this.ramNext = base + 0x800_0000;
+    const start = this.ramNext;
+    this.ramNext += size;
+    return physAddr(start);
+  }
+
+  private ramNext = 0;
+
   /** @internal a pid for a forked process. */
   allocatePid(): number {
     return this.nextPid++;
   }
+}
+
+// The first `reg` base of a root-level node (two address cells, as QEMU virt has).
+function firstRegBase(node: DtNode): number {
+  const reg = node.properties.find((p) => p.name === 'reg')?.value;
+  if (reg === undefined || reg.length < 8) return 0x4000_0000;
+  const view = new DataView(reg.buffer, reg.byteOffset, reg.byteLength);
+  return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
 }
 
 // The interrupt lines the devices use, with their trigger from the device tree (GIC INTIDs).

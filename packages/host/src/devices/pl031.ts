@@ -1,5 +1,6 @@
+import type { AccessSize } from '@vfiokit/core';
 import type { VirtualClock } from './clock.js';
-import { primecellIdWord, WordDevice } from './word-device.js';
+import { primecellId, QemuRegisterDevice } from './qemu-register-device.js';
 
 /** QEMU hw/rtc/pl031.c `pl031_id`: PeriphID 0x00141031 (part 0x031, ARM, revision 1), PCellID 0xb105f00d. */
 export const PL031_ID: readonly number[] = [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
@@ -29,7 +30,7 @@ export interface Pl031Options {
  * interrupt mask (IMSC), raw and masked status (RIS, MIS), clear (ICR), and the PrimeCell ID
  * block. The interrupt line is level: high while `RIS & IMSC`.
  */
-export class Pl031Model extends WordDevice {
+export class Pl031Model extends QemuRegisterDevice {
   readonly name = 'pl031';
   readonly size = 0x1000;
   private readonly clock: VirtualClock;
@@ -59,10 +60,11 @@ export class Pl031Model extends WordDevice {
     return (this.tickOffset + Math.floor(this.clock.nowNs / NS_PER_SECOND)) >>> 0;
   }
 
-  protected readWord(word: number): number {
-    const id = primecellIdWord(PL031_ID, 0xfe0, word);
+  // pl031_read(): the ID table for 0xfe0–0xfff, else a switch on the exact offset.
+  protected readRegister(offset: number, _size: AccessSize): number {
+    const id = primecellId(PL031_ID, 0xfe0, offset);
     if (id !== undefined) return id;
-    switch (word) {
+    switch (offset) {
       case RTC_DR:
         return this.count();
       case RTC_MR:
@@ -82,8 +84,8 @@ export class Pl031Model extends WordDevice {
     }
   }
 
-  protected writeWord(word: number, value: number): void {
-    switch (word) {
+  protected writeRegister(offset: number, value: number, _size: AccessSize): void {
+    switch (offset) {
       case RTC_LR:
         this.tickOffset = (this.tickOffset + value - this.count()) >>> 0;
         this.lr = value >>> 0;

@@ -1,4 +1,4 @@
-import { WordDevice } from './word-device.js';
+import { QemuRegisterDevice } from './qemu-register-device.js';
 
 /** `VIRT_MAGIC`: "virt" little-endian. */
 export const VIRTIO_MMIO_MAGIC = 0x74726976;
@@ -11,16 +11,17 @@ export const VIRTIO_MMIO_VENDOR = 0x554d4551;
  * included) reads 0 and writes are ignored. Linux's virtio-mmio probe reads device id 0 and
  * gives up with `ENODEV`, so the slots stay unbound.
  */
-export class VirtioMmioSlotModel extends WordDevice {
+export class VirtioMmioSlotModel extends QemuRegisterDevice {
   readonly name = 'virtio-mmio';
   readonly size = 0x200;
 
-  protected readWord(word: number): number {
-    if (word === 0x000) return VIRTIO_MMIO_MAGIC;
-    if (word === 0x004) return 1;
-    if (word === 0x00c) return VIRTIO_MMIO_VENDOR;
+  // virtio_mmio_read() without a backend: a switch on the exact offset.
+  protected readRegister(offset: number): number {
+    if (offset === 0x000) return VIRTIO_MMIO_MAGIC;
+    if (offset === 0x004) return 1;
+    if (offset === 0x00c) return VIRTIO_MMIO_VENDOR;
     return 0;
   }
 
-  protected writeWord(): void {}
+  protected writeRegister(): void {}
 }

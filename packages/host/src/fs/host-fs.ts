@@ -1,9 +1,10 @@
 import { KernelError } from '@vfiokit/core';
+import { kstrtobool, kstrtouint } from '../cmdline.js';
 import type { Host } from '../host.js';
 
 type Extra =
   | { readonly kind: 'dir'; readonly list: () => string[] }
-  | { readonly kind: 'file'; readonly read: () => string }
+  | { readonly kind: 'file'; readonly read: () => string; readonly write?: (data: string) => void }
   | { readonly kind: 'chardev' };
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
@@ -50,7 +51,11 @@ export class HostFs {
     if (extra === undefined) return this.host.core.sysfs.write(path, data);
     if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
     if (extra.kind === 'chardev') throw new KernelError('EINVAL', `${path}: no write on this device`);
-    throw new KernelError('EACCES', `${path}: read-only file`);
+    if (extra.write === undefined) throw new KernelError('EACCES', `${path}: read-only file`);
+    // sysfs_kf_write(): an empty write never reaches the store.
+    if (data.length === 0) return 0;
+    extra.write(data);
+    return data.length;
   }
 
   /** Lists a directory (`ls`), sorted by byte value. */
@@ -108,7 +113,7 @@ export class HostFs {
   // Names the host adds to directories platform-bus lists.
   private extraNames(path: string): string[] {
     const parts = split(path);
-    if (parts.length === 1 && parts[0] === 'sys') return [];
+    if (parts.length === 1 && parts[0] === 'sys') return ['module'];
     if (parts.length === 4 && parts[0] === 'sys' && parts[1] === 'kernel' && parts[2] === 'iommu_groups') {
       const names = ['reserved_regions', 'type'];
       if (this.host.iommuGroupName(Number(parts[3])) !== undefined) names.push('name');
@@ -122,6 +127,7 @@ export class HostFs {
     const parts = split(path);
     if (parts[0] === 'proc') return this.proc(parts.slice(1), path);
     if (parts[0] === 'dev') return this.dev(parts.slice(1), path);
+    if (parts[0] === 'sys' && parts[1] === 'module') return this.module(parts.slice(2), path);
     if (parts[0] === 'sys' && parts[1] === 'kernel' && parts[2] === 'iommu_groups' && parts.length === 5) {
       const id = parts[3] ?? '';
       if (!this.host.core.sysfs.exists(`/sys/kernel/iommu_groups/${id}`)) return undefined;
@@ -146,6 +152,59 @@ export class HostFs {
     if (key === 'sys/kernel') return { kind: 'dir', list: () => ['tainted'] };
     if (key === 'sys/kernel/tainted') return { kind: 'file', read: () => `${this.host.tainted}\n` };
     return missing();
+  }
+
+  // /sys/module/<module>/parameters/<name> of the built-in VFIO modules (module_param):
+  // bools read Y/N (param_get_bool), the rest as decimal; 0644 ones take writes.
+  private module(parts: string[], path: string): Extra {
+    const missing = (): never => {
+      throw new KernelError('ENOENT', `${path}: no such file or directory`);
+    };
+    const params = this.moduleParams();
+    if (parts.length === 0) return { kind: 'dir', list: () => Object.keys(params) };
+    const module = params[parts[0] ?? ''];
+    if (module === undefined) return missing();
+    if (parts.length === 1) return { kind: 'dir', list: () => ['parameters'] };
+    if (parts[1] !== 'parameters') return missing();
+    if (parts.length === 2) return { kind: 'dir', list: () => Object.keys(module) };
+    const param = parts.length === 3 ? module[parts[2] ?? ''] : undefined;
+    return param ?? missing();
+  }
+
+  private moduleParams(): Record<string, Record<string, Extra>> {
+    const vfio = this.host.vfio.params;
+    const yn = (value: boolean): string => (value ? 'Y\n' : 'N\n');
+    const bool = (get: () => boolean, set?: (value: boolean) => void): Extra =>
+      set === undefined
+        ? { kind: 'file', read: () => yn(get()) }
+        : { kind: 'file', read: () => yn(get()), write: (data) => set(kstrtobool(data)) };
+    return {
+      vfio: {
+        enable_unsafe_noiommu_mode: bool(
+          () => vfio.enableUnsafeNoiommuMode,
+          (value) => {
+            vfio.enableUnsafeNoiommuMode = value;
+          },
+        ),
+      },
+      vfio_iommu_type1: {
+        allow_unsafe_interrupts: bool(
+          () => vfio.allowUnsafeInterrupts,
+          (value) => {
+            vfio.allowUnsafeInterrupts = value;
+          },
+        ),
+        disable_hugepages: bool(() => false),
+        dma_entry_limit: {
+          kind: 'file',
+          read: () => `${vfio.dmaEntryLimit}\n`,
+          write: (data) => {
+            vfio.dmaEntryLimit = kstrtouint(data);
+          },
+        },
+      },
+      vfio_platform: { reset_required: bool(() => this.host.params.reset_required) },
+    };
   }
 
   private dev(parts: string[], path: string): Extra {

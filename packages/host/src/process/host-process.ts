@@ -41,7 +41,10 @@ class OpenFile {
   }
 }
 
-/** A user mapping of a device region (`mmap` of a VFIO device fd). */
+/**
+ * A user mapping of a device region (`mmap` of a VFIO device fd). Like a VMA's `vm_file`, it
+ * holds the device file: closing the fd does not release the device while it is mapped.
+ */
 export interface HostMapping extends MmapResult {}
 
 const PAGE_SIZE = 4096;
@@ -60,6 +63,7 @@ export class HostProcess implements Task, VfioSyscalls {
   private readonly host: Host;
   private readonly caps: Set<Capability>;
   private readonly fds = new Map<number, OpenFile>();
+  private readonly mappings = new Map<number, { readonly mapping: HostMapping; readonly open: OpenFile }>();
   private nextVaddr = 0x7f00_0000_0000;
   private exited = false;
 
@@ -147,13 +151,48 @@ export class HostProcess implements Task, VfioSyscalls {
   /** `mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED, fd, offset)`. */
   mmapShared(fd: number, offset: number, length: number): HostMapping {
     const start = this.nextVaddr;
+    const mapping = this.mmap(fd, { start, length, offset, read: true, write: true, shared: true });
     this.nextVaddr += Math.ceil(Math.max(length, 1) / PAGE_SIZE) * PAGE_SIZE + PAGE_SIZE;
-    return this.mmap(fd, { start, length, offset, read: true, write: true, shared: true });
+    const open = this.fds.get(fd);
+    if (open === undefined) throw new KernelError('EBADF', `fd ${fd} is not open`);
+    open.refs++;
+    this.mappings.set(mapping.start, { mapping, open });
+    return mapping;
+  }
+
+  /** `munmap(2)` of a whole mapping: drops its reference on the file (`EINVAL` when not mapped). */
+  munmap(mapping: HostMapping): void {
+    this.syscall(() => {
+      const entry = this.mappings.get(mapping.start);
+      if (entry === undefined || entry.mapping !== mapping)
+        throw new KernelError('EINVAL', `0x${mapping.start.toString(16)} is not mapped`);
+      this.mappings.delete(mapping.start);
+      entry.open.put();
+    });
+  }
+
+  /** Live mappings. */
+  get mapped(): readonly HostMapping[] {
+    return [...this.mappings.values()].map((entry) => entry.mapping);
+  }
+
+  /**
+   * `mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)`: fresh memory
+   * (whole pages of host RAM) at a new user address, which MAP_DMA can pin. Returns the address.
+   */
+  mmapAnonymous(length: number): number {
+    if (!Number.isInteger(length) || length <= 0) throw new KernelError('EINVAL', `mmap length ${length}`);
+    const size = Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
+    const start = this.nextVaddr;
+    this.mm.addressSpace.mmap(start, this.host.allocateRam(size), size);
+    this.nextVaddr += size + PAGE_SIZE;
+    return start;
   }
 
   /** A 32-bit load through a device mapping (uncached MMIO: goes to the register model). */
   peek32(mapping: HostMapping, offset: number): number {
     this.checkMapping(mapping, offset);
+    this.checkMapped(mapping);
     const { model, offset: at } = this.host.mmioMap.resolve(mapping.paddr + offset, 4);
     return model.read(at, 4);
   }
@@ -161,6 +200,7 @@ export class HostProcess implements Task, VfioSyscalls {
   /** A 32-bit store through a device mapping. */
   poke32(mapping: HostMapping, offset: number, value: number): void {
     this.checkMapping(mapping, offset);
+    this.checkMapped(mapping);
     const { model, offset: at } = this.host.mmioMap.resolve(mapping.paddr + offset, 4);
     model.write(at, 4, value >>> 0);
   }
@@ -186,14 +226,24 @@ export class HostProcess implements Task, VfioSyscalls {
       open.refs++;
       child.fds.set(fd, open);
     }
+    for (const [start, entry] of this.mappings) {
+      entry.open.refs++;
+      child.mappings.set(start, entry);
+    }
     return child;
   }
 
-  /** `exit()`: closes every fd, lowest first. */
+  /** `exit()`: unmaps every mapping, then closes every fd, lowest first. */
   exit(): void {
     if (this.exited) return;
     this.exited = true;
+    for (const mapping of this.mapped) this.munmap(mapping);
     for (const fd of this.openFds) this.close(fd);
+  }
+
+  private checkMapped(mapping: HostMapping): void {
+    if (this.mappings.get(mapping.start)?.mapping !== mapping)
+      throw new KernelError('EFAULT', `0x${mapping.start.toString(16)} is not mapped (SIGSEGV)`);
   }
 
   private checkMapping(mapping: HostMapping, offset: number): void {
