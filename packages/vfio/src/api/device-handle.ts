@@ -7,9 +7,10 @@ import {
   VFIO_DEVICE_SET_IRQS,
 } from '../uapi/ioctls.js';
 import { vfioDeviceInfo, vfioRegionInfo } from '../uapi/structs-device.js';
-import { encodeIrqSet, type IrqSetRequest, vfioIrqInfo } from '../uapi/structs-irq.js';
+import { encodeIrqSet, vfioIrqInfo } from '../uapi/structs-irq.js';
 import type { MmapRequest, MmapResult } from '../user/file.js';
 import type { VfioSyscalls } from '../user/syscalls.js';
+import { type IrqSet, irqSetRequest } from './irq-set.js';
 
 /** VFIO_DEVICE_GET_INFO, decoded. */
 export interface DeviceInfo {
@@ -84,8 +85,29 @@ export class VfioDeviceHandle {
     return { index, flags: info.flags, count: info.count };
   }
 
-  setIrqs(request: IrqSetRequest): void {
-    this.sys.ioctl(this.fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(request));
+  /** VFIO_DEVICE_SET_IRQS with a typed payload (eventfds, booleans, or none). */
+  setIrqs(set: IrqSet): void {
+    this.sys.ioctl(this.fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(irqSetRequest(set)));
+  }
+
+  /** rust-vmm `enable_irq`: TRIGGER with one eventfd per vector from `start`. */
+  enableIrq(index: number, eventfds: readonly number[], start = 0): void {
+    this.setIrqs({ action: 'trigger', index, start, eventfds });
+  }
+
+  /** rust-vmm `disable_irq`: TRIGGER, DATA_NONE, count 0. */
+  disableIrq(index: number): void {
+    this.setIrqs({ action: 'trigger', index, count: 0 });
+  }
+
+  /** rust-vmm `unmask_irq`: UNMASK, DATA_NONE, count 1. */
+  unmaskIrq(index: number): void {
+    this.setIrqs({ action: 'unmask', index, count: 1 });
+  }
+
+  /** rust-vmm `mask_irq`: MASK, DATA_NONE, count 1. */
+  maskIrq(index: number): void {
+    this.setIrqs({ action: 'mask', index, count: 1 });
   }
 
   /** VFIO_DEVICE_RESET; `EINVAL` when the device has no reset. */

@@ -5,8 +5,13 @@ import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
-import { type1Fixture } from '../type1/test-fixture.js';
-import { VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_PGSIZES } from '../uapi/flags.js';
+import { GUEST_RAM_VADDR, type1Fixture } from '../type1/test-fixture.js';
+import {
+  VFIO_DMA_MAP_FLAG_VADDR,
+  VFIO_DMA_UNMAP_FLAG_VADDR,
+  VFIO_IOMMU_INFO_CAPS,
+  VFIO_IOMMU_INFO_PGSIZES,
+} from '../uapi/flags.js';
 import {
   VFIO_DMA_CC_IOMMU,
   VFIO_IOMMU_DIRTY_PAGES,
@@ -20,7 +25,7 @@ import {
   VFIO_UNMAP_ALL,
   VFIO_UPDATE_VADDR,
 } from '../uapi/ioctls.js';
-import { vfioIommuType1DmaUnmap, vfioIommuType1Info } from '../uapi/structs-iommu.js';
+import { vfioIommuType1DmaMap, vfioIommuType1DmaUnmap, vfioIommuType1Info } from '../uapi/structs-iommu.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
 
@@ -296,5 +301,28 @@ describe('emulated and IOMMU groups in one container', () => {
     expect(container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(false);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
     expect(container.checkExtension(VFIO_DMA_CC_IOMMU)).toBe(true);
+  });
+});
+
+describe('type1 attach while a vaddr is invalid (vfio_iommu_type1_attach_group)', () => {
+  it('EBUSY until the vaddr is supplied again (attach could require pinning)', () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x1000 });
+    f.container.unmapDma({ iova: 0x4000_0000, size: 0x1000, vaddrOnly: true });
+    const other = testIommuGroup({ id: 6, devices: [{ name: 'dev6' }] });
+    f.vfio.registerGroupDevice({ name: 'dev6', ops: countingDeviceOps(), iommuGroup: other });
+    const group6 = VfioGroupHandle.open(f.process, 6);
+    expect(thrownErrno(() => group6.setContainer(f.container))).toBe('EBUSY');
+    expect(other.owner).toBeNull();
+    const remap = vfioIommuType1DmaMap.encode({
+      argsz: vfioIommuType1DmaMap.size,
+      flags: VFIO_DMA_MAP_FLAG_VADDR,
+      vaddr: GUEST_RAM_VADDR,
+      iova: 0x4000_0000,
+      size: 0x1000,
+    });
+    f.process.ioctl(f.container.fd, VFIO_IOMMU_MAP_DMA, remap);
+    group6.setContainer(f.container);
+    expect(other.owner).not.toBeNull();
   });
 });

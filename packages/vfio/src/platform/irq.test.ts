@@ -19,7 +19,7 @@ const EVENTFD_TRIGGER = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
 
 function trigger(f: OpenedPlatformFixture, index: number): { fd: number; count: () => bigint } {
   const fd = f.process.eventfd();
-  f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index, start: 0, count: 1, data: [fd] });
+  f.handle.setIrqs({ action: 'trigger', index, start: 0, eventfds: [fd] });
   const eventfd = f.process.eventfdOf(fd);
   return { fd, count: () => eventfd.count };
 }
@@ -93,25 +93,16 @@ describe('SET_IRQS validation (vfio_set_irqs_validate_and_prepare, vfio_platform
   it('EBADF for a closed fd, EINVAL for an fd that is not an eventfd, EBUSY for a second unmask eventfd', () => {
     const f = openedPlatformFixture();
     expect(
-      thrownErrno(() =>
-        f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [99] }),
-      ),
+      thrownErrno(() => f.handle.setIrqs({ action: 'trigger', index: 0, start: 0, eventfds: [99] })),
     ).toBe('EBADF');
     expect(
-      thrownErrno(() =>
-        f.handle.setIrqs({ flags: EVENTFD_TRIGGER, index: 0, start: 0, count: 1, data: [f.handle.fd] }),
-      ),
+      thrownErrno(() => f.handle.setIrqs({ action: 'trigger', index: 0, start: 0, eventfds: [f.handle.fd] })),
     ).toBe('EINVAL');
-    const unmask = {
-      flags: VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
-      index: 0,
-      start: 0,
-      count: 1,
-    };
-    f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] });
-    expect(thrownErrno(() => f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] }))).toBe('EBUSY');
-    f.handle.setIrqs({ ...unmask, data: [-1] });
-    f.handle.setIrqs({ ...unmask, data: [f.process.eventfd()] });
+    const unmask = { action: 'unmask', index: 0, start: 0 } as const;
+    f.handle.setIrqs({ ...unmask, eventfds: [f.process.eventfd()] });
+    expect(thrownErrno(() => f.handle.setIrqs({ ...unmask, eventfds: [f.process.eventfd()] }))).toBe('EBUSY');
+    f.handle.setIrqs({ ...unmask, eventfds: [null] });
+    f.handle.setIrqs({ ...unmask, eventfds: [f.process.eventfd()] });
   });
 });
 
@@ -122,21 +113,10 @@ describe('level IRQs: automask, unmask, resamplefd', () => {
     f.irqChip.setLevel(LEVEL_IRQ, true);
     expect(t.count()).toBe(1n);
     expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
-      index: 0,
-      start: 0,
-      count: 1,
-    });
+    f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, count: 1 });
     expect(t.count()).toBe(2n);
     f.irqChip.setLevel(LEVEL_IRQ, false);
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
-      index: 0,
-      start: 0,
-      count: 1,
-      data: [1],
-    });
+    f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, bools: [true] });
     expect(t.count()).toBe(2n);
     expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
   });
@@ -145,13 +125,7 @@ describe('level IRQs: automask, unmask, resamplefd', () => {
     const f = openedPlatformFixture();
     const t = trigger(f, 0);
     const resample = f.process.eventfd();
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
-      index: 0,
-      start: 0,
-      count: 1,
-      data: [resample],
-    });
+    f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, eventfds: [resample] });
     f.irqChip.setLevel(LEVEL_IRQ, true);
     expect(t.count()).toBe(1n);
     f.irqChip.setLevel(LEVEL_IRQ, false);
@@ -163,47 +137,21 @@ describe('level IRQs: automask, unmask, resamplefd', () => {
 
   it('a MASK before the trigger keeps the line disabled after it (nested disable depth)', () => {
     const f = openedPlatformFixture();
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
-      index: 0,
-      start: 0,
-      count: 1,
-    });
+    f.handle.setIrqs({ action: 'mask', index: 0, start: 0, count: 1 });
     const t = trigger(f, 0);
     f.irqChip.setLevel(LEVEL_IRQ, true);
     expect(t.count()).toBe(0n);
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
-      index: 0,
-      start: 0,
-      count: 1,
-    });
+    f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, count: 1 });
     expect(t.count()).toBe(1n);
   });
 
   it('loopback TRIGGER on a level IRQ signals and automasks; BOOL 0 does nothing', () => {
     const f = openedPlatformFixture();
     const t = trigger(f, 0);
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
-      index: 0,
-      start: 0,
-      count: 1,
-      data: [0],
-    });
+    f.handle.setIrqs({ action: 'trigger', index: 0, start: 0, bools: [false] });
     expect(t.count()).toBe(0n);
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-      index: 0,
-      start: 0,
-      count: 1,
-    });
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-      index: 0,
-      start: 0,
-      count: 1,
-    });
+    f.handle.setIrqs({ action: 'trigger', index: 0, start: 0, count: 1 });
+    f.handle.setIrqs({ action: 'trigger', index: 0, start: 0, count: 1 });
     expect(t.count()).toBe(1n);
   });
 });
@@ -222,12 +170,7 @@ describe('edge IRQs and trigger changes', () => {
   it('DATA_NONE count 0 disables the trigger; the old eventfd gets nothing more', () => {
     const f = openedPlatformFixture();
     const old = trigger(f, 1);
-    f.handle.setIrqs({
-      flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-      index: 1,
-      start: 0,
-      count: 0,
-    });
+    f.handle.setIrqs({ action: 'trigger', index: 1, start: 0, count: 0 });
     f.irqChip.pulse(EDGE_IRQ);
     expect(old.count()).toBe(0n);
     const next = trigger(f, 1);
@@ -253,18 +196,61 @@ describe('request_irq failures', () => {
   it('are stored at open and returned by every SET_IRQS on that index (other indexes work)', () => {
     const f = openedPlatformFixture({ busyIrqs: [EDGE_IRQ] });
     expect(thrownErrno(() => trigger(f, 1))).toBe('EBUSY');
-    expect(
-      thrownErrno(() =>
-        f.handle.setIrqs({
-          flags: VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-          index: 1,
-          start: 0,
-          count: 0,
-        }),
-      ),
-    ).toBe('EBUSY');
+    expect(thrownErrno(() => f.handle.setIrqs({ action: 'trigger', index: 1, start: 0, count: 0 }))).toBe(
+      'EBUSY',
+    );
     trigger(f, 0);
     f.handle.close();
     expect(f.irqChip.hasHandler(EDGE_IRQ)).toBe(true);
+  });
+});
+
+describe('MASK / UNMASK details (vfio_platform_set_irq_mask / _unmask, virqfd.c)', () => {
+  it('MASK and UNMASK with DATA_BOOL 0 do nothing', () => {
+    const f = openedPlatformFixture();
+    const t = trigger(f, 0);
+    f.handle.setIrqs({ action: 'mask', index: 0, bools: [false] });
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    expect(t.count()).toBe(1n);
+    f.handle.setIrqs({ action: 'unmask', index: 0, bools: [false] });
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
+    f.irqChip.setLevel(LEVEL_IRQ, false);
+    f.handle.setIrqs({ action: 'unmask', index: 0, bools: [true] });
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
+  });
+
+  it('a double MASK disables the line once: one UNMASK re-enables it', () => {
+    const f = openedPlatformFixture();
+    trigger(f, 0);
+    f.handle.maskIrq(0);
+    f.handle.maskIrq(0);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
+    f.handle.unmaskIrq(0);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
+  });
+
+  it('the unmask virqfd consumes the eventfd count when it runs (eventfd_ctx_do_read in virqfd_wakeup)', () => {
+    const f = openedPlatformFixture();
+    trigger(f, 0);
+    const resample = f.process.eventfd();
+    f.handle.setIrqs({ action: 'unmask', index: 0, eventfds: [resample] });
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    f.irqChip.setLevel(LEVEL_IRQ, false);
+    const eventfd = f.process.eventfdOf(resample);
+    eventfd.write(3);
+    expect(eventfd.count).toBe(0n);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0);
+  });
+
+  it('loopback TRIGGER before any eventfd is set runs the handler without one (the CVE-2024-26813 NULL trigger)', () => {
+    const f = openedPlatformFixture();
+    f.handle.setIrqs({ action: 'trigger', index: 1, count: 1 });
+    f.handle.setIrqs({ action: 'trigger', index: 0, bools: [true] });
+    // The level handler automasked; a trigger set afterwards sees the line masked.
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBeGreaterThan(0);
+    const t = trigger(f, 1);
+    f.handle.setIrqs({ action: 'trigger', index: 1, count: 1 });
+    expect(t.count()).toBe(1n);
   });
 });

@@ -96,7 +96,7 @@ export function type1DmaRw(
   write: boolean,
   current: Task | null = null,
 ): void {
-  if (iommu.dmas.all().some((d) => d.vaddrInvalid))
+  if (iommu.vaddrInvalidCount !== 0)
     throw new KernelError('EBUSY', 'vfio_dma_rw not allowed with VFIO_UPDATE_VADDR');
   let done = 0;
   while (done < data.length) {
