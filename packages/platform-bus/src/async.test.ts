@@ -43,7 +43,7 @@ describe('async probe through the Scheduler', () => {
     expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
   });
 
-  it("the device-add async pass does re-match, and the seed's explicit-bind-only flag stops queued attaches too", () => {
+  it('the device-add async pass does re-match, and the 2013 explicit-bind-only flag stops queued attaches too', () => {
     const scheduler = new ManualScheduler();
     const core = new DriverCore({ scheduler, asyncProbeDrivers: '*' });
     core.platform.registerDriver(s3cI2cDriver());

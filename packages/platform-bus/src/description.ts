@@ -69,7 +69,7 @@ export interface DeviceDescription {
   readonly primecell?: MmioDevice;
   /** IOMMU group number, when the device sits behind an IOMMU (`/sys/kernel/iommu_groups/<n>`). */
   readonly iommuGroup?: number;
-  /** The seed proposal's per-device flag: never auto-probed, bound only by an explicit sysfs `bind`. */
+  /** The 2013 proposal's per-device flag: never auto-probed, bound only by an explicit sysfs `bind`. */
   readonly explicitBindOnly?: boolean;
   /** Initial `driver_override` (as if written before the device was added). */
   readonly driverOverride?: string;

@@ -66,7 +66,7 @@ export class Device {
    * the device or later by the IOMMU driver's probe_device; `undefined` = no IOMMU.
    */
   iommuGroup: number | undefined;
-  /** The seed proposal's per-device flag (`sysfs_bind_only` attribute): never auto-probed. */
+  /** The 2013 proposal's per-device flag (`sysfs_bind_only` attribute): never auto-probed. */
   explicitBindOnly: boolean;
   /** Driver-private data (`dev_get_drvdata`); cleared when the driver unbinds. */
   drvdata: unknown;

@@ -1,11 +1,27 @@
-import { EventEmitter, ImmediateScheduler, KernelError, type Scheduler } from '@vfiokit/core';
+import {
+  EventEmitter,
+  ImmediateScheduler,
+  KernelError,
+  rejectUnknownOptions,
+  type Scheduler,
+} from '@vfiokit/core';
 import { ambaProxyDriver } from './amba-proxy.js';
 import { Bus } from './bus.js';
 import type { BusName } from './description.js';
 import type { Device } from './device.js';
 import { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
 import type { DriverCoreEvents } from './events.js';
+import { optionKeys } from './options.js';
 import { Sysfs } from './sysfs.js';
+
+const OPTION_KEYS = optionKeys<DriverCoreOptions>({
+  scheduler: true,
+  dmaConfigure: true,
+  asyncProbeDrivers: true,
+  indexedMatching: true,
+  legacyBindStore: true,
+  ambaStubDriver: true,
+});
 
 /** Options of a {@link DriverCore}. */
 export interface DriverCoreOptions {
@@ -89,6 +105,8 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
 
   constructor(options: DriverCoreOptions = {}) {
     super();
+    // A typo in an option is an error, not a silently ignored default.
+    rejectUnknownOptions(options, OPTION_KEYS, 'DriverCore');
     this.scheduler = options.scheduler ?? new ImmediateScheduler();
     if (options.dmaConfigure === undefined) {
       this.iommuOwnership = new IommuDmaOwnership();

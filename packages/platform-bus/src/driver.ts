@@ -75,9 +75,9 @@ export interface DriverSpec {
   readonly driverManagedDma?: boolean;
   /** `prevent_deferred_probe`: an `EPROBE_DEFER` from probe becomes `ENXIO` (platform.c). */
   readonly preventDeferredProbe?: boolean;
-  /** Seed proposal (`match_any_dev`): matches every device that has no `driver_override`. */
+  /** 2013 proposal (`match_any_dev`): matches every device that has no `driver_override`. */
   readonly matchAnyDevice?: boolean;
-  /** Seed proposal (`sysfs_bind_only`): never auto-bound; only its sysfs `bind` file binds it. */
+  /** 2013 proposal (`sysfs_bind_only`): never auto-bound; only its sysfs `bind` file binds it. */
   readonly sysfsBindOnly?: boolean;
   /**
    * Binds the driver to `device`. Throw a `KernelError` to fail: `ENODEV`/`ENXIO` reject the

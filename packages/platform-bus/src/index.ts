@@ -1,6 +1,6 @@
 /**
  * @vfiokit/platform-bus: the Linux driver core for the platform and AMBA buses — matching,
- * `driver_override`, the seed proposals (match-any, sysfs-bind-only, explicit-bind-only),
+ * `driver_override`, the 2013 proposals (match-any, sysfs-bind-only, explicit-bind-only),
  * bind/unbind, hotplug, deferred and async probe, DMA ownership at probe, and a sysfs facade.
  */
 export {

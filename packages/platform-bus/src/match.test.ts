@@ -48,7 +48,7 @@ describe('platform_match order (drivers/base/platform.c)', () => {
     });
   });
 
-  it("the seed's wildcard matches any device without an override", () => {
+  it('the 2013 wildcard matches any device without an override', () => {
     expect(platformMatch(dev(), drv('vfio-platform', { matchAnyDevice: true }))).toEqual({
       reason: 'match_any_device',
     });

@@ -19,7 +19,7 @@ export function ambaLookup(table: readonly AmbaId[] | undefined, periphid: numbe
 }
 
 /**
- * `platform_match()` (drivers/base/platform.c), with the seed's wildcard proposal:
+ * `platform_match()` (drivers/base/platform.c), with the 2013 wildcard proposal:
  * 1. `driver_override`, when set, decides alone (match iff it equals the driver name);
  * 2. `matchAnyDevice` (the proposal's `match_any_dev`) matches anything else;
  * 3. OF: a device compatible string in the driver's `of_match_table` (the entry for the

@@ -186,7 +186,7 @@ export function probeOnce(
  * `driver_probe_device()`: __driver_probe_device() plus deferral: an `EPROBE_DEFER` puts
  * the device on the pending list, and if a trigger happened while this probe ran the
  * deferred work is triggered again so the wakeup is not lost. Every automatic probe comes
- * through here, so this is where the seed's `explicitBindOnly` flag refuses them (as the
+ * through here, so this is where the 2013 `explicitBindOnly` flag refuses them (as the
  * "explicit" argument proposed for driver_probe_device() would), including async probes
  * queued before the flag was set.
  */
@@ -212,7 +212,7 @@ export function driverProbeDevice(
   return outcome;
 }
 
-/** Automatic probing skips the seed proposal's `sysfsBindOnly` drivers. */
+/** Automatic probing skips the 2013 proposal's `sysfsBindOnly` drivers. */
 function eligible(driver: DriverSpec, automatic: boolean): boolean {
   return !automatic || driver.sysfsBindOnly !== true;
 }
@@ -221,7 +221,7 @@ interface AttachWalk {
   /** Only drivers whose async policy equals `wantAsync` probe (the two passes of __device_attach). */
   readonly checkAsync: boolean;
   readonly wantAsync: boolean;
-  /** Automatic probing: skips the seed proposal's `sysfsBindOnly` drivers. */
+  /** Automatic probing: skips the 2013 proposal's `sysfsBindOnly` drivers. */
   readonly automatic: boolean;
   readonly via: ProbeTrigger;
 }

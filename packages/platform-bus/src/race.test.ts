@@ -10,7 +10,7 @@ import {
   seedRaceProperty,
 } from './testing/index.js';
 
-// 1,000 runs of each model-based suite and of each protected seed race (the unprotected one
+// 1,000 runs of each model-based suite and of each protected hand-over race (the unprotected one
 // stops at its first counterexample), each replayable with FC_SEED.
 describe('model-based bind races (fc.commands × fc.scheduler)', () => {
   it("reports a driver bug thrown from an async probe as the run's failure, not an unhandled rejection", async () => {
@@ -43,7 +43,7 @@ describe('model-based bind races (fc.commands × fc.scheduler)', () => {
   });
 });
 
-describe("the seed's race and its cures", () => {
+describe('the 2013 race and its cures', () => {
   it('happens without protection: a host event between unbind and bind re-binds s3c-i2c', async () => {
     const result = await fc.check(seedRaceProperty('none'), { numRuns: 200 });
     expect(result.failed).toBe(true);
@@ -61,7 +61,7 @@ describe("the seed's race and its cures", () => {
     await fc.assert(seedRaceProperty('driver_override'), { numRuns: 1000 });
   });
 
-  it("never happens with the seed's explicit-bind-only device flag", async () => {
+  it('never happens with the 2013 explicit-bind-only device flag', async () => {
     await fc.assert(seedRaceProperty('explicit_bind_only'), { numRuns: 1000 });
   });
 });

@@ -31,7 +31,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
     );
   });
 
-  it("with the seed's wildcard driver (matchAnyDevice + sysfsBindOnly) the same commands bind vfio-platform", () => {
+  it('with the 2013 wildcard driver (matchAnyDevice + sysfsBindOnly) the same commands bind vfio-platform', () => {
     const core = new DriverCore();
     core.platform.registerDriver(s3cI2cDriver());
     const vfio = recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true });
@@ -80,7 +80,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
     expect(core.platform.device('12ce0000.i2c')?.driverName).toBe('s3c-i2c');
   });
 
-  it("the seed's explicit-bind-only flag closes the race", () => {
+  it('the 2013 explicit-bind-only flag closes the race', () => {
     const core = new DriverCore();
     core.platform.registerDriver(s3cI2cDriver());
     core.platform.registerDriver(

@@ -42,7 +42,7 @@ function flag(value: boolean): string {
 /**
  * A sysfs view of a {@link DriverCore} laid out as Linux 6.12 lays it out: each device's
  * directory under its parent in `/sys/devices/platform/` (`driver_override`, `modalias` for
- * platform devices, `id` and `resource` for AMBA ones, the seed proposal's `sysfs_bind_only`,
+ * platform devices, `id` and `resource` for AMBA ones, the 2013 proposal's `sysfs_bind_only`,
  * and the `driver`, `subsystem`, `of_node`, `iommu_group` links), `/sys/bus/<bus>/devices/<dev>`
  * links to it, `/sys/bus/<bus>/drivers/<drv>/{bind,unbind,<dev>}`,
  * `/sys/bus/<bus>/{drivers_probe,drivers_autoprobe}` and `/sys/kernel/iommu_groups/<n>/devices/`.

@@ -1,12 +1,13 @@
-import { KernelError, type MmioDevice, physAddr } from '@vfiokit/core';
+import { KernelError, type MmioDevice, physAddr, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceDescription } from '../description.js';
 import type { Device } from '../device.js';
 import type { DriverSpec, MatchInfo, RemoveResult } from '../driver.js';
+import { optionKeys } from '../options.js';
 
 /**
  * The I2C controllers of the Exynos5250 Arndale board as of_platform_populate() names them:
  * i2c_0..3 from arch/arm/boot/dts/samsung/exynos5.dtsi (`samsung,s3c2440-i2c`, 0x100 bytes,
- * GIC SPI 56..59) and i2c_8, the HDMI-PHY bus the seed hands to VFIO, from exynos5250.dtsi
+ * GIC SPI 56..59) and i2c_8, the HDMI-PHY bus the 2013 thread hands to VFIO, from exynos5250.dtsi
  * (`samsung,s3c2440-hdmiphy-i2c`, 0x1000 bytes, SPI 64). The Arndale tree is not among the
  * fixtures, so these are written out here.
  */
@@ -48,8 +49,25 @@ export type RecordingDriverOptions = Omit<Partial<DriverSpec>, 'probe' | 'remove
   readonly onRemove?: (device: Device) => RemoveResult;
 };
 
+const RECORDING_DRIVER_KEYS = optionKeys<RecordingDriverOptions>({
+  name: true,
+  ofMatchTable: true,
+  acpiMatchTable: true,
+  idTable: true,
+  ambaIdTable: true,
+  probeType: true,
+  suppressBindAttrs: true,
+  driverManagedDma: true,
+  preventDeferredProbe: true,
+  matchAnyDevice: true,
+  sysfsBindOnly: true,
+  verdict: true,
+  onRemove: true,
+});
+
 /** A {@link DriverSpec} whose probe and remove are recorded. */
 export function recordingDriver(name: string, options: RecordingDriverOptions = {}): RecordingDriver {
+  rejectUnknownOptions(options, RECORDING_DRIVER_KEYS, 'recordingDriver');
   const { verdict, onRemove, ...spec } = options;
   const probed: string[] = [];
   const removed: string[] = [];
@@ -90,7 +108,7 @@ export function s3cI2cDriver(options: RecordingDriverOptions = {}): RecordingDri
 
 /**
  * A stand-in for a VFIO meta driver (`vfio-platform`, `vfio-amba`): no match tables,
- * `driver_managed_dma`, bound through `driver_override` (or, with the seed's proposal,
+ * `driver_managed_dma`, bound through `driver_override` (or, with the 2013 proposal,
  * `matchAnyDevice` + `sysfsBindOnly`).
  */
 export function recordingMetaDriver(

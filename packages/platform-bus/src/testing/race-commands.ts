@@ -257,7 +257,7 @@ export class WriteOverride extends Base {
   }
 }
 
-/** The seed's per-device `sysfs_bind_only` flag. */
+/** The 2013 proposal's per-device `sysfs_bind_only` flag. */
 export class SetExplicitBindOnly extends Base {
   constructor(
     readonly deviceIndex: number,

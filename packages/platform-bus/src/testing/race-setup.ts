@@ -1,7 +1,8 @@
-import { KernelError, type MmioDevice } from '@vfiokit/core';
+import { KernelError, type MmioDevice, rejectUnknownOptions } from '@vfiokit/core';
 import type { BusName, DeviceDescription } from '../description.js';
 import type { DriverSpec } from '../driver.js';
 import type { DriverCore } from '../driver-core.js';
+import { optionKeys } from '../options.js';
 import {
   arndaleI2cDevices,
   pl330Device,
@@ -32,6 +33,20 @@ export interface RaceSetup {
   readonly latePrimecell?: Readonly<Record<string, MmioDevice>>;
   /** `driver_async_probe=`. */
   readonly asyncProbeDrivers?: readonly string[] | '*';
+}
+
+const SETUP_KEYS = optionKeys<RaceSetup>({
+  devices: true,
+  drivers: true,
+  initialDevices: true,
+  initialDrivers: true,
+  latePrimecell: true,
+  asyncProbeDrivers: true,
+});
+
+/** `EINVAL` for a {@link RaceSetup} with a key it does not have (a typo would silently change the run). */
+export function checkRaceSetup(setup: RaceSetup): void {
+  rejectUnknownOptions(setup, SETUP_KEYS, 'RaceSetup');
 }
 
 /**

@@ -1,6 +1,8 @@
+import { rejectUnknownOptions } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { DriverCore } from '../driver-core.js';
+import { optionKeys } from '../options.js';
 import { BindMonitor } from './bind-monitor.js';
 import {
   AddDevice,
@@ -22,7 +24,7 @@ import {
   WriteOverride,
 } from './race-commands.js';
 import { BindInvariantError } from './race-errors.js';
-import type { RaceSetup } from './race-setup.js';
+import { checkRaceSetup, type RaceSetup } from './race-setup.js';
 
 /** Options of {@link bindRaceProperty}. */
 export interface BindRaceOptions {
@@ -41,6 +43,12 @@ export function bindRaceCommands(
   setup: RaceSetup,
   options: BindRaceOptions = {},
 ): fc.Arbitrary<Iterable<RaceCommand>> {
+  rejectUnknownOptions(
+    options,
+    optionKeys<BindRaceOptions>({ maxCommands: true, size: true }),
+    'bindRaceCommands',
+  );
+  checkRaceSetup(setup);
   const device = fc.nat({ max: Math.max(0, setup.devices.length - 1) });
   const driver = fc.nat({ max: Math.max(0, setup.drivers.length - 1) });
   const bus = fc.constantFrom<'platform' | 'amba'>('platform', 'amba');
@@ -78,6 +86,7 @@ export function createRaceSystem(
   setup: RaceSetup,
   scheduler: fc.Scheduler,
 ): { model: RaceModel; real: RaceReal } {
+  checkRaceSetup(setup);
   const tasks = fastCheckScheduler(scheduler);
   const core = new DriverCore({
     scheduler: tasks,

@@ -1,9 +1,10 @@
-import { isKernelError, KernelError } from '@vfiokit/core';
+import { isKernelError, KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import type { Completion } from '../completion.js';
 import type { DriverSpec } from '../driver.js';
 import { DriverCore } from '../driver-core.js';
+import { optionKeys } from '../options.js';
 import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './arndale.js';
 import { BindInvariantError } from './race-errors.js';
 
@@ -38,16 +39,22 @@ async function tolerate(work: () => Completion, ...codes: string[]): Promise<voi
 }
 
 /**
- * The seed's race as a property: on the Arndale I2C controllers bound to the host driver,
+ * The seed's race as a property ("seed" is the 2013 vfio-platform thread this model starts
+ * from, not a fast-check seed): on the Arndale I2C controllers bound to the host driver,
  * user space runs the `protection`'s recipe while `fc.scheduler` interleaves host events
  * (rescans, a udev `drivers_probe`, a host-driver module reload, an unrelated hotplug) at
  * any point. It holds when the device ends bound to vfio-platform and the host driver never
- * re-bound it after user space started; with `none` it does not hold (the seed's race).
+ * re-bound it after user space started; with `none` it does not hold (the 2013 race).
  */
 export function seedRaceProperty(
   protection: HandOverProtection,
   options: SeedRaceOptions = {},
 ): fc.IAsyncPropertyWithHooks<[fc.Scheduler, HostNoise[]]> {
+  rejectUnknownOptions(
+    options,
+    optionKeys<SeedRaceOptions>({ device: true, hostDriver: true }),
+    'seedRaceProperty',
+  );
   if (!HAND_OVER_PROTECTIONS.includes(protection)) {
     throw new KernelError('EINVAL', `unknown hand-over protection ${JSON.stringify(protection)}`);
   }

@@ -1,0 +1,24 @@
+// Options objects reject unknown keys with EINVAL (issue #9, item 27): a typo is an error.
+import { describe, expect, it } from 'vitest';
+import { DriverCore } from './driver-core.js';
+import { errnoOf } from './test-helpers.js';
+import { arndaleRaceSetup, bindRaceCommands, recordingDriver, seedRaceProperty } from './testing/index.js';
+
+describe('options objects reject unknown keys', () => {
+  it('DriverCore: a misspelt option is EINVAL, the spelt ones work', () => {
+    expect(errnoOf(() => new DriverCore({ legacyBindstore: true } as never))).toBe('EINVAL');
+    expect(
+      () => new DriverCore({ legacyBindStore: true, ambaStubDriver: false, indexedMatching: false }),
+    ).not.toThrow();
+  });
+
+  it('the testing helpers: recordingDriver, bindRaceCommands, RaceSetup, seedRaceProperty', () => {
+    expect(errnoOf(() => recordingDriver('d', { ofMatchTabel: ['x'] } as never))).toBe('EINVAL');
+    expect(errnoOf(() => bindRaceCommands(arndaleRaceSetup(), { maxCommand: 3 } as never))).toBe('EINVAL');
+    expect(errnoOf(() => bindRaceCommands({ ...arndaleRaceSetup(), initialDevice: [0] } as never))).toBe(
+      'EINVAL',
+    );
+    expect(errnoOf(() => seedRaceProperty('driver_override', { devices: 'x' } as never))).toBe('EINVAL');
+    expect(() => recordingDriver('d', { ofMatchTable: ['x'], verdict: () => undefined })).not.toThrow();
+  });
+});
