@@ -63,3 +63,36 @@ describe('platform-bus: hand an I2C controller to user space and back', () => {
     expect(core.platform.device(HDMI)?.lastProbeError?.stage).toBe('dma_configure');
   });
 });
+
+describe('platform-bus: the hand-back race a VMM script must handle (issue #9 item 2)', () => {
+  it('unbind blocks on the open fd, drivers_probe returns at once, and the device ends with no driver', async () => {
+    const core = new DriverCore();
+    let closeFd: () => void = () => undefined;
+    const fdClosed = new Promise<void>((resolve) => {
+      closeFd = resolve;
+    });
+    core.platform.registerDriver(s3cI2cDriver());
+    core.platform.registerDriver(
+      recordingDriver('vfio-platform', { driverManagedDma: true, onRemove: () => fdClosed }),
+    );
+    core.platform.addDevice({ ...arndaleI2cDevices()[4]!, driverOverride: 'vfio-platform' });
+    const sh = (command: string) => core.sysfs.run(command);
+
+    // The script: unbind in the background (it blocks), clear the override (blocks too, on
+    // the device lock), then ask for a probe, which bus_rescan_devices_helper skips at once
+    // because dev->driver is still set.
+    const unbind = sh(`echo ${HDMI} > /sys/bus/platform/drivers/vfio-platform/unbind`);
+    const clear = sh(`echo > /sys/bus/platform/devices/${HDMI}/driver_override`);
+    expect(sh(`echo ${HDMI} > /sys/bus/platform/drivers_probe`)).toBe('');
+    expect(core.sysfs.exists(`/sys/bus/platform/devices/${HDMI}/driver`)).toBe(false);
+    closeFd();
+    await unbind;
+    await clear;
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
+    // What the script must do once the fd is closed: probe again.
+    sh(`echo ${HDMI} > /sys/bus/platform/drivers_probe`);
+    expect(sh(`readlink /sys/bus/platform/devices/${HDMI}/driver`)).toBe(
+      '../../../bus/platform/drivers/s3c-i2c\n',
+    );
+  });
+});
