@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { isKernelError, KernelError } from '@vfiokit/core';
 import { kstrtobool, kstrtouint } from '../cmdline.js';
 import type { Host } from '../host.js';
 
@@ -83,7 +83,12 @@ export class HostFs {
 
   /** Whether the path exists (`lstat` succeeds). */
   exists(path: string): boolean {
-    if (this.extra(path) !== undefined) return true;
+    try {
+      if (this.extra(path) !== undefined) return true;
+    } catch (error) {
+      if (isKernelError(error, 'ENOENT')) return false;
+      throw error;
+    }
     return this.host.core.sysfs.exists(path);
   }
 

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createHost } from '../host.js';
+import { errnoOf, virtDtb } from '../test-support.js';
+
+describe('HostFs', () => {
+  it('serves the VFIO module parameters as /sys/module shows them (param_get_bool: Y/N)', () => {
+    const host = createHost(virtDtb(), {
+      cmdline: 'vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0',
+    });
+    expect(host.fs.cat('/sys/module/vfio/parameters/enable_unsafe_noiommu_mode')).toBe('Y\n');
+    expect(host.fs.cat('/sys/module/vfio_platform/parameters/reset_required')).toBe('N\n');
+    expect(host.fs.cat('/sys/module/vfio_iommu_type1/parameters/dma_entry_limit')).toBe('65535\n');
+    // reset_required is 0444; allow_unsafe_interrupts 0644.
+    expect(errnoOf(() => host.fs.write('/sys/module/vfio_platform/parameters/reset_required', '1'))).toBe(
+      'EACCES',
+    );
+    expect(host.fs.write('/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts', 'Y\n')).toBe(2);
+    expect(host.vfio.params.allowUnsafeInterrupts).toBe(true);
+    expect(
+      errnoOf(() => host.fs.write('/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts', 'x')),
+    ).toBe('EINVAL');
+  });
+
+  it('answers like the system calls: ENOENT, EISDIR, ENOTDIR, EINVAL for a non-link', () => {
+    const host = createHost(virtDtb());
+    expect(errnoOf(() => host.fs.cat('/proc/nope'))).toBe('ENOENT');
+    expect(errnoOf(() => host.fs.cat('/dev/vfio'))).toBe('EISDIR');
+    expect(errnoOf(() => host.fs.ls('/proc/sys/kernel/tainted'))).toBe('ENOTDIR');
+    expect(errnoOf(() => host.fs.readlink('/proc/sys/kernel/tainted'))).toBe('EINVAL');
+    expect(errnoOf(() => host.fs.write('/proc/sys/kernel/tainted', '1'))).toBe('EACCES');
+    expect(host.fs.exists('/dev/vfio/vfio')).toBe(true);
+    expect(host.fs.exists('/dev/vfio/0')).toBe(false);
+    expect(host.fs.ls('/sys')).toContain('module');
+  });
+
+  it('runs shell commands: echo -n, cat, ls, readlink', async () => {
+    const host = createHost(virtDtb());
+    await host.fs.run('echo -n vfio-amba > /sys/bus/amba/devices/9030000.pl061/driver_override');
+    expect(host.fs.run('cat /sys/bus/amba/devices/9030000.pl061/driver_override')).toBe('vfio-amba\n');
+    expect(host.fs.run('ls /proc/sys/kernel')).toBe('tainted\n');
+    expect(host.fs.run('readlink /sys/bus/amba/devices/9030000.pl061/driver')).toBe(
+      '../../../bus/amba/drivers/pl061_gpio\n',
+    );
+    expect(errnoOf(() => host.fs.run('rm -rf /'))).toBe('EINVAL');
+  });
+});
