@@ -261,12 +261,7 @@ export class Vfio {
         if (!group.opened) this.freeFakeGroup(group);
       }
     };
-    const waiting = device.unregister();
-    if (waiting === undefined) {
-      leave();
-      return undefined;
-    }
-    return waiting.then(leave);
+    return device.unregister(leave);
   }
 
   /**
@@ -349,8 +344,8 @@ export class Vfio {
   openGroup(current: Task, name: string, install: (file: VfioFile) => number): VfioGroupFile {
     const group = this.groupsByName.get(name);
     if (group === undefined) throw new KernelError('ENOENT', `/dev/vfio/${name} does not exist`);
-    if (group.registeredDevices.length === 0)
-      throw new KernelError('ENODEV', `group ${name} is being torn down`);
+    // group->drivers: dropped only once a device's unregistration completed (remove_group).
+    if (group.devices.length === 0) throw new KernelError('ENODEV', `group ${name} is being torn down`);
     if (group.kind === 'noiommu' && !current.capable('CAP_SYS_RAWIO')) {
       throw new KernelError('EPERM', 'no-IOMMU groups need CAP_SYS_RAWIO');
     }

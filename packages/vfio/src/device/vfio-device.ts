@@ -80,17 +80,22 @@ export class VfioDevice {
   /**
    * `vfio_unregister_group_dev`: drops the registration reference; returns nothing when no fd
    * holds the device, else a promise that settles once the last fd closes. It never fails; it
-   * blocks (here: stays pending).
+   * blocks (here: stays pending). `onGone` runs synchronously when the last reference drops
+   * (at once, or inside the last fd's close), as the unbinding thread continues right there.
    */
-  unregister(): void | Promise<void> {
+  unregister(onGone?: () => void): void | Promise<void> {
     if (this.unregistering) throw new KernelError('EINVAL', `${this.name} is being unregistered already`);
     this.unregistering = true;
     if (this.registrations === 1) {
       this.registrations = 0;
+      onGone?.();
       return undefined;
     }
     const done = new Promise<void>((resolve) => {
-      this.waiters.push(resolve);
+      this.waiters.push(() => {
+        onGone?.();
+        resolve();
+      });
     });
     this.putRegistration();
     return done;

@@ -120,8 +120,8 @@ export class VfioGroupFile implements VfioFile {
     const file = current.fdget(fd);
     if (this.group.container !== null)
       throw new KernelError('EINVAL', `group ${this.group.name} already has a container`);
-    if (this.group.registeredDevices.length === 0)
-      throw new KernelError('ENODEV', `group ${this.group.name} is gone`);
+    // !group->iommu_group: cleared when the last device's removal completed.
+    if (this.group.devices.length === 0) throw new KernelError('ENODEV', `group ${this.group.name} is gone`);
     if (!(file instanceof VfioContainer)) throw new KernelError('EBADFD', `fd ${fd} is not a VFIO container`);
     file.attachGroup(current, this.group);
     this.group.container = file;

@@ -1,27 +1,41 @@
 import type fc from 'fast-check';
-import { checkInvariants, type GroupModel, type GroupReal, releaseGroup } from './model.js';
+import {
+  checkInvariants,
+  deviceGone,
+  type GroupModel,
+  type GroupReal,
+  openFds,
+  releaseGroup,
+} from './model.js';
 
-/** `close(device fd)`: the last close runs close_device; a closed group fd is then released. */
+/**
+ * `close(device fd)`: the device's last close runs close_device; a closed group fd is then
+ * released; a device blocked in unregistration completes it.
+ */
 export class CloseDevice implements fc.Command<GroupModel, GroupReal> {
-  readonly index: number;
+  readonly pick: number;
 
-  constructor(index: number) {
-    this.index = index;
+  constructor(pick: number) {
+    this.pick = pick;
   }
 
   check(m: Readonly<GroupModel>): boolean {
-    return m.devicesOpen > 0;
+    return openFds(m) > 0;
   }
 
   run(m: GroupModel, r: GroupReal): void {
-    const [device] = r.devices.splice(this.index % r.devices.length, 1);
-    device?.close();
-    m.devicesOpen--;
-    if (m.devicesOpen === 0 && !m.groupFd) releaseGroup(m);
+    const [entry] = r.devices.splice(this.pick % r.devices.length, 1);
+    if (entry === undefined) return;
+    entry.handle.close();
+    const device = m.devices[entry.index];
+    if (device === undefined) return;
+    device.open--;
+    if (openFds(m) === 0 && !m.groupFd) releaseGroup(m);
+    if (device.open === 0 && device.unregistering) deviceGone(m, entry.index);
     checkInvariants(m, r);
   }
 
   toString(): string {
-    return `close device fd #${this.index}`;
+    return `close device fd #${this.pick}`;
   }
 }

@@ -1,5 +1,5 @@
 import type fc from 'fast-check';
-import { checkInvariants, type GroupModel, type GroupReal, releaseGroup } from './model.js';
+import { checkInvariants, type GroupModel, type GroupReal, openFds, releaseGroup } from './model.js';
 
 /** `close(group fd)`: released at once unless device fds hold the file. */
 export class CloseGroup implements fc.Command<GroupModel, GroupReal> {
@@ -11,7 +11,7 @@ export class CloseGroup implements fc.Command<GroupModel, GroupReal> {
     r.group?.close();
     r.group = null;
     m.groupFd = false;
-    if (m.devicesOpen === 0) releaseGroup(m);
+    if (openFds(m) === 0) releaseGroup(m);
     checkInvariants(m, r);
   }
 
