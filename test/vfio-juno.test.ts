@@ -95,7 +95,8 @@ function junoHost() {
     lines[irq.intid] = irq.trigger;
   }
   const irqChip = new SimpleIrqChip(lines);
-  const resets = new ResetRegistry();
+  // The PL330 module is vfiokit's own: the registry opts in (upstream Linux has none).
+  const resets = new ResetRegistry({ mode: 'vfiokit' });
   resets.register(pl330ResetModule);
   const vfio = new Vfio({ allowUnsafeInterrupts: false });
   const log: string[] = [];
