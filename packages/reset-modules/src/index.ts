@@ -17,6 +17,8 @@
  */
 export { AmdXgbeModel, type AmdXgbeOptions, XGBE_MODEL_MAC_VR } from './models/amd-xgbe.js';
 export { AmdXgbeXpcs } from './models/amd-xgbe-xpcs.js';
+export { FlexRmModel, type FlexRmOptions } from './models/bcm-flexrm.js';
+export { FlexRmRing } from './models/bcm-flexrm-ring.js';
 export { CalxedaXgmacModel, type CalxedaXgmacOptions, XGMAC_MODEL_VERSION } from './models/calxeda-xgmac.js';
 export type { DeviceModel } from './models/device-model.js';
 export { Pl330Model, type Pl330Options } from './models/pl330.js';
@@ -30,6 +32,14 @@ export {
   amdXgbeResetModule,
   createAmdXgbeReset,
 } from './modules/amd-xgbe-reset.js';
+export {
+  BCM_FLEXRM_COMPATIBLE,
+  type BcmFlexrmResetOptions,
+  bcmFlexrmReset,
+  bcmFlexrmResetModule,
+  createBcmFlexrmReset,
+  FLEXRM_FLUSH_POLLS,
+} from './modules/bcm-flexrm-reset.js';
 export { builtinResetModules } from './modules/builtin.js';
 export {
   CALXEDA_XGMAC_COMPATIBLE,
@@ -39,6 +49,11 @@ export {
   calxedaXgmacSoftResetModule,
   XGMAC_SOFT_RESET_POLLS,
 } from './modules/calxeda-xgmac-reset.js';
+export {
+  AMD_XGBE_DEPRECATION,
+  BCM_FLEXRM_DEPRECATION,
+  CALXEDA_XGMAC_DEPRECATION,
+} from './modules/deprecations.js';
 export { PL330_COMPATIBLE, PL330_RESET_POLLS, pl330Reset, pl330ResetModule } from './modules/pl330-reset.js';
 export {
   DeviceReset,
@@ -68,8 +83,9 @@ export {
 } from './registry/reset-registry.js';
 
 import * as amdXgbeRegisters from './models/amd-xgbe-regs.js';
+import * as bcmFlexrmRegisters from './models/bcm-flexrm-regs.js';
 import * as calxedaXgmacRegisters from './models/calxeda-xgmac-regs.js';
 import * as pl330Registers from './models/pl330-regs.js';
 
-/** Register offsets and bits of the three device models, named as the kernel sources name them. */
-export { amdXgbeRegisters, calxedaXgmacRegisters, pl330Registers };
+/** Register offsets and bits of the four device models, named as the kernel sources name them. */
+export { amdXgbeRegisters, bcmFlexrmRegisters, calxedaXgmacRegisters, pl330Registers };

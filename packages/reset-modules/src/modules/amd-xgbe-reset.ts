@@ -1,4 +1,10 @@
-import { KernelError, type MmioDevice, type ResetHandler, type ResetTarget } from '@vfiokit/core';
+import {
+  KernelError,
+  type MmioDevice,
+  type ResetHandler,
+  type ResetTarget,
+  rejectUnknownOptions,
+} from '@vfiokit/core';
 import {
   DMA_MR,
   MDIO_AN_CTRL1_ENABLE,
@@ -11,11 +17,12 @@ import {
   PCS_MMD_SELECT,
 } from '../models/amd-xgbe-regs.js';
 import type { ResetModuleDefinition } from '../registry/reset-module.js';
+import { AMD_XGBE_DEPRECATION } from './deprecations.js';
 
 /** The compatible string the AMD xgbe module registers for. */
 export const AMD_XGBE_COMPATIBLE = 'amd,xgbe-seattle-v1a';
 
-/** Options of {@link createAmdXgbeReset}. */
+/** Options of {@link createAmdXgbeReset}; unknown keys are refused with `EINVAL`. */
 export interface AmdXgbeResetOptions {
   /**
    * What a poll that runs out does. `warn` is the kernel: `dev_warn` and carry on, the reset
@@ -56,7 +63,13 @@ function region(target: ResetTarget, index: number): MmioDevice {
  * "MAC SW reset failed". Delays use the lower bound of each range.
  */
 export function createAmdXgbeReset(options: AmdXgbeResetOptions = {}): ResetHandler {
+  rejectUnknownOptions(options, ['onTimeout', 'warn'], 'createAmdXgbeReset');
   const onTimeout = options.onTimeout ?? 'warn';
+  if (onTimeout !== 'warn' && onTimeout !== 'fail')
+    throw new KernelError(
+      'EINVAL',
+      `createAmdXgbeReset: onTimeout must be 'warn' or 'fail', not '${String(onTimeout)}'`,
+    );
   const warn = options.warn ?? ((message: string) => console.warn(message));
   const timedOut = (target: ResetTarget, what: string): void => {
     const message = `${target.name}: vfio_platform_amdxgbe_reset: ${what}`;
@@ -105,4 +118,5 @@ export const amdXgbeResetModule: ResetModuleDefinition = {
   description:
     'AMD xgbe: PCS soft reset, AN off and its IRQ masked and cleared, MAC software reset (kernel sequence)',
   upstream: true,
+  deprecation: AMD_XGBE_DEPRECATION,
 };

@@ -12,6 +12,7 @@ import {
   XGMAC_DMA_STATUS,
 } from '../models/calxeda-xgmac-regs.js';
 import type { ResetModuleDefinition } from '../registry/reset-module.js';
+import { CALXEDA_XGMAC_DEPRECATION } from './deprecations.js';
 
 /** The compatible string the Calxeda module registers for. */
 export const CALXEDA_XGMAC_COMPATIBLE = 'calxeda,hb-xgmac';
@@ -72,6 +73,7 @@ export const calxedaXgmacResetModule: ResetModuleDefinition = {
   owner: 'vfio-platform-calxedaxgmac',
   description: 'Calxeda xgmac: disable DMA interrupts, stop TX/RX DMA, disable the MAC (kernel sequence)',
   upstream: true,
+  deprecation: CALXEDA_XGMAC_DEPRECATION,
 };
 
 /** vfiokit's soft-reset variant, registered under the same compatible by a different owner. */

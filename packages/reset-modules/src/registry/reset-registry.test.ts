@@ -1,6 +1,7 @@
 import { isKernelError, type ResetHandler } from '@vfiokit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { builtinResetModules } from '../modules/builtin.js';
 import { modprobe } from './modprobe.js';
 import { ResetRegistry } from './reset-registry.js';
 
@@ -194,5 +195,23 @@ describe('modprobe', () => {
     expect(isKernelError(missed.loaderError, 'ENOENT')).toBe(true);
     expect(registry.get('u').handle?.owner).toBe('mod-u');
     expect(probe.loaded()).toEqual(['mod-u']);
+  });
+
+  it('the shipped modules in the default mode: the three upstream ones load (each with its v6.18 deprecation), the PL330 one does not', () => {
+    const registry = new ResetRegistry();
+    registry.setLoader(modprobe(registry, builtinResetModules).loader);
+    const found = (compatible: string) =>
+      registry.getReset({ name: 'd', compatible: [compatible] }, { resetRequired: false });
+    const messages = ['calxeda,hb-xgmac', 'amd,xgbe-seattle-v1a', 'brcm,iproc-flexrm-mbox'].map((c) => {
+      const reset = found(c);
+      expect(reset.report).toMatchObject({ provider: 'reset-module', upstream: true, mode: 'upstream' });
+      return reset.report.deprecation?.message;
+    });
+    expect(messages).toEqual([
+      'DEPRECATION: VFIO Calxeda xgmac platform reset is deprecated and will be removed in a future kernel release',
+      'DEPRECATION: VFIO AMD XGBE platform reset is deprecated and will be removed in a future kernel release',
+      'DEPRECATION: VFIO Broadcom FlexRM platform reset is deprecated and will be removed in a future kernel release',
+    ]);
+    expect(found('arm,pl330').report.provider).toBe('none');
   });
 });

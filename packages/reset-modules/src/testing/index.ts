@@ -30,6 +30,20 @@ export { type MmioAccess, RecordingMmio, recordTarget } from './recording-mmio.j
 export { type RegisterSpec, registerWrites, tickAction } from './register-writes.js';
 export { amdXgbeScenario, type XgbeScenarioOptions, type XgbeWorld } from './scenarios/amd-xgbe.js';
 export {
+  FLEXRM_BD_RING,
+  FLEXRM_CMPL_RING,
+  FLEXRM_DATA,
+  FLEXRM_KERNEL_RESET_EXEMPTIONS,
+  FLEXRM_MSI_TARGET,
+  type FlexRmRequest,
+  type FlexRmScenarioOptions,
+  type FlexRmWorld,
+  flexRmBuffer,
+  flexRmHeader,
+  flexRmRequest,
+  flexRmScenario,
+} from './scenarios/bcm-flexrm.js';
+export {
   calxedaXgmacScenario,
   type XgmacScenarioOptions,
   type XgmacWorld,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DMA_MR } from '../models/amd-xgbe-regs.js';
 import { XGMAC_DMA_BUS_MODE, XGMAC_DMA_CONTROL, XGMAC_DMA_INTR_ENA } from '../models/calxeda-xgmac-regs.js';
 import { createAmdXgbeReset } from '../modules/amd-xgbe-reset.js';
+import { createBcmFlexrmReset } from '../modules/bcm-flexrm-reset.js';
 import { calxedaXgmacReset, calxedaXgmacSoftReset } from '../modules/calxeda-xgmac-reset.js';
 import { type Pl330ResetStep, pl330ResetWithout } from '../modules/pl330-reset.js';
 import {
@@ -13,6 +14,7 @@ import {
   quiescenceProperty,
 } from './quiescence.js';
 import { amdXgbeScenario } from './scenarios/amd-xgbe.js';
+import { FLEXRM_KERNEL_RESET_EXEMPTIONS, flexRmScenario } from './scenarios/bcm-flexrm.js';
 import { calxedaXgmacScenario } from './scenarios/calxeda-xgmac.js';
 import { PL330_SOFTWARE_RESET_EXEMPTIONS, pl330Scenario } from './scenarios/pl330.js';
 
@@ -189,5 +191,36 @@ describe('AMD xgbe reset mutants', () => {
       }),
     );
     expect(message).toMatch(/interrupt status bit is latched|interrupt line is asserted|MMD7\.0x8002/);
+  });
+});
+
+describe('Broadcom FlexRM reset mutants', () => {
+  it('a module that only inactivates (CONTROL ← 0, no flush): the ring pointers and outstanding requests survive', () => {
+    const inactivateOnly: ResetHandler = (target) => {
+      const regs = target.regions[0];
+      for (let ring = 0; regs !== undefined && ring < regs.size; ring += 0x10000)
+        regs.write(ring + 0x34, 4, 0);
+    };
+    const message = failure(
+      flexRmScenario({ reset: inactivateOnly, exemptions: FLEXRM_KERNEL_RESET_EXEMPTIONS }),
+    );
+    expect(message).toMatch(/RING\d_(BD_READ_PTR|BD_WRITE_PTR|CMPL_WRITE_PTR|NUM_REQ_OUTSTAND) = /);
+  });
+
+  it('a module that shuts down ring 0 only: the other rings keep fetching (dma clause)', () => {
+    const reset = createBcmFlexrmReset({ warn: () => {} });
+    const firstRingOnly: ResetHandler = (target) => {
+      const region = target.regions[0];
+      if (region === undefined) return;
+      const window: MmioDevice = {
+        name: region.name,
+        size: 0x10000,
+        read: (o, s) => region.read(o, s),
+        write: (o, s, v) => region.write(o, s, v),
+      };
+      reset({ ...target, regions: [window] });
+    };
+    const message = failure(flexRmScenario({ reset: firstRingOnly, clauses: ['dma'] }));
+    expect(message).toMatch(/DMA engine is still running|DMA access\(es\) after reset/);
   });
 });

@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAmdXgbeReset } from '../modules/amd-xgbe-reset.js';
+import { createBcmFlexrmReset } from '../modules/bcm-flexrm-reset.js';
 import { calxedaXgmacReset, calxedaXgmacSoftReset } from '../modules/calxeda-xgmac-reset.js';
 import { pl330Reset } from '../modules/pl330-reset.js';
 import { ResetControllerModel } from '../registry/reset-controller.js';
 import { ResetRegistry } from '../registry/reset-registry.js';
 import { assertQuiescence, checkQuiescence, quiescenceProperty } from './quiescence.js';
 import { amdXgbeScenario } from './scenarios/amd-xgbe.js';
+import { FLEXRM_KERNEL_RESET_EXEMPTIONS, flexRmScenario } from './scenarios/bcm-flexrm.js';
 import { calxedaXgmacScenario } from './scenarios/calxeda-xgmac.js';
 import { PL330_SOFTWARE_RESET_EXEMPTIONS, pl330Scenario } from './scenarios/pl330.js';
 
@@ -80,6 +82,32 @@ describe('quiescence property: AMD xgbe', () => {
   });
 });
 
+describe('quiescence property: Broadcom FlexRM', () => {
+  const reset = createBcmFlexrmReset({ warn: () => {} });
+
+  it('kernel module (vfio_platform_bcmflexrm.c): no DMA or MSI now or later, pointers emptied; ring bases and MSI setup survive (1,000 runs)', () => {
+    assertQuiescence(flexRmScenario({ reset, exemptions: FLEXRM_KERNEL_RESET_EXEMPTIONS }), {
+      numRuns: RUNS,
+    });
+  });
+
+  it('kernel module: leaves the last owner its ring bases and MSI address (a counterexample exists)', () => {
+    const result = fc.check(quiescenceProperty(flexRmScenario({ reset })), { numRuns: RUNS });
+    expect(result.failed).toBe(true);
+  });
+
+  it('with a slow flush (40 µs) the module still waits for FLUSH_DONE, set then clear (1,000 runs)', () => {
+    assertQuiescence(
+      flexRmScenario({
+        reset,
+        modelOptions: { flushMicroseconds: 40 },
+        exemptions: FLEXRM_KERNEL_RESET_EXEMPTIONS,
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
 describe('quiescence property: ARM PL330', () => {
   it('vfiokit module: no DMA now or later, interrupts off and clear, power-on state but the channel registers (1,000 runs)', () => {
     assertQuiescence(pl330Scenario({ reset: pl330Reset, exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS }), {
@@ -143,6 +171,19 @@ describe('the scenarios reach the states the property is about (no vacuous runs)
     ['xgbe', amdXgbeScenario({ reset: createAmdXgbeReset({ warn: () => {} }) })],
     ['pl330', pl330Scenario({ reset: pl330Reset })],
   ] as const;
+  it('flexrm: random action sequences leave rings running and MSIs sent', () => {
+    const spec = flexRmScenario({ reset: createBcmFlexrmReset({ warn: () => {} }) });
+    let running = 0;
+    let msi = 0;
+    for (const actions of fc.sample(fc.array(spec.actions, { maxLength: 24 }), 300)) {
+      const world = spec.setup();
+      for (const a of actions) a.run(world);
+      if (world.model.dmaActive()) running++;
+      if (world.model.msis.some((n) => n > 0)) msi++;
+    }
+    expect(running).toBeGreaterThan(15);
+    expect(msi).toBeGreaterThan(15);
+  });
   for (const [name, spec] of scenarios) {
     it(`${name}: random action sequences leave DMA running, interrupts asserted and faults latched`, () => {
       let dma = 0;
