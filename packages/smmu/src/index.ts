@@ -1,5 +1,18 @@
 // @vfiokit/smmu: io-pgtable-arm page tables in PhysicalMemory and the Arm SMMU models that
 // walk them. Everything public is named here.
+
+export { Iotlb, type IotlbEntry, iotlbTag } from './hw/iotlb.js';
+export { SmmuDmaPort, type SmmuDmaPortOptions, type StreamTranslator } from './hw/smmu-dma-port.js';
+export { type ArmSmmuModel, ArmSmmuV2, type ArmSmmuV2Events, type ArmSmmuV2Options } from './hw/smmu-v2.js';
+export { ArmSmmuV3, type ArmSmmuV3Events, type ArmSmmuV3Options } from './hw/smmu-v3.js';
+export {
+  granuleBitsOfTg0,
+  outputBitsOfPs,
+  stage1StartLevel,
+  stage2StartLevel,
+  TableWalker,
+  type WalkRegime,
+} from './hw/table-walker.js';
 export {
   ArmLpaeIoPgtable,
   type ArmLpaeS1Cfg,
