@@ -46,3 +46,24 @@ export function factsByPath(tree: DeviceTree): Map<string, DmaFacts> {
   const view = OfTree.of(tree);
   return new Map(populate(tree).devices.map((device) => [device.path, factsOf(view, device)]));
 }
+
+/**
+ * Facts of any node, populated or not (a disabled node is not populated): its own properties
+ * only, without resolving phandles (presence of `iommus`/`dmas` is recorded with `?`).
+ */
+export function nodeFacts(tree: DeviceTree, path: string): DmaFacts {
+  const node = OfTree.of(tree).require(path);
+  const status = node.string('status');
+  const dmaCells = node.u32('#dma-cells');
+  return {
+    path,
+    compatible: node.compatible,
+    ...(status === undefined ? {} : { status }),
+    iommus: node.has('iommus') ? ['?'] : [],
+    iommuMap: node.has('iommu-map'),
+    ...(dmaCells === undefined ? {} : { dmaCells }),
+    dmaCoherent: node.has('dma-coherent'),
+    dmas: node.has('dmas') ? [{ provider: '?' }] : [],
+    ...(node.has(VFIOKIT_NO_DMA_PROPERTY) ? { noDma: node.string(VFIOKIT_NO_DMA_PROPERTY) ?? true } : {}),
+  };
+}

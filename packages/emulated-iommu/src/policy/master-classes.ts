@@ -151,6 +151,21 @@ export const MASTER_CLASSES: readonly DmaClassEntry[] = [
     source: 'ARM DDI0461 (TMC TRM); drivers/hwtracing/coresight/coresight-tmc-etr.c',
   },
   {
+    id: 'arm,smmu',
+    compatibles: [
+      'arm,smmu-v1',
+      'arm,smmu-v2',
+      'arm,smmu-v3',
+      'arm,mmu-400',
+      'arm,mmu-401',
+      'arm,mmu-500',
+      'qcom,smmu-v2',
+    ],
+    label: 'Arm SMMU',
+    reason: 'walks translation tables (and v3 queues) in memory',
+    source: 'ARM IHI0062 (SMMUv2), IHI0070 (SMMUv3); drivers/iommu/arm/arm-smmu{,-v3}/',
+  },
+  {
     id: 'virtio,mmio',
     compatibles: ['virtio,mmio'],
     label: 'virtio-mmio device',
