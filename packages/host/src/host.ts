@@ -82,6 +82,9 @@ export class Host {
     this.core = new DriverCore({
       asyncProbeDrivers: this.params.driver_async_probe,
       legacyBindStore: !bindReportsProbeError(this.params.profile),
+      // amba_stub_drv_init() registers amba-proxy only when IS_ENABLED(CONFIG_MODULES); the
+      // oracle's kernel has modules off.
+      ambaStubDriver: false,
     });
     this.resets = new ResetRegistry();
     // CONFIG_VFIO_PLATFORM_CALXEDAXGMAC_RESET=y, CONFIG_VFIO_PLATFORM_AMDXGBE_RESET=y: both

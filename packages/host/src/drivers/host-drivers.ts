@@ -16,10 +16,13 @@ export interface HostDriver {
 }
 
 /**
- * The host drivers of the oracle's minimal Linux 6.12 (allnoconfig + oracle fragment) that
- * match QEMU virt devices, in initcall order: the PL011 console (arch_initcall, with its
- * SBSA sibling), the generic PCI host, virtio-mmio, the PL031 RTC and the PL061 GPIO
- * (device_initcall). fw-cfg, gpio-keys and the PMU have no driver in that kernel.
+ * The platform and AMBA drivers built into the oracle's Linux 6.12 (`allnoconfig` +
+ * oracle/kernel.fragment, modules off), in initcall order: the PL011 console (arch_initcall,
+ * with its SBSA sibling), then at device_initcall simple-pm-bus, the generic PCI host, the
+ * PL031 RTC, the PL061 GPIO and the timekeeping `alarmtimer`. That kernel has no
+ * CONFIG_VIRTIO_MMIO and no fw-cfg driver, so the virtio-mmio slots and fw-cfg stay unbound
+ * ({@link virtioMmioDriver} is there for hosts whose kernel has it); gpio-keys and the PMU
+ * have no driver either. With CONFIG_MODULES off there is no `amba-proxy` stub.
  */
 export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
   return [
@@ -57,7 +60,7 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
         remove: () => {},
       },
     },
-    { bus: 'platform', spec: virtioMmioDriver(env) },
+    { bus: 'platform', spec: simplePmBusDriver() },
     { bus: 'amba', spec: rtcPl031Driver(env) },
     // drivers/gpio/gpio-pl061.c: no .remove (devm does the work).
     {
@@ -70,7 +73,39 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
         },
       },
     },
+    // kernel/time/alarmtimer.c: its device (alarmtimer.0.auto, made when the first RTC
+    // registers) is not in the device tree and not modelled; the driver directory is.
+    {
+      bus: 'platform',
+      spec: { name: 'alarmtimer', idTable: ['alarmtimer'], probe: () => {}, remove: () => {} },
+    },
   ];
+}
+
+const ONLY_BUS = ['simple-bus', 'simple-mfd', 'isa', 'arm,amba-bus'];
+
+/**
+ * drivers/bus/simple-pm-bus.c: matches `simple-pm-bus` and, marked ONLY_BUS, `simple-bus`,
+ * `simple-mfd`, `isa`, `arm,amba-bus`; for an ONLY_BUS match the probe binds only when that
+ * compatible is the node's first (QEMU's `qemu,platform`, `simple-bus` platform bus is left
+ * with `ENODEV`); with `driver_override` set it binds without doing anything.
+ */
+export function simplePmBusDriver(): DriverSpec {
+  return {
+    name: 'simple-pm-bus',
+    ofMatchTable: ['simple-pm-bus', ...ONLY_BUS],
+    probe: (device, match) => {
+      if (device.driverOverride !== null) return;
+      const compatible = match.compatible;
+      if (compatible !== undefined && ONLY_BUS.includes(compatible) && device.compatible[0] !== compatible) {
+        throw new KernelError(
+          'ENODEV',
+          `${device.name}: not only a bus (${compatible} is not its first compatible)`,
+        );
+      }
+    },
+    remove: () => {},
+  };
 }
 
 /**
@@ -78,7 +113,7 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
  * other than 1 or 2 `ENXIO`, and device id 0 — QEMU's empty transport slots — `ENODEV`
  * ("a (dummy) placeholder with no function"), so the slots stay unbound.
  */
-function virtioMmioDriver(env: HostDriverEnvironment): DriverSpec {
+export function virtioMmioDriver(env: HostDriverEnvironment): DriverSpec {
   return {
     name: 'virtio-mmio',
     ofMatchTable: ['virtio,mmio'],
