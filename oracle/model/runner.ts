@@ -499,7 +499,7 @@ class ScenarioRunner {
     const child = proc.fork({ comm: `job-${job.name}` });
     const named = new Set(
       line.tokens
-        .slice(a + 1)
+        .slice(a + 2)
         .filter((t) => !t.quoted)
         .map((t) => latin1(t.bytes)),
     );
