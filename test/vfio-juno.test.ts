@@ -157,8 +157,8 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
 
     const info = container.iommuInfo();
     expect(info.iovaRanges).toEqual([
-      { start: 0, end: 0x7ff_ffff },
-      { start: 0x810_0000, end: 2 ** 48 - 1 },
+      { start: 0n, end: 0x7ff_ffffn },
+      { start: 0x810_0000n, end: 2n ** 48n - 1n },
     ]);
     expect(errno(() => container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x800_0000, size: 0x1000 }))).toBe(
       'EINVAL',
@@ -209,7 +209,7 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     handle.close();
     expect(bound?.core.events).toEqual(['reset', 'open', 'reset', 'close']);
     expect(irqChip.hasHandler(dt.irqs[0]?.intid ?? -1)).toBe(false);
-    expect(container.unmapDma({ all: true })).toBe(GIB);
+    expect(container.unmapDma({ all: true })).toBe(BigInt(GIB));
     expect(vmm.mm.lockedVm).toBe(0);
     group.unsetContainer();
     expect(iommuGroup.owner).toBeNull();

@@ -49,7 +49,7 @@ describe('README example', () => {
     device.close();
     // --- README example end ---
 
-    expect(iovaRanges[0]).toEqual({ start: 0, end: 0x7ff_ffff });
+    expect(iovaRanges[0]).toEqual({ start: 0n, end: 0x7ff_ffffn });
     expect(dmaAvail).toBe(65534);
     expect(iommuGroup.domains[0]?.translate(0x4000_0010 as never, 'read')).toBe(0x9000_0010);
   });

@@ -33,16 +33,17 @@ export interface IommuInfo {
   /** `iova_pgsizes` (a 64-bit bitmap). */
   readonly iovaPgsizes: bigint;
   /** IOVA_RANGE capability: usable ranges, inclusive ends. */
-  readonly iovaRanges: ReadonlyArray<{ readonly start: number; readonly end: number }>;
+  readonly iovaRanges: ReadonlyArray<{ readonly start: bigint; readonly end: bigint }>;
   /** DMA_AVAIL capability. */
   readonly dmaAvail: number | undefined;
 }
 
 /** A DMA mapping request in typed form. */
 export interface DmaMapping {
-  readonly vaddr: number;
-  readonly iova: number;
-  readonly size: number;
+  /** u64 values: `number` or `bigint` (IOVAs reach 2^64; the UAPI never narrows them). */
+  readonly vaddr: number | bigint;
+  readonly iova: number | bigint;
+  readonly size: number | bigint;
   readonly read?: boolean;
   readonly write?: boolean;
 }
@@ -114,9 +115,9 @@ export class VfioContainerHandle {
    */
   unmapDma(
     range:
-      | { readonly iova: number; readonly size: number; readonly vaddrOnly?: boolean }
+      | { readonly iova: number | bigint; readonly size: number | bigint; readonly vaddrOnly?: boolean }
       | { readonly all: true; readonly vaddrOnly?: boolean },
-  ): number {
+  ): bigint {
     const all = 'all' in range;
     const bytes = vfioIommuType1DmaUnmap.encode({
       argsz: vfioIommuType1DmaUnmap.size,
@@ -125,7 +126,7 @@ export class VfioContainerHandle {
       size: all ? 0 : range.size,
     });
     this.sys.ioctl(this.fd, VFIO_IOMMU_UNMAP_DMA, bytes);
-    return toSafeNumber(vfioIommuType1DmaUnmap.decode(bytes).size, 'unmapped size');
+    return vfioIommuType1DmaUnmap.decode(bytes).size;
   }
 
   close(): void {
@@ -134,7 +135,7 @@ export class VfioContainerHandle {
 }
 
 function decodeCaps(bytes: Uint8Array, capOffset: number): Pick<IommuInfo, 'iovaRanges' | 'dmaAvail'> {
-  const iovaRanges: Array<{ start: number; end: number }> = [];
+  const iovaRanges: Array<{ start: bigint; end: bigint }> = [];
   let dmaAvail: number | undefined;
   let offset = capOffset;
   for (let hops = 0; offset !== 0 && hops < 64; hops++) {
@@ -146,7 +147,7 @@ function decodeCaps(bytes: Uint8Array, capOffset: number): Pick<IommuInfo, 'iova
           bytes,
           offset + vfioIommuType1InfoCapIovaRange.size + i * vfioIovaRange.size,
         );
-        iovaRanges.push({ start: toSafeNumber(r.start, 'iova'), end: toSafeNumber(r.end, 'iova') });
+        iovaRanges.push({ start: r.start, end: r.end });
       }
     } else if (header.id === VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
       dmaAvail = vfioIommuType1InfoDmaAvail.decode(bytes, offset).avail;

@@ -93,8 +93,8 @@ describe('the container (drivers/vfio/container.c)', () => {
     expect(info.iovaPgsizes).toBe(0x4020_1000n);
     expect(info.dmaAvail).toBe(65535);
     expect(info.iovaRanges).toEqual([
-      { start: 0, end: 0x7ff_ffff },
-      { start: 0x810_0000, end: 2 ** 48 - 1 },
+      { start: 0n, end: 0x7ff_ffffn },
+      { start: 0x810_0000n, end: 2n ** 48n - 1n },
     ]);
   });
 
@@ -145,7 +145,7 @@ describe('type1 attach: MSI isolation (vfio_iommu_type1_attach_group)', () => {
     expect(f.process.mm.lockedVm).toBe(0x200);
     group6.unsetContainer();
     expect(second.domain).toBeNull();
-    expect(f.container.unmapDma({ all: true })).toBe(0x20_0000);
+    expect(f.container.unmapDma({ all: true })).toBe(0x20_0000n);
   });
 
   it('a group whose domain cannot hold existing mappings (reserved overlap) is refused with EINVAL', () => {
@@ -241,7 +241,7 @@ describe('page sizes (vfio_update_pgsize_bitmap, vfio_dma_do_map alignment)', ()
     );
     c64k.mapDma({ vaddr: 0x7f00_0000_0000, iova: 0x4000_0000, size: 0x1_0000 });
     expect(thrownErrno(() => c64k.unmapDma({ iova: 0x4000_0000, size: 0x1000 }))).toBe('EINVAL');
-    expect(c64k.unmapDma({ iova: 0x4000_0000, size: 0x1_0000 })).toBe(0x1_0000);
+    expect(c64k.unmapDma({ iova: 0x4000_0000, size: 0x1_0000 })).toBe(0x1_0000n);
     // Two domains: only sizes both support; 512-byte pages are hidden behind PAGE_SIZE.
     expect(withPgsizes(0x1000 | 0x20_0000, 0x1000 | 0x1_0000).iommuInfo().iovaPgsizes).toBe(0x1000n);
     expect(withPgsizes(0x200 | 0x1000 | 0x20_0000).iommuInfo().iovaPgsizes).toBe(0x20_1000n);

@@ -2,7 +2,7 @@ import { KernelError } from '@vfiokit/core';
 import { perDeviceMsiIsolation } from '../profile.js';
 import type { Task } from '../user/task.js';
 import type { VfioDma } from './dma.js';
-import { aperResize, countsAsReserved, resvExclude } from './iova-list.js';
+import { aperResize, apertureOf, countsAsReserved, resvExclude } from './iova-list.js';
 import { mapIntoDomain, pinDma, unmapUnpin, unpinDma } from './pin.js';
 import type { Type1Domain, Type1Group, Type1Iommu } from './type1-iommu.js';
 import { removeDma } from './unmap.js';
@@ -27,9 +27,9 @@ export function type1AttachGroup(iommu: Type1Iommu, current: Task, group: Type1G
   const domain = iommuGroup.allocateDomain();
   iommuGroup.attachDomain(domain);
   try {
-    const { start, end } = domain.aperture;
+    const aperture = apertureOf(domain);
     for (const dma of iommu.dmas.all()) {
-      if (dma.iova < start || dma.iova + dma.size - 1 > end) {
+      if (BigInt(dma.iova) < aperture.start || BigInt(dma.iova) + BigInt(dma.size) - 1n > aperture.end) {
         throw new KernelError(
           'EINVAL',
           `mapping 0x${dma.iova.toString(16)} lies outside the new domain's aperture`,
@@ -41,7 +41,7 @@ export function type1AttachGroup(iommu: Type1Iommu, current: Task, group: Type1G
       if (!countsAsReserved(region) || iommu.dmas.find(region.start, region.size) === undefined) continue;
       throw new KernelError('EINVAL', `a mapping overlaps reserved region 0x${region.start.toString(16)}`);
     }
-    const iovaList = resvExclude(aperResize(iommu.iovaList, start, end), reserved);
+    const iovaList = resvExclude(aperResize(iommu.iovaList, aperture), reserved);
     if (iovaList.length === 0) throw new KernelError('EINVAL', 'no usable IOVA range is left');
     const isolated = perDeviceMsiIsolation(iommu.env.profile)
       ? iommuGroup.devices.every((d) => iommu.env.msiIsolation.deviceHasIsolatedMsi(d))
@@ -123,7 +123,7 @@ export function type1DetachGroup(iommu: Type1Iommu, group: Type1Group): void {
 // vfio_iommu_aper_expand + vfio_iommu_resv_refresh: the list for the domains that remain.
 function recomputeIovaList(iommu: Type1Iommu): Type1Iommu['iovaList'] {
   let list: Type1Iommu['iovaList'] = [];
-  for (const d of iommu.domains) list = aperResize(list, d.domain.aperture.start, d.domain.aperture.end);
+  for (const d of iommu.domains) list = aperResize(list, apertureOf(d.domain));
   for (const d of iommu.domains) list = resvExclude(list, d.domain.reservedRegions());
   return list;
 }

@@ -70,7 +70,8 @@ export class DmaTree {
   find(start: number, size: number): VfioDma | undefined {
     const at = this.firstEndingAfter(start);
     const dma = this.items[at];
-    return dma !== undefined && dma.iova < start + size ? dma : undefined;
+    // `dma.iova <= start` also decides when `start + size` rounds (IOVAs above 2^53).
+    return dma !== undefined && (dma.iova <= start || dma.iova < start + size) ? dma : undefined;
   }
 
   /** Mappings overlapping `[start, end)` in IOVA order (`vfio_find_dma_first_node` and on). */

@@ -86,7 +86,7 @@ describe('VFIO_IOMMU_MAP_DMA errnos (vfio_dma_do_map)', () => {
     ).toBe('EEXIST');
     expect(thrownErrno(() => map(f, { iova: 0x3fff_f000, size: 0x2000 }))).toBe('EEXIST');
     map(f, { iova: 0x4000_4000, size: 0x1000 });
-    expect(f.container.unmapDma({ iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000);
+    expect(f.container.unmapDma({ iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000n);
   });
 
   it('ENOSPC once dma_entry_limit mappings exist', () => {

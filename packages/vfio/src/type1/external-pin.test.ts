@@ -70,7 +70,7 @@ describe('type1 with emulated groups only (no IOMMU domain: mappings are only re
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_4000, size: 0x1000 });
     expect(h.container.iommuInfo().dmaAvail).toBe(65533);
     expect(h.process.mm.lockedVm).toBe(0);
-    expect(h.container.unmapDma({ all: true })).toBe(0x5000);
+    expect(h.container.unmapDma({ all: true })).toBe(0x5000n);
   });
 });
 
@@ -126,7 +126,7 @@ describe('vfio_pin_pages / vfio_dma_rw for emulated-IOMMU devices (type1)', () =
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x10000 });
     h.group.getDevice('mdev0');
     h.pin(0x4000_2000, 2, IOMMU_READ);
-    expect(h.container.unmapDma({ iova: 0x4000_0000, size: 0x10000 })).toBe(0x10000);
+    expect(h.container.unmapDma({ iova: 0x4000_0000, size: 0x10000 })).toBe(0x10000n);
     expect(h.state.unmapCalls).toBe(1);
     expect(h.process.mm.lockedVm).toBe(0);
     h.container.mapDma({ vaddr: VADDR, iova: 0x4000_0000, size: 0x10000 });

@@ -1,21 +1,38 @@
-import type { IommuReservedRegion } from '@vfiokit/core';
+import type { IommuDomain, IommuReservedRegion } from '@vfiokit/core';
 
-/** One usable IOVA range, inclusive end (`struct vfio_iova`). */
+/**
+ * One usable IOVA range, inclusive end (`struct vfio_iova`). `bigint` because an inclusive
+ * end of a 56- or 64-bit aperture (`2^56 - 1`, `2^64 - 1`) has no exact `number`.
+ */
 export interface IovaRange {
-  readonly start: number;
-  readonly end: number;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/**
+ * A domain's `geometry` as exact bigints. core's aperture is in `number`s, whose inclusive end
+ * of an aperture wider than 53 bits (`2^n - 1`) has rounded up to `2^n`: such an end is taken
+ * as the all-ones value it rounded from (no aperture ends on an even address).
+ */
+export function apertureOf(domain: IommuDomain): IovaRange {
+  const { start, end } = domain.aperture;
+  const bigEnd = BigInt(end);
+  return {
+    start: BigInt(start),
+    end: Number.isSafeInteger(end) ? bigEnd : bigEnd - 1n,
+  };
 }
 
 /**
  * `vfio_iommu_aper_resize`: clips the list to the aperture; an empty list becomes the
  * aperture itself (drivers/vfio/vfio_iommu_type1.c).
  */
-export function aperResize(list: readonly IovaRange[], start: number, end: number): IovaRange[] {
-  if (list.length === 0) return [{ start, end }];
+export function aperResize(list: readonly IovaRange[], aperture: IovaRange): IovaRange[] {
+  if (list.length === 0) return [aperture];
   const out: IovaRange[] = [];
   for (const r of list) {
-    const s = Math.max(r.start, start);
-    const e = Math.min(r.end, end);
+    const s = r.start > aperture.start ? r.start : aperture.start;
+    const e = r.end < aperture.end ? r.end : aperture.end;
     if (s <= e) out.push({ start: s, end: e });
   }
   return out;
@@ -34,16 +51,16 @@ export function resvExclude(
   let out = [...list];
   for (const region of reserved) {
     if (!countsAsReserved(region) || region.size === 0) continue;
-    const rs = region.start;
-    const re = region.start + region.size - 1;
+    const rs = BigInt(region.start);
+    const re = rs + BigInt(region.size) - 1n;
     const next: IovaRange[] = [];
     for (const r of out) {
       if (re < r.start || rs > r.end) {
         next.push(r);
         continue;
       }
-      if (r.start < rs) next.push({ start: r.start, end: rs - 1 });
-      if (re < r.end) next.push({ start: re + 1, end: r.end });
+      if (r.start < rs) next.push({ start: r.start, end: rs - 1n });
+      if (re < r.end) next.push({ start: re + 1n, end: r.end });
     }
     out = next;
   }
@@ -51,7 +68,7 @@ export function resvExclude(
 }
 
 /** `vfio_iommu_iova_dma_valid`: `[start, end]` lies inside one range, or the list is empty (mdev-only). */
-export function iovaDmaValid(list: readonly IovaRange[], start: number, end: number): boolean {
+export function iovaDmaValid(list: readonly IovaRange[], start: bigint, end: bigint): boolean {
   if (list.length === 0) return true;
   return list.some((r) => start >= r.start && end <= r.end);
 }

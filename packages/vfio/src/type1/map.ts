@@ -40,14 +40,12 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
   if (iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX) {
     throw new KernelError('EINVAL', 'MAP_DMA wraps the IOVA or user address space');
   }
-  // Past 2^53 no IOVA can be valid: no aperture reaches it. A user address that high is not
-  // mapped either (arm64 user space ends at 2^48, or 2^52 with LVA), so its exact value does not
-  // matter: pinning it fails EFAULT like any unmapped address, and without an IOMMU domain it
-  // is only recorded, as the kernel records it.
-  const fits = iova + size <= BigInt(Number.MAX_SAFE_INTEGER);
-  const start = Number(iova);
-  const length = Number(size);
-  const existing = fits ? iommu.dmas.find(start, length) : undefined;
+  // Page-aligned values below 2^65 are exact as doubles (at most 53 significant bits), so the
+  // mapping is kept in numbers (the hot paths) without losing a bit, up to the top of the u64
+  // space; only inclusive ends (`- 1`) need bigints, and those are computed as bigints.
+  const start = exactNumber(iova);
+  const length = exactNumber(size);
+  const existing = iommu.dmas.find(start, length);
   if (setVaddr) {
     if (existing === undefined)
       throw new KernelError('ENOENT', `no mapping at 0x${iova.toString(16)} to update`);
@@ -55,7 +53,7 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
       throw new KernelError('EINVAL', 'VADDR update must match one invalidated mapping exactly');
     }
     changeDmaOwner(existing, current);
-    existing.vaddr = Number(vaddr);
+    existing.vaddr = exactNumber(vaddr);
     existing.vaddrInvalid = false;
     iommu.vaddrInvalidCount--;
     return;
@@ -68,7 +66,7 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
   }
   if (iommu.dmaAvail === 0)
     throw new KernelError('ENOSPC', `dma_entry_limit (${iommu.dmaEntryLimit}) reached`);
-  if (!fits || !iovaDmaValid(iommu.iovaList, start, start + length - 1)) {
+  if (!iovaDmaValid(iommu.iovaList, iova, iova + size - 1n)) {
     throw new KernelError(
       'EINVAL',
       `0x${iova.toString(16)}+0x${size.toString(16)} is outside the valid IOVA ranges`,
@@ -77,7 +75,7 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
   const dma: VfioDma = {
     iova: start,
     size: length,
-    vaddr: Number(vaddr),
+    vaddr: exactNumber(vaddr),
     prot,
     mm: current.mm,
     task: current,
@@ -109,4 +107,13 @@ function changeDmaOwner(dma: VfioDma, current: Task): void {
   dma.task = current;
   dma.mm = current.mm;
   dma.lockCap = lockCap;
+}
+
+// A pgsize-aligned u64 as a number: exact for every page size of 2 KiB or more (below 2^65 such
+// a value has at most 53 significant bits). Smaller page sizes exist on no VFIO platform.
+function exactNumber(value: bigint): number {
+  const n = Number(value);
+  if (BigInt(n) !== value)
+    throw new KernelError('EINVAL', `0x${value.toString(16)} is not exact at this page size`);
+  return n;
 }

@@ -40,16 +40,17 @@ export function type1UnmapDma(iommu: Type1Iommu, current: Task, request: DmaUnma
   } else if (size === 0n || (size & (pgsize - 1n)) !== 0n || iova + size - 1n > U64_MAX) {
     throw new KernelError('EINVAL', 'UNMAP_DMA size is 0, unaligned or wraps');
   }
-  const end = iova + size; // exclusive; may exceed 2^64 - 1 only for ALL
-  const cap = BigInt(Number.MAX_SAFE_INTEGER);
-  const startN = iova > cap ? Number.MAX_SAFE_INTEGER : Number(iova);
-  const endN = end > cap ? Number.MAX_SAFE_INTEGER : Number(end);
+  // Page-aligned values below 2^65 are exact numbers; the ALL range's end (2^64 - 1) rounds to
+  // 2^64, which is past every mapping, as the exclusive end should be.
+  const startN = Number(iova);
+  const endN = Number(iova + size);
+  const page = iommu.minPageSize;
   if (iommu.v2 && !request.all) {
-    const first = iommu.dmas.find(startN, 1);
+    const first = iommu.dmas.find(startN, page);
     if (first !== undefined && first.iova !== startN) {
       throw new KernelError('EINVAL', `UNMAP_DMA would split the mapping at 0x${first.iova.toString(16)}`);
     }
-    const last = iommu.dmas.find(endN - 1, 1);
+    const last = iommu.dmas.find(endN - page, page);
     if (last !== undefined && last.iova + last.size !== endN) {
       throw new KernelError('EINVAL', `UNMAP_DMA would split the mapping at 0x${last.iova.toString(16)}`);
     }
