@@ -33,6 +33,10 @@ describe('createHost on QEMU virt', () => {
     expect(host.device('4010000000.pcie')?.driverName).toBe('pci-host-generic');
     expect(host.fs.ls('/sys/bus/platform/drivers')).toEqual([
       'alarmtimer',
+      'arm-smmu-v3',
+      'gpio-clk',
+      'of_fixed_clk',
+      'of_fixed_factor_clk',
       'pci-host-generic',
       'sbsa-uart',
       'simple-pm-bus',

@@ -19,7 +19,9 @@ export interface HostDriver {
  * The platform and AMBA drivers built into the oracle's Linux 6.12 (`allnoconfig` +
  * oracle/kernel.fragment, modules off), in initcall order: the PL011 console (arch_initcall,
  * with its SBSA sibling), then at device_initcall simple-pm-bus, the generic PCI host, the
- * PL031 RTC, the PL061 GPIO and the timekeeping `alarmtimer`. That kernel has no
+ * PL031 RTC, the PL061 GPIO, the common clock framework's three OF clock drivers, the SMMUv3
+ * driver and the timekeeping `alarmtimer` (the list is what the oracle kernel's build
+ * compiles: every `struct platform_driver` / `struct amba_driver` in its objects). That kernel has no
  * CONFIG_VIRTIO_MMIO and no fw-cfg driver, so the virtio-mmio slots and fw-cfg stay unbound
  * ({@link virtioMmioDriver} is there for hosts whose kernel has it); gpio-keys and the PMU
  * have no driver either. With CONFIG_MODULES off there is no `amba-proxy` stub.
@@ -72,6 +74,36 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
           env.mmio(device)?.write(0x410, 1, 0); // writeb(0, GPIOIE): disable irqs
         },
       },
+    },
+    // drivers/clk/clk-fixed-rate.c, clk-fixed-factor.c, clk-gpio.c (CONFIG_COMMON_CLK): for
+    // clock nodes of_clk_init() did not already set up; QEMU virt's apb-pclk is one it did.
+    {
+      bus: 'platform',
+      spec: { name: 'of_fixed_clk', ofMatchTable: ['fixed-clock'], probe: () => {}, remove: () => {} },
+    },
+    {
+      bus: 'platform',
+      spec: {
+        name: 'of_fixed_factor_clk',
+        ofMatchTable: ['fixed-factor-clock'],
+        probe: () => {},
+        remove: () => {},
+      },
+    },
+    {
+      bus: 'platform',
+      spec: {
+        name: 'gpio-clk',
+        ofMatchTable: ['gpio-mux-clock', 'gpio-gate-clock'],
+        probe: () => {},
+        remove: () => {},
+      },
+    },
+    // drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: suppress_bind_attrs. QEMU puts an SMMUv3
+    // only in front of PCIe (-M virt,iommu=smmuv3); its model arrives with @vfiokit/smmu.
+    {
+      bus: 'platform',
+      spec: { name: 'arm-smmu-v3', ofMatchTable: ['arm,smmu-v3'], suppressBindAttrs: true, probe: () => {} },
     },
     // kernel/time/alarmtimer.c: its device (alarmtimer.0.auto, made when the first RTC
     // registers) is not in the device tree and not modelled; the driver directory is.
