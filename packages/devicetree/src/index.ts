@@ -13,8 +13,10 @@ export { FDT_ERROR_CODES, FdtError, type FdtErrorCode, isFdtError } from './fdt-
 export { FDT_MAX_DEPTH, parseFdt } from './fdt-parse.js';
 export { type SerializeOptions, serializeFdt } from './fdt-serialize.js';
 export type { DeviceTree, DtHeader, DtNode, DtProperty, DtReserveEntry } from './tree.js';
+
 // --- end FDT codec ---
 
+export { IRQCHIP_OF_TABLE_V6_12 } from './irqchip-of-table.js';
 // --- kernel semantics (drivers/of) and population ---
 export {
   addressResources,
@@ -57,6 +59,8 @@ export {
   parseIrqRaw,
   parseIrqs,
 } from './of-irq.js';
+export { irqchipInitOrder } from './of-irq-init.js';
+export { busMatchNeedsOwnAddressCells, DEFAULT_OF_KERNEL, OF_KERNEL_RANGE } from './of-kernel.js';
 export { AMBA_NR_IRQS } from './of-links.js';
 export {
   type DtMsiController,

@@ -144,12 +144,12 @@ describe('bus translators (drivers/of/address.c: of_busses[])', () => {
   );
 
   it('matches PCI by device_type or a node named pcie, ISA by name, default-flags by 3 address cells', () => {
-    expect(matchBus(tree.require('/pcie@40000000')).name).toBe('pci');
-    expect(matchBus(tree.require('/isa@1000')).name).toBe('isa');
-    expect(matchBus(tree.require('/flags-bus@0')).name).toBe('default-flags');
-    expect(matchBus(tree.root).name).toBe('default');
+    expect(matchBus(tree.require('/pcie@40000000'))?.name).toBe('pci');
+    expect(matchBus(tree.require('/isa@1000'))?.name).toBe('isa');
+    expect(matchBus(tree.require('/flags-bus@0'))?.name).toBe('default-flags');
+    expect(matchBus(tree.root)?.name).toBe('default');
     const named = OfTree.of(dtTree({ children: { 'pcie@0': {} } }));
-    expect(matchBus(named.require('/pcie@0')).name).toBe('pci');
+    expect(matchBus(named.require('/pcie@0'))?.name).toBe('pci');
   });
 
   it('PCI: translates memory-space addresses, never matches I/O space against a memory window', () => {
@@ -334,7 +334,7 @@ describe('ranges lookup equals the kernel linear scan (bus.map over entries in o
             }),
           );
           const dev = view.require('/bus@0/dev@0');
-          const bus = matchBus(view.require('/bus@0'));
+          const bus = matchBus(view.require('/bus@0'))!;
           const addr = [...(pci ? [probe.flags] : []), 0, probe.at];
           const na = pci ? 3 : 2;
           const rone = na + 1 + 2;
@@ -347,6 +347,125 @@ describe('ranges lookup equals the kernel linear scan (bus.map over entries in o
             }
           }
           expect(translateAddress(dev, addr)).toBe(expected);
+        },
+      ),
+    );
+  });
+});
+
+// drivers/of/address.c: of_bus_default_match() / of_bus_default_flags_match() test
+// of_property_present(np, "#address-cells") from v6.13 (commit 6e5773d52f4a, in
+// devicetree-fixes-for-6.13-2); v6.12 finds the cells through the ancestors.
+describe('of_match_bus by kernel version (#address-cells on the bus node itself from v6.13)', () => {
+  const tree = OfTree.of(
+    dtTree({
+      props: { '#address-cells': [1], '#size-cells': [1] },
+      children: {
+        firmware: {
+          // coreboot's /firmware: an empty ranges and no #address-cells / #size-cells
+          props: { ranges: true },
+          children: { coreboot: { props: { compatible: 'coreboot', reg: [0x7ff00000, 0x1000] } } },
+        },
+        'flags@0': {
+          props: { '#address-cells': [3], '#size-cells': [1], ranges: true },
+          children: {
+            'inherit@0': {
+              // no #address-cells: v6.12 inherits 3 (default-flags), v6.13+ matches nothing
+              props: { ranges: true },
+              children: { 'dev@0': { props: { reg: [0x200, 0, 0x40, 4] } } },
+            },
+          },
+        },
+      },
+    }),
+  );
+  const coreboot = tree.require('/firmware/coreboot');
+
+  it('v6.12: a bus without #address-cells inherits them and translates', () => {
+    expect(matchBus(tree.require('/firmware'), [6, 12])?.name).toBe('default');
+    expect(matchBus(tree.require('/flags@0/inherit@0'), [6, 12])?.name).toBe('default-flags');
+    expect(regEntries(coreboot, [6, 12]).map((e) => e.address)).toEqual([0x7ff00000n]);
+    expect(addressToResource(coreboot, 0, [6, 12])?.address).toBe(0x7ff00000n);
+    expect(addressResources(coreboot, [6, 12])).toHaveLength(1);
+  });
+
+  it.each([
+    [6, 13],
+    [6, 14],
+    [6, 18],
+  ] as const)(
+    'v%i.%i: the bus matches no translator, so reg is not found and nothing translates',
+    (major, minor) => {
+      const kernel = [major, minor] as const;
+      expect(matchBus(tree.require('/firmware'), kernel)).toBeUndefined();
+      expect(matchBus(tree.require('/flags@0/inherit@0'), kernel)).toBeUndefined();
+      expect(matchBus(tree.require('/flags@0'), kernel)?.name).toBe('default-flags');
+      expect(regEntries(coreboot, kernel)).toEqual([]);
+      expect(addressToResource(coreboot, 0, kernel)).toBeUndefined();
+      expect(addressResources(coreboot, kernel)).toEqual([]);
+      expect(translateAddress(coreboot, [0x7ff00000], kernel)).toBeUndefined();
+      // A device one level further down: its own parent is the cell-less bus.
+      expect(
+        translateAddress(tree.require('/flags@0/inherit@0/dev@0'), [0x200, 0, 0x40], kernel),
+      ).toBeUndefined();
+    },
+  );
+
+  it('defaults to v6.18 (upstream)', () => {
+    expect(matchBus(tree.require('/firmware'))).toBeUndefined();
+    expect(addressResources(coreboot)).toEqual([]);
+  });
+
+  it('refuses a version outside the modelled v6.12–v6.18 or malformed (EINVAL)', () => {
+    for (const kernel of [[6, 11], [6, 19], [6], 'v6.12']) {
+      expect(() => matchBus(tree.root, kernel as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(() => translateAddress(coreboot, [0], kernel as never)).toThrow(
+        expect.objectContaining({ code: 'EINVAL' }),
+      );
+    }
+  });
+
+  it('property: on trees where every bus has #address-cells, v6.12 and v6.18 translate alike', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            base: fc.nat(0xffff),
+            parent: fc.nat(0xfff_ffff),
+            size: fc.integer({ min: 1, max: 0x1_0000 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        fc.nat(0x1_ffff),
+        fc.boolean(),
+        (levels, at, dropCells) => {
+          // Nest one bus per level; optionally drop #address-cells from the innermost bus.
+          let node: LiteralNode = { props: { reg: [at, 4] } };
+          levels.forEach((level, i) => {
+            const drop = dropCells && i === 0;
+            node = {
+              props: {
+                ...(drop ? {} : { '#address-cells': [1] }),
+                '#size-cells': [1],
+                ranges: [level.base, level.parent, level.size],
+              },
+              children: { [i === 0 ? 'dev@0' : `bus@${i - 1}`]: node },
+            };
+          });
+          const t = OfTree.of(
+            dtTree({
+              props: { '#address-cells': [1], '#size-cells': [1] },
+              children: { [`bus@${levels.length - 1}`]: node },
+            }),
+          );
+          const dev = t.nodes.find((n) => n.name === 'dev')!;
+          const old = translateAddress(dev, [at], [6, 12]);
+          const now = translateAddress(dev, [at], [6, 18]);
+          if (dropCells) return now === undefined;
+          return old === now;
         },
       ),
     );

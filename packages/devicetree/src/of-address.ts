@@ -4,8 +4,10 @@
  * __of_get_address() and __of_address_to_resource().
  */
 
+import type { KernelVersion } from '@vfiokit/core';
 import { IORESOURCE_MEM, matchBus, type OfBus } from './of-bus.js';
 import { FirstIntervalIndex, type IndexedInterval } from './of-interval-index.js';
+import { ofKernel } from './of-kernel.js';
 import { propertyCells, readNumber } from './of-prop.js';
 import type { OfNode } from './of-tree.js';
 
@@ -35,13 +37,15 @@ export interface DtRegEntry {
 /**
  * The node's `reg` entries as the kernel splits them: entries of `#address-cells +
  * #size-cells` cells (counted by the parent's bus translator); a partial trailing entry is
- * ignored; `[]` when the cell counts are invalid (address cells outside 1..4) or `reg` is absent.
+ * ignored; `[]` when the cell counts are invalid (address cells outside 1..4), `reg` is absent,
+ * or (v6.13+, see {@link matchBus}) the parent matches no bus translator.
  * drivers/of/address.c: __of_get_address().
  */
-export function regEntries(node: OfNode): DtRegEntry[] {
+export function regEntries(node: OfNode, kernel?: KernelVersion): DtRegEntry[] {
   const parent = node.parent;
   if (parent === undefined) return [];
-  const bus = matchBus(parent);
+  const bus = matchBus(parent, kernel);
+  if (bus === undefined) return [];
   const [na, ns] = bus.countCells(node);
   if (!checkAddressCount(na)) return [];
   const property = node.property(bus.addresses);
@@ -66,14 +70,22 @@ export function regEntries(node: OfNode): DtRegEntry[] {
  * the tree and applying each parent bus's `ranges`. Returns `undefined` (OF_BAD_ADDR) when
  * the address cannot be translated: a missing `ranges` (a non-translatable boundary), an
  * address outside every `ranges` window, invalid cell counts (address cells outside 1..4, or
- * a level with `#size-cells = <0>`), fewer cells than `#address-cells`, or the root itself.
+ * a level with `#size-cells = <0>`), fewer cells than `#address-cells`, the root itself, or
+ * (v6.13+, `kernel`, see {@link matchBus}) a level whose bus node lacks `#address-cells`.
  * An empty `ranges` is a 1:1 mapping. The root's own `ranges` is never consulted.
  */
-export function translateAddress(node: OfNode, inAddr: readonly number[]): bigint | undefined {
+export function translateAddress(
+  node: OfNode,
+  inAddr: readonly number[],
+  kernel?: KernelVersion,
+): bigint | undefined {
+  const version = ofKernel(kernel, 'translateAddress');
   let dev = node;
   let parent = dev.parent;
   if (parent === undefined) return undefined;
-  let bus: OfBus = matchBus(parent);
+  const first = matchBus(parent, version);
+  if (first === undefined) return undefined;
+  let bus: OfBus = first;
   let [na, ns] = bus.countCells(dev);
   if (!checkCounts(na, ns)) return undefined;
   // The kernel memcpy()s na cells from the reg pointer; a shorter reg would be read out of
@@ -84,7 +96,8 @@ export function translateAddress(node: OfNode, inAddr: readonly number[]): bigin
     dev = parent;
     parent = dev.parent;
     if (parent === undefined) return readNumber(addr, 0, na);
-    const pbus = matchBus(parent);
+    const pbus = matchBus(parent, version);
+    if (pbus === undefined) return undefined;
     const [pna, pns] = pbus.countCells(dev);
     if (!checkCounts(pna, pns)) return undefined;
     if (!translateOne(dev, bus, pbus, addr, na, ns, pna)) return undefined;
@@ -214,16 +227,22 @@ export interface DtResource {
  * through of_translate_ioport() and need a PCI I/O range registered by a host-bridge driver,
  * which does not exist yet when devices are populated, so they are not translatable here.
  */
-export function addressToResource(node: OfNode, index: number): DtResource | undefined {
+export function addressToResource(
+  node: OfNode,
+  index: number,
+  kernel?: KernelVersion,
+): DtResource | undefined {
+  const version = ofKernel(kernel, 'addressToResource');
   const parent = node.parent;
   if (parent === undefined) return undefined;
-  const bus = matchBus(parent);
-  const entry = regEntries(node)[index];
+  const bus = matchBus(parent, version);
+  if (bus === undefined) return undefined;
+  const entry = regEntries(node, version)[index];
   if (entry === undefined) return undefined;
   const flags = bus.flags(entry.cells);
   // IORESOURCE_IO (or no type at all) is not a memory resource: see the TSDoc above.
   if (!(flags & IORESOURCE_MEM)) return undefined;
-  const address = translateAddress(node, entry.cells);
+  const address = translateAddress(node, entry.cells, version);
   if (address === undefined) return undefined;
   return { index, address, size: entry.size, name: node.strings('reg-names')[index] };
 }
@@ -233,10 +252,11 @@ export function addressToResource(node: OfNode, index: number): DtResource | und
  * entry that does not translate, so later entries are lost after a bad one, exactly as
  * of_device_alloc() fills a platform device.
  */
-export function addressResources(node: OfNode): DtResource[] {
+export function addressResources(node: OfNode, kernel?: KernelVersion): DtResource[] {
+  const version = ofKernel(kernel, 'addressResources');
   const resources: DtResource[] = [];
   for (;;) {
-    const resource = addressToResource(node, resources.length);
+    const resource = addressToResource(node, resources.length, version);
     if (resource === undefined) return resources;
     resources.push(resource);
   }

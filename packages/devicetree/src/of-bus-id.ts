@@ -5,7 +5,9 @@
  * a `mask` property `<addr>.<ffs(mask)-1>.<name>`; kernels before it ignore `mask` (that is
  * the only difference across v5.x–v6.x for the names modelled here).
  */
+import type { KernelVersion } from '@vfiokit/core';
 import { translateAddress } from './of-address.js';
+import { ofKernel } from './of-kernel.js';
 import { propertyCells } from './of-prop.js';
 import type { OfNode } from './of-tree.js';
 
@@ -23,11 +25,13 @@ function ffs(value: number): number {
  * unit address included). Examples: `7ff00000.dma-controller`, `12ce0000.i2c`,
  * `soc:leds` (no `reg` anywhere up), `40000000.bus:leds`.
  */
-export function makeBusId(node: OfNode): string {
+export function makeBusId(node: OfNode, kernel?: KernelVersion): string {
+  const version = ofKernel(kernel, 'makeBusId');
   let name: string | undefined;
   for (let current: OfNode = node; current.parent !== undefined; current = current.parent) {
     const reg = current.property('reg');
-    const address = reg === undefined ? undefined : translateAddress(current, propertyCells(reg.value));
+    const address =
+      reg === undefined ? undefined : translateAddress(current, propertyCells(reg.value), version);
     if (address !== undefined) {
       const mask = current.u32('mask');
       const hex = address.toString(16);

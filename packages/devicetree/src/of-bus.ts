@@ -4,7 +4,9 @@
  * Each decides how a child's address cells are counted, compared with a `ranges` entry
  * and carried into the parent's address space.
  */
+import type { KernelVersion } from '@vfiokit/core';
 import { busAddressCells, busSizeCells } from './of-cells.js';
+import { busMatchNeedsOwnAddressCells, ofKernel } from './of-kernel.js';
 import { readNumber, u64 } from './of-prop.js';
 import type { OfNode } from './of-tree.js';
 
@@ -161,11 +163,19 @@ const PCI_TYPES = new Set(['pci', 'pciex', 'vci', 'ht']);
  * drivers/of/address.c: of_match_bus(): the first translator whose `match` accepts the bus
  * node. PCI (CONFIG_PCI, always on arm64): `device_type` pci/pciex/vci/ht, or a node named
  * `pcie`; ISA: a node named `isa`; default-flags: the bus has 3 address cells; else default.
+ * From v6.13 (`kernel`, default v6.18) default-flags and default need `#address-cells` on
+ * the bus node itself (of_bus_default_flags_match(), of_bus_default_match()), so a bus
+ * without it matches nothing: `undefined`, where the kernel returns NULL and its callers
+ * give up (OF_BAD_ADDR, no `reg`). Up to v6.12 the cells are found through the ancestors.
  */
-export function matchBus(bus: OfNode): OfBus {
+export function matchBus(bus: OfNode, kernel?: KernelVersion): OfBus | undefined {
   const deviceType = bus.string('device_type');
   if ((deviceType !== undefined && PCI_TYPES.has(deviceType)) || bus.nameIs('pcie')) return PCI;
   if (bus.nameIs('isa')) return ISA;
+  // of_property_present(np, "#address-cells"): any value, even one too short to read.
+  if (busMatchNeedsOwnAddressCells(ofKernel(kernel, 'matchBus')) && !bus.has('#address-cells')) {
+    return undefined;
+  }
   if (busAddressCells(bus) === 3) return DEFAULT_FLAGS;
   return DEFAULT;
 }

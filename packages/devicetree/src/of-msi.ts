@@ -4,7 +4,9 @@
  * drivers/irqchip/irq-gic-v3-its.c: its_of_probe(); any other node with `msi-controller` is
  * a controller whose driver the kernel configuration decides.
  */
+import type { KernelVersion } from '@vfiokit/core';
 import { addressToResource, type DtResource } from './of-address.js';
+import { ofKernel } from './of-kernel.js';
 import type { OfNode } from './of-tree.js';
 import { OfTree } from './of-tree.js';
 import type { DeviceTree, DtNode } from './tree.js';
@@ -62,9 +64,13 @@ function kindOf(node: OfNode): MsiControllerKind {
  * Every node with an `msi-controller` property, in tree order: GICv2m frames and GICv3 ITSes
  * with their doorbell and isolation, and any other MSI controller. A populated device's
  * `msiParent.target` is the `path` of one of these when its `msi-parent` is
- * well formed.
+ * well formed. `kernel` (default v6.18) decides how the frames' `reg` translates (`matchBus`).
  */
-export function msiControllers(tree: DeviceTree | DtNode | OfTree): DtMsiController[] {
+export function msiControllers(
+  tree: DeviceTree | DtNode | OfTree,
+  kernel?: KernelVersion,
+): DtMsiController[] {
+  const version = ofKernel(kernel, 'msiControllers');
   const view = tree instanceof OfTree ? tree : OfTree.of(tree);
   const out: DtMsiController[] = [];
   for (const node of view.nodes) {
@@ -73,7 +79,7 @@ export function msiControllers(tree: DeviceTree | DtNode | OfTree): DtMsiControl
     // property, ITS ignored").
     if (!node.has('msi-controller')) continue;
     const kind = kindOf(node);
-    const frame = addressToResource(node, 0);
+    const frame = addressToResource(node, 0, version);
     const offset =
       kind === 'gic-v2m' ? V2M_MSI_SETSPI_NS : kind === 'gic-v3-its' ? GITS_TRANSLATER : undefined;
     const base = node.u32('arm,msi-base-spi');

@@ -4,6 +4,7 @@
  * (v6.x): of_platform_populate(), of_platform_bus_create(), of_platform_device_create_pdata(),
  * of_device_alloc(), of_amba_device_create(); drivers/amba/bus.c: amba_device_add().
  */
+import type { KernelVersion } from '@vfiokit/core';
 import type { FdtError } from './fdt-error.js';
 import { addressResources, addressToResource } from './of-address.js';
 import { makeBusId } from './of-bus-id.js';
@@ -25,6 +26,7 @@ export class Populator {
   readonly skipped: DtSkippedNode[] = [];
   readonly #tree: OfTree;
   readonly #amba: boolean;
+  readonly #kernel: KernelVersion;
   // OF_POPULATED / OF_POPULATED_BUS node flags.
   readonly #populated = new Set<OfNode>();
   readonly #populatedBus = new Set<OfNode>();
@@ -33,9 +35,10 @@ export class Populator {
   // iomem_resource children claimed by AMBA devices (request_resource()), sorted by start.
   readonly #claimed: Claimed[] = [];
 
-  constructor(tree: OfTree, amba: boolean) {
+  constructor(tree: OfTree, amba: boolean, kernel: KernelVersion) {
     this.#tree = tree;
     this.#amba = amba;
+    this.#kernel = kernel;
   }
 
   /** of_platform_populate(root, matches): each child of `root` (strict: needs `compatible`). */
@@ -91,12 +94,12 @@ export class Populator {
   // of_platform_device_create_pdata() + of_device_alloc().
   #createPlatform(node: OfNode, parent: DtDevice | undefined): DtDevice | undefined {
     if (!node.available || this.#populated.has(node)) return undefined;
-    const name = makeBusId(node);
+    const name = makeBusId(node, this.#kernel);
     if (this.#nameTaken(node, 'platform', name)) return undefined;
     const issues: FdtError[] = [];
     const sink: IssueSink = (error) => issues.push(error);
     const device = this.#describe(node, 'platform', name, parent, {
-      regions: addressResources(node),
+      regions: addressResources(node, this.#kernel),
       irqs: platformIrqs(this.#tree, node, sink),
       periphid: undefined,
       issues,
@@ -107,14 +110,14 @@ export class Populator {
   // of_amba_device_create() + amba_device_add().
   #createAmba(node: OfNode, parent: DtDevice | undefined): void {
     if (!node.available || this.#populated.has(node)) return;
-    const name = makeBusId(node);
+    const name = makeBusId(node, this.#kernel);
     const issues: FdtError[] = [];
     const sink: IssueSink = (error) => issues.push(error);
     // The DT may pin the peripheral ID; amba_device_add() reads the hardware when it is 0.
     const pinned = node.u32('arm,primecell-periphid');
     const periphid = pinned === 0 ? undefined : pinned;
     const irqs = ambaIrqs(this.#tree, node, sink);
-    const resource = addressToResource(node, 0);
+    const resource = addressToResource(node, 0, this.#kernel);
     if (resource === undefined) {
       this.#skip(node, 'amba', name, 'no-resource');
       return;

@@ -2,7 +2,7 @@
  * The kernel's fixed tables for population (drivers/of/platform.c, v6.x) and the default
  * early-initialised compatibles (of_irq_init(), of_clk_init()).
  */
-import { GIC_V2_COMPATIBLES, GIC_V3_COMPATIBLES } from './of-gic.js';
+import { IRQCHIP_OF_TABLE_V6_12 } from './irqchip-of-table.js';
 
 /** drivers/of/platform.c: of_default_bus_match_table (with CONFIG_ARM_AMBA). */
 export const OF_DEFAULT_BUS_MATCH_TABLE: readonly string[] = [
@@ -25,7 +25,11 @@ export const RESERVED_MEM_MATCHES: readonly string[] = [
   'google,open-dice',
 ];
 
-/** The default `earlyInit.irqchips`: drivers/irqchip/irq-gic.c and irq-gic-v3.c IRQCHIP_DECLARE()s. */
-export const DEFAULT_EARLY_IRQCHIPS: readonly string[] = [...GIC_V2_COMPATIBLES, ...GIC_V3_COMPATIBLES];
+/**
+ * The default `earlyInit.irqchips`: every IRQCHIP_DECLARE() of drivers/irqchip (v6.12) whose
+ * node keeps OF_POPULATED — the GICs, `apple,aic2`, `allwinner,sun6i-a31-r-intc`,
+ * `fsl,ls1088a-extirq`, … (see irqchip-of-table.ts).
+ */
+export const DEFAULT_EARLY_IRQCHIPS: readonly string[] = IRQCHIP_OF_TABLE_V6_12;
 /** The default `earlyInit.clocks`: drivers/clk/clk-fixed-rate.c and clk-fixed-factor.c CLK_OF_DECLARE()s. */
 export const DEFAULT_EARLY_CLOCKS: readonly string[] = ['fixed-clock', 'fixed-factor-clock'];

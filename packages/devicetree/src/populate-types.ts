@@ -2,6 +2,7 @@
  * What {@link populateDevices} returns: the devices of_platform_populate() creates, as
  * plain data. Paths are full node paths; 64-bit quantities are `bigint`.
  */
+import type { KernelVersion } from '@vfiokit/core';
 import type { FdtError } from './fdt-error.js';
 import type { DtResource } from './of-address.js';
 import type { GicInterruptType, IrqTrigger } from './of-gic.js';
@@ -112,7 +113,7 @@ export interface PopulateResult {
   readonly skipped: readonly DtSkippedNode[];
 }
 
-/** Kernel configuration that changes what gets populated. */
+/** Kernel release and configuration that change what gets populated. Unknown keys are refused (`EINVAL`). */
 export interface PopulateOptions {
   /**
    * Compatibles of bus nodes whose children are populated too
@@ -124,11 +125,21 @@ export interface PopulateOptions {
   readonly amba?: boolean;
   /**
    * Nodes initialised before population, which the kernel marks OF_POPULATED so that no
-   * platform device is created for them: interrupt controllers matched by of_irq_init()
-   * (IRQCHIP_DECLARE; only nodes with `interrupt-controller`) and clock providers matched by
-   * of_clk_init() (CLK_OF_DECLARE). Defaults: the GIC drivers' compatibles and `fixed-clock`,
-   * `fixed-factor-clock`; which other drivers declare themselves this way depends on the
-   * kernel configuration, so pass the lists of the kernel being modelled.
+   * platform device is created for them: interrupt controllers that of_irq_init() sets up
+   * (IRQCHIP_DECLARE; only available nodes with `interrupt-controller`, reached from a root
+   * controller through their interrupt parents) and clock providers matched by of_clk_init()
+   * (CLK_OF_DECLARE). Defaults: every IRQCHIP_DECLARE of drivers/irqchip in v6.12 whose node
+   * keeps the flag (`DEFAULT_EARLY_IRQCHIPS`: the GICs, `apple,aic2`,
+   * `allwinner,sun6i-a31-r-intc`, …) and `fixed-clock`, `fixed-factor-clock`. Which drivers a
+   * kernel has depends on its configuration, so pass the lists of the build being modelled.
+   * Unknown keys are refused (`EINVAL`).
    */
   readonly earlyInit?: { readonly irqchips?: readonly string[]; readonly clocks?: readonly string[] };
+  /**
+   * The kernel release whose `drivers/of` to model, `[major, minor]` inside v6.12–v6.18
+   * (`EINVAL` outside); default v6.18. What changes: from v6.13 a bus node without its own
+   * `#address-cells` matches no address translator, so its children get no `reg` resources and
+   * are named without an address (`matchBus`).
+   */
+  readonly kernel?: KernelVersion;
 }

@@ -2,6 +2,9 @@
  * Device population as Linux does it at boot: drivers/of/platform.c (v6.x)
  * of_platform_default_populate_init() and what it calls (see populate-run.ts).
  */
+import { rejectUnknownOptions } from '@vfiokit/core';
+import { irqchipInitOrder } from './of-irq-init.js';
+import { ofKernel } from './of-kernel.js';
 import { OfTree } from './of-tree.js';
 import { Populator } from './populate-run.js';
 import {
@@ -31,19 +34,21 @@ import type { DeviceTree, DtNode } from './tree.js';
  * of PCI hosts, …) are not included: they depend on which drivers probe.
  */
 export function populate(tree: DeviceTree | DtNode, options: PopulateOptions = {}): PopulateResult {
+  rejectUnknownOptions(options, ['busCompatibles', 'amba', 'earlyInit', 'kernel'], 'populate');
+  rejectUnknownOptions(options.earlyInit, ['irqchips', 'clocks'], 'populate: earlyInit');
+  const kernel = ofKernel(options.kernel, 'populate');
   const view = OfTree.of(tree);
   const amba = options.amba ?? true;
   const matches =
     options.busCompatibles ?? OF_DEFAULT_BUS_MATCH_TABLE.filter((c) => amba || c !== 'arm,amba-bus');
-  const populator = new Populator(view, amba);
+  const populator = new Populator(view, amba, kernel);
   const irqchips = options.earlyInit?.irqchips ?? DEFAULT_EARLY_IRQCHIPS;
   const clocks = options.earlyInit?.clocks ?? DEFAULT_EARLY_CLOCKS;
+  // drivers/of/irq.c: of_irq_init() sets OF_POPULATED on each controller it initialises.
+  for (const node of irqchipInitOrder(view, irqchips)) populator.markPopulated(node);
   for (const node of view.nodes) {
-    if (!node.available) continue;
-    // drivers/of/irq.c: of_irq_init() sets OF_POPULATED on each controller it initialises;
     // drivers/clk/clk.c: of_clk_init() does too ("Don't populate platform devices").
-    const irqchip = node.has('interrupt-controller') && irqchips.some((c) => node.isCompatible(c));
-    if (irqchip || clocks.some((c) => node.isCompatible(c))) populator.markPopulated(node);
+    if (node.available && clocks.some((c) => node.isCompatible(c))) populator.markPopulated(node);
   }
   for (const node of view.nodes) {
     if (RESERVED_MEM_MATCHES.some((c) => node.isCompatible(c))) populator.createPlatformDevice(node);
