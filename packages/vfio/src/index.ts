@@ -8,6 +8,7 @@
 export { type DmaMapping, type IommuInfo, VfioContainerHandle } from './api/container-handle.js';
 export { type DeviceInfo, type IrqInfo, type RegionInfo, VfioDeviceHandle } from './api/device-handle.js';
 export { type GroupStatus, VfioGroupHandle } from './api/group-handle.js';
+export { type IrqAction, type IrqSet, irqSetRequest } from './api/irq-set.js';
 // --- the kernel side: core, groups, containers, type1 ---
 export { type ContainerDriver, VfioContainer } from './container/container.js';
 export { VfioDeviceFile } from './device/device-file.js';
@@ -15,6 +16,7 @@ export { type IrqSetHeader, vfioSetIrqsValidateAndPrepare } from './device/set-i
 export { VfioDevice, type VfioDeviceOps, type VfioDeviceSpec } from './device/vfio-device.js';
 export { VfioGroupFile } from './group/group-file.js';
 export { VfioGroup, type VfioGroupKind } from './group/vfio-group.js';
+export { IommuGroupIda, type IommuGroupIds } from './iommu/group-ids.js';
 export { IommuGroup, type IommuGroupOptions } from './iommu/iommu-group.js';
 // --- interrupts ---
 export {
@@ -26,6 +28,8 @@ export {
 } from './irq/host-irq-chip.js';
 export { SimpleIrqChip } from './irq/simple-irq-chip.js';
 export { Virqfd } from './irq/virqfd.js';
+export type { ModuleParamValue } from './kernel/module-params.js';
+export { TAINT_USER } from './kernel/taint.js';
 // --- vfio-platform / vfio-amba ---
 export type { PlatformResource, VfioPlatformBinder } from './platform/binder.js';
 export {
@@ -43,7 +47,12 @@ export {
   vfioMetaDriverData,
 } from './platform/meta-driver.js';
 export type { PlatformRegion } from './platform/regions.js';
-export { AMBA_NR_IRQS, vfioAmbaDriver } from './platform/vfio-amba.js';
+export {
+  AMBA_NR_IRQS,
+  VFIO_AMBA_DEPRECATION,
+  vfioAmbaDeprecation,
+  vfioAmbaDriver,
+} from './platform/vfio-amba.js';
 export { type VfioPlatformDriverOptions, vfioPlatformDriver } from './platform/vfio-platform.js';
 export {
   bindReportsProbeError,
@@ -154,9 +163,15 @@ export {
   vfioIovaRange,
 } from './uapi/structs-iommu.js';
 export { encodeIrqSet, type IrqSetRequest, vfioIrqInfo, vfioIrqSet } from './uapi/structs-irq.js';
-export { type PinnedChunk, UserAddressSpace } from './user/address-space.js';
+export { type PinnedChunk, UserAddressSpace, type UserTarget } from './user/address-space.js';
 export type { IoctlArg, MmapRequest, MmapResult, VfioFile } from './user/file.js';
 export { UserProcess, type UserProcessOptions } from './user/process.js';
 export type { VfioSyscalls } from './user/syscalls.js';
 export type { Capability, Mm, Task } from './user/task.js';
-export { Vfio, type VfioGroupDeviceSpec, type VfioOptions, type VfioParams } from './vfio.js';
+export {
+  type FakeIommuGroup,
+  Vfio,
+  type VfioGroupDeviceSpec,
+  type VfioOptions,
+  type VfioParams,
+} from './vfio.js';

@@ -32,6 +32,11 @@ export interface VfioMetaDriverData {
   readonly vfioDevice: VfioDevice;
   /** How the device was registered. */
   readonly registration: 'iommu' | 'emulated' | 'noiommu';
+  /**
+   * The deprecation notice the bound driver's probe printed under the active kernel profile
+   * (vfio-amba from v6.18), for reports and CLIs; null when the driver is not deprecated there.
+   */
+  readonly deprecation: string | null;
 }
 
 /** The per-bus part a meta driver supplies: the binder for a device. */
@@ -56,6 +61,7 @@ export function vfioMetaDriver(
   name: string,
   binderOf: BinderFactory,
   options: VfioMetaDriverOptions,
+  deprecation: string | null = null,
 ): DriverSpec {
   return {
     name,
@@ -69,7 +75,7 @@ export function vfioMetaDriver(
       });
       try {
         const { vfioDevice, registration } = register(name, device, core, options);
-        device.drvdata = { core, vfioDevice, registration } satisfies VfioMetaDriverData;
+        device.drvdata = { core, vfioDevice, registration, deprecation } satisfies VfioMetaDriverData;
       } catch (error) {
         core.release();
         throw error;

@@ -6,20 +6,21 @@ import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import { SimpleIrqChip } from '../irq/simple-irq-chip.js';
+import { KERNEL_V6_18, type KernelProfile } from '../profile.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { VFIO_DEVICE_FLAGS_AMBA } from '../uapi/flags.js';
 import { VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
 import { vfioMetaDriverData } from './meta-driver.js';
-import { vfioAmbaDriver } from './vfio-amba.js';
+import { VFIO_AMBA_DEPRECATION, vfioAmbaDriver } from './vfio-amba.js';
 
-function ambaHost(irqs: readonly number[]) {
+function ambaHost(irqs: readonly number[], profile: KernelProfile = KERNEL_V6_18) {
   const core = new DriverCore();
   const ownership = core.iommuOwnership;
   if (ownership === undefined) throw new RangeError('no ownership book');
   const iommuGroup = testIommuGroup({ id: 3, devices: [{ name: '10000000.uart' }], ownership });
-  const vfio = new Vfio({ allowUnsafeInterrupts: true });
+  const vfio = new Vfio({ allowUnsafeInterrupts: true, profile });
   const log: string[] = [];
   const driver = vfioAmbaDriver({
     vfio,
@@ -65,6 +66,16 @@ describe('vfio-amba (vfio_amba.c)', () => {
   it('names the device vfio-amba-<periphid> and warns of the v6.18 deprecation once', () => {
     const f = ambaHost([33]);
     expect(vfioMetaDriverData(f.device)?.core.binder.name).toBe('vfio-amba-00341011');
-    expect(f.log.filter((l) => l.startsWith('DEPRECATION')).length).toBe(1);
+    // The 6.18 patch "vfio/amba: Mark for removal": dev_err_once in vfio_amba_probe.
+    expect(f.log).toEqual([
+      'vfio-amba 10000000.uart: DEPRECATION: vfio-amba is deprecated and will be removed in a future kernel release',
+    ]);
+    expect(vfioMetaDriverData(f.device)?.deprecation).toBe(VFIO_AMBA_DEPRECATION);
+  });
+
+  it('before v6.18 there is no deprecation: no log line, deprecation null', () => {
+    const f = ambaHost([33], { version: [6, 12] });
+    expect(f.log).toEqual([]);
+    expect(vfioMetaDriverData(f.device)?.deprecation).toBeNull();
   });
 });

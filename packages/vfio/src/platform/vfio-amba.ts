@@ -1,5 +1,5 @@
 import type { DriverSpec } from '@vfiokit/platform-bus';
-import { kernelAtLeast } from '../profile.js';
+import { type KernelProfile, kernelAtLeast } from '../profile.js';
 import { VFIO_DEVICE_FLAGS_AMBA } from '../uapi/flags.js';
 import type { VfioPlatformBinder } from './binder.js';
 import { type VfioMetaDriverOptions, vfioMetaDriver } from './meta-driver.js';
@@ -8,12 +8,26 @@ import { type VfioMetaDriverOptions, vfioMetaDriver } from './meta-driver.js';
 export const AMBA_NR_IRQS = 9;
 
 /**
+ * The notice "vfio/amba: Mark for removal" (Alex Williamson, merged for v6.18) added to
+ * `vfio_amba_probe`: `dev_err_once(&adev->dev, "DEPRECATION: ...")`, printed before the device
+ * is even allocated, once per boot.
+ */
+export const VFIO_AMBA_DEPRECATION =
+  'DEPRECATION: vfio-amba is deprecated and will be removed in a future kernel release';
+
+/** The vfio-amba deprecation notice under `profile` (v6.18 and later), else null. */
+export function vfioAmbaDeprecation(profile: KernelProfile): string | null {
+  return kernelAtLeast(profile, 6, 18) ? VFIO_AMBA_DEPRECATION : null;
+}
+
+/**
  * `vfio-amba` (drivers/vfio/platform/vfio_amba.c): one region (`adev->res`) at index 0, IRQs
  * `adev->irq[i]` while non-zero (−ENXIO after), name `vfio-amba-%08x` of the periphid, flags
  * AMBA, and never `reset_required`. v6.18 marks it deprecated and says so once at probe.
  */
 export function vfioAmbaDriver(options: VfioMetaDriverOptions): DriverSpec {
   let warned = false;
+  const deprecation = vfioAmbaDeprecation(options.vfio.profile);
   const driver = vfioMetaDriver(
     'vfio-amba',
     (device): VfioPlatformBinder => ({
@@ -34,13 +48,16 @@ export function vfioAmbaDriver(options: VfioMetaDriverOptions): DriverSpec {
       },
     }),
     options,
+    deprecation,
   );
   return {
     ...driver,
     probe(device, match): void {
-      if (!warned && kernelAtLeast(options.vfio.profile, 6, 18)) {
+      // dev_err_once: the first probe's device names the line ("vfio-amba <dev>: ..."),
+      // whether or not that probe then succeeds.
+      if (!warned && deprecation !== null) {
         warned = true;
-        options.log?.('DEPRECATION: The vfio-amba driver will be removed in a future kernel release');
+        options.log?.(`vfio-amba ${device.name}: ${deprecation}`);
       }
       driver.probe(device, match);
     },
