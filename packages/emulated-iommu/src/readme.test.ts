@@ -99,6 +99,7 @@ describe('README tables', () => {
       for (const compatible of entry.compatibles) expect(row).toContain(`\`${compatible}\``);
       expect(row).toContain(`${entry.label}: ${entry.reason}`);
       expect(row).toContain(entry.source);
+      expect(row?.includes('*(family)*')).toBe(entry.matchFallback === true);
     },
   );
 

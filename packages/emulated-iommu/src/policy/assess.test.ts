@@ -169,6 +169,13 @@ describe('built-in class tables', () => {
     expect(v.verdict).toBe('unknown');
   });
 
+  it('except register-only families, which match their fallback (rk3568 i2c, a vendor DW UART)', () => {
+    const rk = assessDmaCapability({ ...gadget, compatible: ['rockchip,rk3568-i2c', 'rockchip,rk3399-i2c'] });
+    expect(rk).toMatchObject({ verdict: 'non-master', entry: 'rockchip,rk3399-i2c' });
+    const dw = assessDmaCapability({ ...gadget, compatible: ['rockchip,rk3399-uart', 'snps,dw-apb-uart'] });
+    expect(dw).toMatchObject({ verdict: 'non-master', entry: 'snps,dw-apb-uart' });
+  });
+
   it("a periphid naming another part or designer rules a PrimeCell entry out (ST's PL011 variant)", () => {
     const st = assessDmaCapability({ ...uart, periphid: 0x00380802 });
     expect(st.verdict).toBe('unknown');

@@ -47,11 +47,16 @@ function masterClassOf(compatible: readonly string[]): DmaClassEntry | undefined
   return undefined;
 }
 
-/** The non-master entry for the most specific compatible, and whether a periphid rules it out. */
+/**
+ * The non-master entry for the most specific compatible (or for a fallback compatible, when the
+ * entry is a `matchFallback` family), and whether a periphid rules it out.
+ */
 function nonMasterClassOf(facts: DmaFacts): { entry: DmaClassEntry; periphidMismatch: boolean } | undefined {
-  const first = facts.compatible[0];
-  if (first === undefined) return undefined;
-  const hit = NON_MASTER.find((candidate) => candidate.matches(first));
+  let hit: CompiledEntry | undefined;
+  for (const [index, name] of facts.compatible.entries()) {
+    hit = NON_MASTER.find((c) => (index === 0 || c.entry.matchFallback === true) && c.matches(name));
+    if (hit !== undefined) break;
+  }
   if (hit === undefined) return undefined;
   const part = hit.entry.primecellPart;
   const periphidMismatch =
@@ -140,7 +145,7 @@ function unique(values: readonly string[]): string[] {
  * 2. a user override (`master` or `non-master`), most specific first;
  * 3. vfiokit's `vfiokit,no-dma` property on the node → `non-master`;
  * 4. the built-in bus-master class table → `master`;
- * 5. the built-in non-master class table (most specific compatible only) → `non-master`;
+ * 5. the built-in non-master class table (most specific compatible; fallbacks for families) → `non-master`;
  * 6. otherwise `unknown`.
  *
  * Device-specific statements (2, 3) beat the generic class tables (4, 5); the rules that lost

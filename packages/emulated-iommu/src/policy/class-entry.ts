@@ -23,6 +23,13 @@ export interface DmaClassEntry {
    * variant behind an ARM compatible), a non-master entry does not apply.
    */
   readonly primecellPart?: number;
+  /**
+   * Non-master table only: the entry also applies when one of its compatibles is a node's
+   * FALLBACK (`"rockchip,rk3568-i2c", "rockchip,rk3399-i2c"`). Set only for register-only
+   * blocks whose Linux driver binds the whole family through that compatible and drives every
+   * variant alike; other entries match the most specific compatible alone.
+   */
+  readonly matchFallback?: boolean;
 }
 
 /** A compiled matcher for a table's compatibles. */

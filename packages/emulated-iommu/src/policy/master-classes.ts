@@ -138,7 +138,15 @@ export const MASTER_CLASSES: readonly DmaClassEntry[] = [
   },
   {
     id: 'arm,cryptocell',
-    compatibles: ['arm,cryptocell-*', 'inside-secure,safexcel-*'],
+    compatibles: [
+      'arm,cryptocell-*',
+      'inside-secure,safexcel-eip97',
+      'inside-secure,safexcel-eip97ies',
+      'inside-secure,safexcel-eip197',
+      'inside-secure,safexcel-eip197b',
+      'inside-secure,safexcel-eip197c-mxl',
+      'inside-secure,safexcel-eip197d',
+    ],
     label: 'crypto engine',
     reason: 'reads and writes its operands in memory by DMA',
     source: 'drivers/crypto/ccree/cc_driver.c, drivers/crypto/inside-secure/safexcel.c',

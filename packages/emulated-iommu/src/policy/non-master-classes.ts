@@ -5,8 +5,9 @@ import type { DmaClassEntry } from './class-entry.js';
  * SRAM-like bus) whose data moves only through their registers. Some have DMA *request*
  * lines (PL011, PL022, PL180): they ask an external DMA engine to move data, which masters
  * the bus on their behalf and stays with the host. Only the node's MOST SPECIFIC compatible
- * is matched: a fallback compatible promises the register interface, not the absence of a
- * vendor's additions. Sources name the TRM and the Linux driver, whose data path is PIO or
+ * is matched — a fallback compatible promises the register interface, not the absence of a
+ * vendor's additions — except for entries marked `matchFallback` (register-only families
+ * whose driver binds every variant through the fallback). Sources name the TRM and the Linux driver, whose data path is PIO or
  * through dmaengine (never the device's own DMA).
  */
 export const NON_MASTER_CLASSES: readonly DmaClassEntry[] = [
@@ -98,6 +99,7 @@ export const NON_MASTER_CLASSES: readonly DmaClassEntry[] = [
   {
     id: 'snps,designware-i2c',
     compatibles: ['snps,designware-i2c'],
+    matchFallback: true,
     label: 'DesignWare I2C',
     reason: 'APB slave; DMA only via handshake lines',
     source: 'DW_apb_i2c databook; drivers/i2c/busses/i2c-designware-master.c (PIO)',
@@ -105,6 +107,7 @@ export const NON_MASTER_CLASSES: readonly DmaClassEntry[] = [
   {
     id: 'snps,dw-apb-uart',
     compatibles: ['snps,dw-apb-uart'],
+    matchFallback: true,
     label: 'DesignWare UART',
     reason: 'APB slave; DMA only via handshake lines',
     source: 'DW_apb_uart databook; drivers/tty/serial/8250/8250_dw.c',
@@ -119,6 +122,7 @@ export const NON_MASTER_CLASSES: readonly DmaClassEntry[] = [
   {
     id: 'snps,dw-apb-gpio',
     compatibles: ['snps,dw-apb-gpio'],
+    matchFallback: true,
     label: 'DesignWare GPIO',
     reason: 'APB slave registers only',
     source: 'DW_apb_gpio databook; drivers/gpio/gpio-dwapb.c',
@@ -126,6 +130,7 @@ export const NON_MASTER_CLASSES: readonly DmaClassEntry[] = [
   {
     id: 'snps,dw-wdt',
     compatibles: ['snps,dw-wdt'],
+    matchFallback: true,
     label: 'DesignWare watchdog',
     reason: 'APB slave registers only',
     source: 'DW_apb_wdt databook; drivers/watchdog/dw_wdt.c',
@@ -143,5 +148,45 @@ export const NON_MASTER_CLASSES: readonly DmaClassEntry[] = [
     label: 'SMSC LAN91C111 Ethernet',
     reason: 'local-bus slave, frames copied by the CPU',
     source: 'SMSC LAN91C111 datasheet; drivers/net/ethernet/smsc/smc91x.c (PIO)',
+  },
+  {
+    id: 'rockchip,rk3399-i2c',
+    compatibles: [
+      'rockchip,rv1108-i2c',
+      'rockchip,rv1126-i2c',
+      'rockchip,rk3066-i2c',
+      'rockchip,rk3188-i2c',
+      'rockchip,rk3228-i2c',
+      'rockchip,rk3288-i2c',
+      'rockchip,rk3399-i2c',
+    ],
+    matchFallback: true,
+    label: 'Rockchip I2C',
+    reason: 'register FIFO, no DMA interface',
+    source: 'RK3399 TRM (I2C); drivers/i2c/busses/i2c-rk3x.c (PIO only)',
+  },
+  {
+    id: 'fsl,imx21-i2c',
+    compatibles: ['fsl,imx1-i2c', 'fsl,imx21-i2c', 'fsl,vf610-i2c'],
+    matchFallback: true,
+    label: 'i.MX I2C',
+    reason: 'register slave; DMA only via an external engine',
+    source: 'i.MX 8M RM (I2C); drivers/i2c/busses/i2c-imx.c (PIO, dmaengine via dmas)',
+  },
+  {
+    id: 'fsl,imx21-uart',
+    compatibles: ['fsl,imx1-uart', 'fsl,imx21-uart', 'fsl,imx6q-uart'],
+    matchFallback: true,
+    label: 'i.MX UART',
+    reason: 'register slave; DMA only via an external engine',
+    source: 'i.MX 8M RM (UART); drivers/tty/serial/imx.c (dmaengine via dmas)',
+  },
+  {
+    id: 'fsl,imx35-gpio',
+    compatibles: ['fsl,imx1-gpio', 'fsl,imx21-gpio', 'fsl,imx31-gpio', 'fsl,imx35-gpio', 'fsl,imx7d-gpio'],
+    matchFallback: true,
+    label: 'i.MX GPIO',
+    reason: 'register slave only',
+    source: 'i.MX 8M RM (GPIO); drivers/gpio/gpio-mxc.c',
   },
 ];

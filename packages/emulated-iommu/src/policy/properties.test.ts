@@ -21,6 +21,7 @@ const COMPATIBLES = [
   'arm,primecell',
   'vendor,gadget',
   'vendor,uart-plus',
+  'rockchip,rk3568-i2c',
 ];
 const PERIPHIDS = [0x00041011, 0x00341011, 0x00041031, 0x00041061, 0x00380802, 0x00141805, 0x10153180];
 
@@ -87,13 +88,16 @@ function explicitNonMasterRule(facts: DmaFacts, options: DmaPolicyOptions): bool
       ),
   );
   const byProperty = (options.dtProperty ?? true) && facts.noDma !== undefined && facts.noDma !== false;
-  const first = facts.compatible[0];
-  const entry = NON_MASTER_CLASSES.find((e) => first !== undefined && e.compatibles.includes(first));
-  const periphidOk =
-    entry?.primecellPart === undefined ||
-    facts.periphid === undefined ||
-    (facts.periphid & 0xfffff) === (0x41000 | entry.primecellPart);
-  const byTable = (options.builtinNonMasterClasses ?? true) && entry !== undefined && periphidOk;
+  // Permissive on purpose: any table entry that could apply counts.
+  const byTable =
+    (options.builtinNonMasterClasses ?? true) &&
+    NON_MASTER_CLASSES.some(
+      (e) =>
+        facts.compatible.some((c, i) => (i === 0 || e.matchFallback === true) && e.compatibles.includes(c)) &&
+        (e.primecellPart === undefined ||
+          facts.periphid === undefined ||
+          (facts.periphid & 0xfffff) === (0x41000 | e.primecellPart)),
+    );
   return byOverride || byProperty || byTable;
 }
 
