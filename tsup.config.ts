@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 // One build definition for every workspace package: ESM + CJS + .d.ts from src/index.ts,
-// plus the ./testing subpath and a CLI entry where a package has them.
+// plus the ./testing and ./uapi subpaths and a CLI entry where a package has them.
 const packagesDir = 'packages';
 
 interface PackageJson {
@@ -15,6 +15,9 @@ function entriesOf(dir: string): Record<string, string> {
   const entry: Record<string, string> = { index: join(dir, 'src/index.ts') };
   const testing = join(dir, 'src/testing/index.ts');
   if (existsSync(testing)) entry['testing/index'] = testing;
+  // A UAPI transcription without the model behind it (@vfiokit/vfio/uapi).
+  const uapi = join(dir, 'src/uapi/index.ts');
+  if (existsSync(uapi)) entry['uapi/index'] = uapi;
   const bin = join(dir, 'src/bin.ts');
   if (existsSync(bin)) entry.bin = bin;
   return entry;

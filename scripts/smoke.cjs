@@ -11,6 +11,11 @@ memory.writeU8(0x2000, 0x5a);
 if (memory.readU8(0x2000) !== 0x5a) throw new TypeError('core CJS: PhysicalMemory broken');
 if (new EventFd({ initval: 3 }).read() !== 3n) throw new TypeError('core CJS: EventFd broken');
 
+// The UAPI subpath stands alone: constants and codecs without the model.
+const uapi = require('@vfiokit/vfio/uapi');
+if (uapi.VFIO_TYPE1v2_IOMMU !== 3 || uapi.UAPI_STRUCTS.vfio_iommu_type1_dma_map?.size !== 32)
+  throw new TypeError('vfio/uapi CJS: constants or layouts broken');
+
 const packages = join(__dirname, '..', 'packages');
 for (const name of readdirSync(packages)) {
   const pkg = JSON.parse(readFileSync(join(packages, name, 'package.json'), 'utf8'));

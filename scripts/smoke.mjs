@@ -11,6 +11,11 @@ const eventfd = new EventFd();
 eventfd.write(2);
 if (eventfd.read() !== 2n) throw new TypeError('core ESM: EventFd broken');
 
+// The UAPI subpath stands alone: constants and codecs without the model.
+const uapi = await import('@vfiokit/vfio/uapi');
+if (uapi.VFIO_TYPE1v2_IOMMU !== 3 || uapi.UAPI_STRUCTS.vfio_iommu_type1_dma_map?.size !== 32)
+  throw new TypeError('vfio/uapi ESM: constants or layouts broken');
+
 for (const name of readdirSync(new URL('../packages', import.meta.url))) {
   const pkg = JSON.parse(readFileSync(new URL(`../packages/${name}/package.json`, import.meta.url), 'utf8'));
   for (const subpath of Object.keys(pkg.exports).filter((key) => key !== './package.json')) {

@@ -86,6 +86,12 @@ describe.each(names)('@vfiokit/%s', (name) => {
     }
   });
 
+  it('publishes only the known subpaths: ".", "./testing", "./uapi" (vfio only) and "./package.json"', () => {
+    const allowed = ['.', './testing', './package.json', ...(name === 'vfio' ? ['./uapi'] : [])];
+    for (const subpath of Object.keys(pkg.exports)) expect(allowed, `${name} exports ${subpath}`).toContain(subpath);
+    if (name === 'vfio') expect(Object.keys(pkg.exports)).toContain('./uapi');
+  });
+
   it('has an explicit public face: no `export *` in src/index.ts', () => {
     const index = readFileSync(`${root}packages/${name}/src/index.ts`, 'utf8');
     expect(index).not.toMatch(/export \* from/);
