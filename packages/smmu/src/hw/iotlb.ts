@@ -17,9 +17,12 @@ export function iotlbTag(vmid: number, stage: 1 | 2, asid: number): number {
   return vmid * 0x2_0000 + (stage === 1 ? asid : 0x1_0000);
 }
 
-// Keys: log2(size) * 2^40 + (iova / size), exact below 2^53 for sizes up to 2^30 and
-// inputs below 2^52.
-const SIZE_SCALE = 2 ** 40;
+// One context's entries: a Map per page/block size, keyed by iova / size (a small integer
+// for most addresses, which V8 hashes fastest), smallest size first.
+interface ContextEntries {
+  readonly sizes: number[];
+  readonly maps: Map<number, IotlbEntry>[];
+}
 
 /**
  * An SMMU's IOTLB: translations cached per translation context (an SMMUv2 context bank's
@@ -30,12 +33,9 @@ const SIZE_SCALE = 2 ** 40;
  * worst case for a driver that forgets a TLBI.
  */
 export class Iotlb {
-  private readonly contexts = new Map<number, Map<number, IotlbEntry>>();
-  // Sizes (log2) cached per context, ascending: a lookup tries each in turn.
-  private readonly sizes = new Map<number, number[]>();
+  private readonly contexts = new Map<number, ContextEntries>();
   private lastContext = -1;
-  private lastMap: Map<number, IotlbEntry> | undefined;
-  private lastSizes: number[] = [];
+  private last: ContextEntries | undefined;
   private hitCount = 0;
   private missCount = 0;
 
@@ -51,7 +51,7 @@ export class Iotlb {
   /** Entries cached, over every context. */
   get size(): number {
     let n = 0;
-    for (const map of this.contexts.values()) n += map.size;
+    for (const context of this.contexts.values()) for (const map of context.maps) n += map.size;
     return n;
   }
 
@@ -59,15 +59,13 @@ export class Iotlb {
   lookup(context: number, iova: number): IotlbEntry | undefined {
     if (context !== this.lastContext) {
       this.lastContext = context;
-      this.lastMap = this.contexts.get(context);
-      this.lastSizes = this.sizes.get(context) ?? [];
+      this.last = this.contexts.get(context);
     }
-    const map = this.lastMap;
-    if (map !== undefined) {
-      const sizes = this.lastSizes;
+    const entries = this.last;
+    if (entries !== undefined) {
+      const { sizes, maps } = entries;
       for (let i = 0; i < sizes.length; i++) {
-        const bits = sizes[i] ?? 12;
-        const entry = map.get(bits * SIZE_SCALE + Math.floor(iova / 2 ** bits));
+        const entry = maps[i]?.get(Math.floor(iova / (sizes[i] ?? 1)));
         if (entry !== undefined) {
           this.hitCount++;
           return entry;
@@ -79,46 +77,48 @@ export class Iotlb {
   }
 
   insert(context: number, entry: IotlbEntry): void {
-    let map = this.contexts.get(context);
-    if (map === undefined) {
-      map = new Map();
-      this.contexts.set(context, map);
-      this.sizes.set(context, []);
+    let entries = this.contexts.get(context);
+    if (entries === undefined) {
+      entries = { sizes: [], maps: [] };
+      this.contexts.set(context, entries);
     }
-    const bits = Math.log2(entry.size);
-    const sizes = this.sizes.get(context) ?? [];
-    if (!sizes.includes(bits)) {
-      sizes.push(bits);
-      sizes.sort((a, b) => a - b);
-      this.sizes.set(context, sizes);
+    let at = entries.sizes.indexOf(entry.size);
+    if (at < 0) {
+      at = entries.sizes.findIndex((size) => size > entry.size);
+      if (at < 0) at = entries.sizes.length;
+      entries.sizes.splice(at, 0, entry.size);
+      entries.maps.splice(at, 0, new Map());
     }
-    map.set(bits * SIZE_SCALE + entry.iovaBase / entry.size, entry);
+    entries.maps[at]?.set(entry.iovaBase / entry.size, entry);
     this.lastContext = -1;
   }
 
-  /** Removes the entries for which `match` holds (TLBI by ASID, VMID, VA). */
+  /** Removes the entries for which `match` holds (TLBI by ASID, VMID, range). */
   invalidate(match: (entry: IotlbEntry) => boolean): number {
     let removed = 0;
-    for (const map of this.contexts.values()) {
-      for (const [key, entry] of map) {
-        if (match(entry)) {
-          map.delete(key);
-          removed++;
+    for (const context of this.contexts.values()) {
+      for (const map of context.maps) {
+        for (const [key, entry] of map) {
+          if (match(entry)) {
+            map.delete(key);
+            removed++;
+          }
         }
       }
     }
     return removed;
   }
 
-  /** Removes entries that cover `iova` and match `tag` (TLBI by VA: one lookup per size). */
+  /** Removes the entries covering `iova` for which `match` holds (TLBI by VA: one lookup per size). */
   invalidateVa(iova: number, match: (entry: IotlbEntry) => boolean): number {
     let removed = 0;
-    for (const [context, map] of this.contexts) {
-      for (const bits of this.sizes.get(context) ?? []) {
-        const key = bits * SIZE_SCALE + Math.floor(iova / 2 ** bits);
-        const entry = map.get(key);
+    for (const context of this.contexts.values()) {
+      for (let i = 0; i < context.sizes.length; i++) {
+        const key = Math.floor(iova / (context.sizes[i] ?? 1));
+        const map = context.maps[i];
+        const entry = map?.get(key);
         if (entry !== undefined && match(entry)) {
-          map.delete(key);
+          map?.delete(key);
           removed++;
         }
       }
@@ -128,7 +128,7 @@ export class Iotlb {
 
   invalidateAll(): void {
     this.contexts.clear();
-    this.sizes.clear();
     this.lastContext = -1;
+    this.last = undefined;
   }
 }

@@ -49,7 +49,12 @@ interface Hardware {
   takeRecordedFault(): string | undefined;
 }
 
-function v3Hardware(memory: PhysicalMemory, allocator: TablePageAllocator, omitLeafTlbi: boolean, stage: 1 | 2) {
+function v3Hardware(
+  memory: PhysicalMemory,
+  allocator: TablePageAllocator,
+  omitLeafTlbi: boolean,
+  stage: 1 | 2,
+) {
   const smmu = new ArmSmmuV3({ memory });
   const driver = new ArmSmmuV3Programmer(smmu, { allocator });
   driver.reset();
@@ -99,13 +104,23 @@ function v2Hardware(memory: PhysicalMemory, allocator: TablePageAllocator, omitL
       irqs = 0;
       if (fsr === 0) return seen === 0 ? undefined : `irqs ${seen} without FSR`;
       if (seen !== 1) return `FSR 0x${fsr.toString(16)} with ${seen} irqs`;
-      return fsr === V2.FSR_TF ? 'translation' : fsr === V2.FSR_PF ? 'permission' : `FSR 0x${fsr.toString(16)}`;
+      return fsr === V2.FSR_TF
+        ? 'translation'
+        : fsr === V2.FSR_PF
+          ? 'permission'
+          : `FSR 0x${fsr.toString(16)}`;
     },
   };
   return { domain, hardware };
 }
 
-function run(make: (memory: PhysicalMemory, allocator: TablePageAllocator) => { domain: ArmLpaeDomain; hardware: Hardware }, ops: readonly Op[]): void {
+function run(
+  make: (
+    memory: PhysicalMemory,
+    allocator: TablePageAllocator,
+  ) => { domain: ArmLpaeDomain; hardware: Hardware },
+  ops: readonly Op[],
+): void {
   const memory = new PhysicalMemory();
   const allocator = new TablePageAllocator({ memory, base: 0x8000_0000 as PhysAddr, size: 0x200_0000 });
   const { domain, hardware } = make(memory, allocator);
@@ -119,9 +134,11 @@ function run(make: (memory: PhysicalMemory, allocator: TablePageAllocator) => { 
     const got = hardware.translate(iova, write);
     const recorded = hardware.takeRecordedFault();
     const show = (r: PhysAddr | IommuFault) => (isIommuFault(r) ? r.kind : `0x${r.toString(16)}`);
-    if (show(got) !== show(want)) wrong.push(`page ${page} ${write ? 'write' : 'read'}: ${show(got)}, reference ${show(want)}`);
+    if (show(got) !== show(want))
+      wrong.push(`page ${page} ${write ? 'write' : 'read'}: ${show(got)}, reference ${show(want)}`);
     const wantRecord = isIommuFault(want) ? want.kind : undefined;
-    if (recorded !== wantRecord) wrong.push(`page ${page}: recorded ${String(recorded)}, expected ${String(wantRecord)}`);
+    if (recorded !== wantRecord)
+      wrong.push(`page ${page}: recorded ${String(recorded)}, expected ${String(wantRecord)}`);
   };
   for (const op of ops) {
     if (op.kind === 'map') {
@@ -164,24 +181,43 @@ const property = (make: Parameters<typeof run>[0]) =>
 
 describe('SMMU hardware translations match the reference after any map/unmap sequence', () => {
   it('SMMUv3, stage 1: every DMA reaches what the reference says, or faults with a matching event record', () => {
-    fc.assert(property((m, a) => v3Hardware(m, a, false, 1)), { numRuns: 60 });
+    fc.assert(
+      property((m, a) => v3Hardware(m, a, false, 1)),
+      { numRuns: 60 },
+    );
   }, 60_000);
 
   it('SMMUv3, stage 2', () => {
-    fc.assert(property((m, a) => v3Hardware(m, a, false, 2)), { numRuns: 40 });
+    fc.assert(
+      property((m, a) => v3Hardware(m, a, false, 2)),
+      { numRuns: 40 },
+    );
   }, 60_000);
 
   it('SMMUv2: every DMA reaches what the reference says, or faults with FSR and one context IRQ', () => {
-    fc.assert(property((m, a) => v2Hardware(m, a, false)), { numRuns: 60 });
+    fc.assert(
+      property((m, a) => v2Hardware(m, a, false)),
+      { numRuns: 60 },
+    );
   }, 60_000);
 });
 
 describe('the hardware property fails on a driver that forgets its leaf TLBI (stale IOTLB)', () => {
   it('SMMUv3 without CMD_TLBI_NH_VA', () => {
-    expect(fc.check(property((m, a) => v3Hardware(m, a, true, 1)), { numRuns: 200 }).failed).toBe(true);
+    expect(
+      fc.check(
+        property((m, a) => v3Hardware(m, a, true, 1)),
+        { numRuns: 200 },
+      ).failed,
+    ).toBe(true);
   }, 60_000);
 
   it('SMMUv2 without TLBIVAL', () => {
-    expect(fc.check(property((m, a) => v2Hardware(m, a, true)), { numRuns: 200 }).failed).toBe(true);
+    expect(
+      fc.check(
+        property((m, a) => v2Hardware(m, a, true)),
+        { numRuns: 200 },
+      ).failed,
+    ).toBe(true);
   }, 60_000);
 });
