@@ -112,6 +112,9 @@ for name in "${scenarios[@]}"; do
       "${qemu_fixed[@]}" 2>/dev/null
     if [ "$record" = 1 ]; then
       cp "$work/dtb/$dtb_name" "$here/dtb/$dtb_name"
+    elif [ ! -f "$here/dtb/$dtb_name" ]; then
+      log "FAIL dtb/$dtb_name missing for -M $machine (run oracle/oracle.sh --record $name)"
+      failed+=("dtb/$dtb_name")
     elif ! cmp -s "$work/dtb/$dtb_name" "$here/dtb/$dtb_name"; then
       log "FAIL dtb/$dtb_name differs from what QEMU dumps for -M $machine (re-record)"
       failed+=("dtb/$dtb_name")
