@@ -9,7 +9,7 @@ import {
   type MmioDevice,
   type ResetHandler,
 } from '@vfiokit/core';
-import { type DeviceModel, modprobe, ResetRegistry } from '@vfiokit/reset-modules';
+import { type DeviceModel, IrqLines, type IrqSink, modprobe, ResetRegistry } from '@vfiokit/reset-modules';
 import {
   assertQuiescence,
   dmaSandbox,
@@ -40,8 +40,14 @@ class TinyCopy implements MmioDevice, DeviceModel {
   private regs = new Uint32Array(6);
   private resetLeft = 0;
   private readonly byte = new Uint8Array(1);
+  // Its one interrupt output, driven from the registers after every change.
+  private readonly irq = new IrqLines(() => [['irq', this.irqAsserted()]]);
 
   constructor(private readonly dma: DmaPort) {}
+
+  connectIrq(sink: IrqSink): void {
+    this.irq.connect(sink);
+  }
 
   read(offset: number, _size: AccessSize): number {
     return this.regs[offset / 4] ?? 0;
@@ -52,9 +58,15 @@ class TinyCopy implements MmioDevice, DeviceModel {
     else if (offset === RESET && (value & 1) !== 0) this.resetLeft = 2;
     else if (offset < RESET) this.regs[offset / 4] = value;
     if (this.resetLeft > 0) this.regs[5] = 1;
+    this.irq.update();
   }
 
   tick(microseconds: number): void {
+    this.run(microseconds);
+    this.irq.update();
+  }
+
+  private run(microseconds: number): void {
     for (let t = 0; t < microseconds; t++) {
       if (this.resetLeft > 0 && --this.resetLeft === 0) this.hardwareReset();
       if (!this.dmaActive()) continue;
@@ -94,6 +106,7 @@ class TinyCopy implements MmioDevice, DeviceModel {
   hardwareReset(): void {
     this.regs = new Uint32Array(6);
     this.resetLeft = 0;
+    this.irq.update();
   }
 }
 

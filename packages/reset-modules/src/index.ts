@@ -21,6 +21,7 @@ export { FlexRmModel, type FlexRmOptions } from './models/bcm-flexrm.js';
 export { FlexRmRing } from './models/bcm-flexrm-ring.js';
 export { CalxedaXgmacModel, type CalxedaXgmacOptions, XGMAC_MODEL_VERSION } from './models/calxeda-xgmac.js';
 export type { DeviceModel } from './models/device-model.js';
+export { IrqLines, type IrqSink } from './models/irq-lines.js';
 export { Pl330Model, type Pl330Options } from './models/pl330.js';
 export { Pl330Channel } from './models/pl330-channel.js';
 export { assemblePl330, encodePl330, type Pl330Instruction, pl330Ccr } from './models/pl330-microcode.js';

@@ -1,5 +1,5 @@
 import { type AccessSize, type DmaPort, iova, KernelError, type MmioDevice } from '@vfiokit/core';
-import type { DeviceModel } from '@vfiokit/reset-modules';
+import { type DeviceModel, IrqLines, type IrqSink } from '@vfiokit/reset-modules';
 
 /** Register map of the example device, `acme,pattern-fill` (a made-up DMA engine). */
 export const FILL_CTRL: number = 0x00;
@@ -31,11 +31,18 @@ export class PatternFillDevice implements DeviceModel, MmioDevice {
   private pattern = 0;
   private done = 0;
   private resetLeft = 0;
+  // The device's one interrupt output: asserted while CTRL.IRQ_EN and a STATUS bit are set.
+  private readonly irq = new IrqLines(() => [['irq', this.irqAsserted()]]);
 
   constructor(
     private readonly dma: DmaPort,
     private readonly softResetMicroseconds = 3,
   ) {}
+
+  /** Drives the interrupt line into `sink` (an interrupt controller, or the quiescence property). */
+  connectIrq(sink: IrqSink): void {
+    this.irq.connect(sink);
+  }
 
   read(offset: number, size: AccessSize): number {
     this.check(offset, size);
@@ -51,6 +58,11 @@ export class PatternFillDevice implements DeviceModel, MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
+    this.writeRegister(offset, size, value);
+    this.irq.update();
+  }
+
+  private writeRegister(offset: number, size: AccessSize, value: number): void {
     this.check(offset, size);
     if (this.resetLeft > 0) return; // held in reset: writes are ignored
     if (offset === FILL_CTRL) {
@@ -72,6 +84,11 @@ export class PatternFillDevice implements DeviceModel, MmioDevice {
   }
 
   tick(microseconds: number): void {
+    this.run(microseconds);
+    this.irq.update();
+  }
+
+  private run(microseconds: number): void {
     for (let t = 0; t < microseconds; t++) {
       if (this.resetLeft > 0) {
         if (--this.resetLeft === 0) this.hardwareReset();
@@ -101,6 +118,7 @@ export class PatternFillDevice implements DeviceModel, MmioDevice {
     this.pattern = 0;
     this.done = 0;
     this.resetLeft = 0;
+    this.irq.update();
   }
 
   dmaActive(): boolean {

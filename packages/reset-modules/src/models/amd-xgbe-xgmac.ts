@@ -84,6 +84,13 @@ export class AmdXgbeXgmac extends WordRegisterDevice {
     super();
   }
 
+  /** Called after every register access: the owning model updates its interrupt lines. */
+  onAccess: () => void = () => {};
+
+  protected override afterAccess(): void {
+    this.onAccess();
+  }
+
   powerOn(): void {
     this.regs = new Map();
     this.txCurrent = 0;

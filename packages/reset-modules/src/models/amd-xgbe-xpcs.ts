@@ -46,6 +46,13 @@ export class AmdXgbeXpcs extends WordRegisterDevice {
     this.powerOn();
   }
 
+  /** Called after every register access: the owning model updates its interrupt lines. */
+  onAccess: () => void = () => {};
+
+  protected override afterAccess(): void {
+    this.onAccess();
+  }
+
   powerOn(): void {
     this.select = 0;
     this.mmd = new Map(POWER_ON);

@@ -6,6 +6,7 @@ import { AmdXgbeXpcs } from './amd-xgbe-xpcs.js';
 export { XGBE_MODEL_MAC_VR } from './amd-xgbe-xgmac.js';
 
 import type { DeviceModel } from './device-model.js';
+import { IrqLines, type IrqSink } from './irq-lines.js';
 
 /** Options of an {@link AmdXgbeModel}. */
 export interface AmdXgbeOptions {
@@ -25,11 +26,22 @@ export class AmdXgbeModel implements DeviceModel {
   readonly regions: readonly MmioDevice[];
   readonly xpcs: AmdXgbeXpcs;
   private readonly xgmac: AmdXgbeXgmac;
+  // Two outputs: the XGMAC's (DMA_ISR, the channel interrupts summarised) and the XPCS AN interrupt.
+  private readonly irq = new IrqLines(() => [
+    ['xgmac', this.xgmac.readWord(DMA_ISR) !== 0] as const,
+    ['xpcs-an', this.xpcs.irqAsserted()] as const,
+  ]);
 
   constructor(options: AmdXgbeOptions) {
     this.xgmac = new AmdXgbeXgmac(options.dma, options.swResetMicroseconds ?? 100);
     this.xpcs = new AmdXgbeXpcs(options.phyResetMicroseconds ?? 1000);
     this.regions = [this.xgmac, this.xpcs];
+    this.xgmac.onAccess = () => this.irq.update();
+    this.xpcs.onAccess = () => this.irq.update();
+  }
+
+  connectIrq(sink: IrqSink): void {
+    this.irq.connect(sink);
   }
 
   /** Frames the MAC put on the wire. */
@@ -40,21 +52,25 @@ export class AmdXgbeModel implements DeviceModel {
   hardwareReset(): void {
     this.xgmac.powerOn();
     this.xpcs.powerOn();
+    this.irq.update();
   }
 
   tick(microseconds: number): void {
     this.xpcs.tick(microseconds);
     this.xgmac.tick(microseconds);
+    this.irq.update();
   }
 
   /** A frame from the wire, DMA'd into the RX ring when the receiver and RX DMA run. */
   receiveFrame(frame: Uint8Array): void {
     this.xgmac.receiveFrame(frame);
+    this.irq.update();
   }
 
   /** A clause-73 autonegotiation event. */
   autonegotiationEvent(bits: number): void {
     this.xpcs.autonegotiationEvent(bits);
+    this.irq.update();
   }
 
   dmaActive(): boolean {

@@ -2,6 +2,7 @@ import { type DmaPort, KernelError, type MmioDevice, rejectUnknownOptions } from
 import * as R from './bcm-flexrm-regs.js';
 import { FlexRmRing } from './bcm-flexrm-ring.js';
 import type { DeviceModel } from './device-model.js';
+import { IrqLines, type IrqSink } from './irq-lines.js';
 import { WordRegisterDevice } from './register-access.js';
 
 /** Options of a {@link FlexRmModel}. */
@@ -53,6 +54,8 @@ export class FlexRmModel extends WordRegisterDevice implements DeviceModel {
   readonly rings: readonly (FlexRmRing | null)[];
   /** MSIs sent per ring since power-on. */
   readonly msis: number[];
+  // No wired line: each MSI is reported to the sink as a pulse on `ring<n>-msi`.
+  private readonly irq = new IrqLines(() => []);
 
   constructor(options: FlexRmOptions) {
     super();
@@ -77,12 +80,17 @@ export class FlexRmModel extends WordRegisterDevice implements DeviceModel {
       dma: options.dma,
       msiSent: (ring: number) => {
         this.msis[ring] = (this.msis[ring] ?? 0) + 1;
+        this.irq.pulse(`ring${ring}-msi`);
       },
     };
     this.rings = Array.from({ length: windows }, (_, n) =>
       absent.has(n) ? null : new FlexRmRing(n, host, options.flushMicroseconds ?? 3, idlePoll),
     );
     this.regions = [this];
+  }
+
+  connectIrq(sink: IrqSink): void {
+    this.irq.connect(sink);
   }
 
   hardwareReset(): void {

@@ -1,6 +1,7 @@
 import { type DmaPort, type Iova, iova, type MmioDevice } from '@vfiokit/core';
 import * as R from './calxeda-xgmac-regs.js';
 import type { DeviceModel } from './device-model.js';
+import { IrqLines, type IrqSink } from './irq-lines.js';
 import { WordRegisterDevice } from './register-access.js';
 
 /** Options of a {@link CalxedaXgmacModel}. */
@@ -46,6 +47,8 @@ export class CalxedaXgmacModel extends WordRegisterDevice implements DeviceModel
   private txSuspended = false;
   private halted = false;
   private softResetLeft = 0;
+  // The main interrupt output: DMA_STATUS & DMA_INTR_ENA.
+  private readonly irq = new IrqLines(() => [['irq', this.irqAsserted()] as const]);
 
   constructor(options: CalxedaXgmacOptions) {
     super();
@@ -62,9 +65,23 @@ export class CalxedaXgmacModel extends WordRegisterDevice implements DeviceModel
     this.txSuspended = false;
     this.halted = false;
     this.softResetLeft = 0;
+    this.irq.update();
+  }
+
+  connectIrq(sink: IrqSink): void {
+    this.irq.connect(sink);
+  }
+
+  protected override afterAccess(): void {
+    this.irq.update();
   }
 
   tick(microseconds: number): void {
+    this.run(microseconds);
+    this.irq.update();
+  }
+
+  private run(microseconds: number): void {
     for (let t = 0; t < microseconds; t++) {
       // Nothing can change until a register write: skip the rest of the interval.
       if (this.softResetLeft === Number.POSITIVE_INFINITY || (this.softResetLeft === 0 && !this.txRunning()))
@@ -82,6 +99,11 @@ export class CalxedaXgmacModel extends WordRegisterDevice implements DeviceModel
 
   /** A frame arriving from the wire: DMA'd into the RX ring when the receiver and RX DMA run. */
   receiveFrame(frame: Uint8Array): void {
+    this.receive(frame);
+    this.irq.update();
+  }
+
+  private receive(frame: Uint8Array): void {
     if (!this.rxRunning() || (this.reg(R.XGMAC_CONTROL) & R.XGMAC_CONTROL_RE) === 0) return;
     const desc = this.rxCurrent;
     const head = new Uint8Array(16);

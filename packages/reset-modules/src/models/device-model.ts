@@ -1,15 +1,26 @@
 import type { MmioDevice } from '@vfiokit/core';
+import type { IrqSink } from './irq-lines.js';
 
 /**
- * What a register-level device model exposes besides its MMIO regions: model time and the
- * observable facts the quiescence property checks. Time moves only through `tick` (and a
- * reset target's `delay`, which calls it), so runs are deterministic.
+ * What a register-level device model exposes besides its MMIO regions: model time, its
+ * interrupt outputs and a few introspection facts. Time moves only through `tick` (and a reset
+ * target's `delay`, which calls it), so runs are deterministic.
+ *
+ * The quiescence property observes a model only from outside — the bus accesses on its
+ * `DmaPort`, the lines it drives into the sink given to `connectIrq`, and its registers
+ * (`guestState`) — never through `dmaActive`/`irqAsserted`/`interruptsEnabled`/
+ * `interruptsPending`, which are for diagnostics and coverage checks.
  */
 export interface DeviceModel {
   /** The model's MMIO regions in `reg` order. */
   readonly regions: readonly MmioDevice[];
   /** Advances model time by `microseconds`, letting DMA engines and timers progress. */
   tick(microseconds: number): void;
+  /**
+   * Drives the model's interrupt output lines into `sink` from now on: every line's level at
+   * once, then each change (after register accesses, time and external events).
+   */
+  connectIrq(sink: IrqSink): void;
   /** Whether a DMA engine is running: it may issue bus accesses without further register writes. */
   dmaActive(): boolean;
   /** Whether any interrupt output line is asserted now. */

@@ -1,5 +1,6 @@
 import type { DmaPort, IommuFault, MmioDevice } from '@vfiokit/core';
 import type { DeviceModel } from './device-model.js';
+import { IrqLines, type IrqSink } from './irq-lines.js';
 import { Pl330Channel } from './pl330-channel.js';
 import * as R from './pl330-regs.js';
 import { WordRegisterDevice } from './register-access.js';
@@ -38,6 +39,8 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
   private dbgInst0 = 0;
   private dbgInst1 = 0;
   private debugBusyLeft = 0;
+  // irq_abort (any fault) and irq[n] (event n routed to the interrupt by INTEN), as DDI 0424 names the outputs.
+  private readonly irq = new IrqLines(() => this.irqLevels());
 
   constructor(options: Pl330Options) {
     super();
@@ -51,6 +54,20 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
     this.regions = [this];
   }
 
+  connectIrq(sink: IrqSink): void {
+    this.irq.connect(sink);
+  }
+
+  protected override afterAccess(): void {
+    this.irq.update();
+  }
+
+  private *irqLevels(): Iterable<readonly [string, boolean]> {
+    yield ['irq_abort', this.faultStatusManager() !== 0 || this.faultStatusChannels() !== 0];
+    const routed = this.es & this.inten;
+    for (let n = 0; n < R.PL330_EVENTS; n++) yield [`irq${n}`, ((routed >>> n) & 1) !== 0];
+  }
+
   hardwareReset(): void {
     for (const channel of this.channels) channel.powerOn();
     this.managerState = R.DS_ST_STOP;
@@ -60,9 +77,15 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
     this.dbgInst0 = 0;
     this.dbgInst1 = 0;
     this.debugBusyLeft = 0;
+    this.irq.update();
   }
 
   tick(microseconds: number): void {
+    this.run(microseconds);
+    this.irq.update();
+  }
+
+  private run(microseconds: number): void {
     for (let t = 0; t < microseconds; t++) {
       if (this.debugBusyLeft > 0) this.debugBusyLeft--;
       let busy = this.debugBusyLeft > 0;
@@ -77,6 +100,7 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
   /** A peripheral's DMA request line: wakes channels waiting in DMAWFP for it. */
   peripheralRequest(peripheral: number): void {
     for (const channel of this.channels) channel.peripheralRequest(peripheral);
+    this.irq.update();
   }
 
   /** The IOMMU fault behind channel `n`'s last bus error. */

@@ -42,13 +42,22 @@ export abstract class WordRegisterDevice implements MmioDevice {
   /** Writes the aligned 32-bit register at `word`. */
   protected abstract writeWord(word: number, value: number): void;
 
+  /**
+   * Called after every access: a write (or a read with side effects) may change what the
+   * device drives, such as its interrupt lines. Nothing by default.
+   */
+  protected afterAccess(): void {}
+
   read(offset: number, size: AccessSize): number {
     const word = wordOffset(this.name, this.size, offset, size);
-    return extractLanes(this.readWord(word), offset, size);
+    const value = extractLanes(this.readWord(word), offset, size);
+    this.afterAccess();
+    return value;
   }
 
   write(offset: number, size: AccessSize, value: number): void {
     const word = wordOffset(this.name, this.size, offset, size);
     this.writeWord(word, mergeLanes(this.readWord(word), offset, size, value));
+    this.afterAccess();
   }
 }

@@ -14,6 +14,7 @@ export {
   SANDBOX_SIZE,
   UNMAPPED_IOVA,
 } from './dma-sandbox.js';
+export { IrqRecorder } from './irq-recorder.js';
 export { type ModelTarget, modelTarget } from './model-target.js';
 export {
   assertQuiescence,
