@@ -67,7 +67,7 @@ mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev" \
 aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -I"$kout/include" \
   -o "$work/root/bin/runner" "$here/runner/runner.c"
 cp "$bb" "$work/root/bin/busybox"
-for applet in sh mount cat echo poweroff dmesg mkdir ls sleep; do
+for applet in sh mount cat echo sed poweroff dmesg mkdir ls sleep; do
   ln -s busybox "$work/root/bin/$applet"
 done
 cp "$here/guest/init" "$work/root/init"
@@ -131,7 +131,7 @@ for name in "${scenarios[@]}"; do
   boot_s=$(since "$t")
   out="$work/out/$name.txt"
   tr -d '\r' <"$console" |
-    awk '/^===VFIOKIT-TRANSCRIPT-END/ { on = 0 } on { print } /^===VFIOKIT-TRANSCRIPT-BEGIN/ { on = 1 }' \
+    awk '/^===VFIOKIT-TRANSCRIPT-END/ { on = 0 } on && /^\|/ { print substr($0, 2) } /^===VFIOKIT-TRANSCRIPT-BEGIN/ { on = 1 }' \
       >"$out"
   end=$(tr -d '\r' <"$console" | grep -a '^===VFIOKIT-TRANSCRIPT-END' || true)
   if [ "$rc" != 0 ] || [ "$end" != "===VFIOKIT-TRANSCRIPT-END rc=0===" ]; then
