@@ -2,6 +2,7 @@
 // get_node_phandle(), called from checks.c fixup_phandle_references()): in tree order of the
 // references, starting at 1, skipping values already taken, with the `phandle` property
 // appended to the target's properties. `symbols: true` adds /__symbols__ as `dtc -@` does.
+import { rejectUnknownOptions } from '@vfiokit/core';
 import { FdtError } from './fdt-error.js';
 import type { DeviceTree, DtNode, DtProperty, DtReserveEntry } from './tree.js';
 
@@ -184,6 +185,7 @@ export class DeviceTreeBuilder {
 
   /** Resolves references and returns the tree (version 17, as dtc writes by default). */
   build(options: BuildOptions = {}): DeviceTree {
+    rejectUnknownOptions(options, ['symbols'], 'DeviceTreeBuilder.build');
     const byLabel = new Map<string, { draft: DtDraft; path: string }>();
     const used = new Set<number>();
     const phandles = new Map<DtDraft, number>();

@@ -1,6 +1,7 @@
 // DTS text as `dtc -I dtb -O dts` (DTC 1.6.1) prints it: treesource.c dt_to_source(),
 // write_tree_source_node(), write_propval().
 
+import { rejectUnknownOptions } from '@vfiokit/core';
 import { type LabelIndex, labelIndex } from './dts-labels.js';
 import { writeValue, writeValueReversible } from './dts-value.js';
 import { TextWriter } from './text-writer.js';
@@ -23,6 +24,7 @@ export interface ToDtsOptions {
  * `dtc -I dtb -O dts` of DTC 1.6.1 prints for the blob of the same tree.
  */
 export function toDts(tree: DeviceTree, options: ToDtsOptions = {}): string {
+  rejectUnknownOptions(options, ['labels'], 'toDts');
   const out = new TextWriter(textSizeHint(tree.root));
   out.text('/dts-v1/;\n\n');
   for (const entry of tree.reserveMap) {

@@ -19,7 +19,7 @@ import { exerciseSemantics } from './test-support/semantics.js';
 import { arbitraryTreeEdit, editTree, type TreeEdit } from './test-support/tree-edits.js';
 import type { DeviceTree, DtNode } from './tree.js';
 
-function seeds(): Uint8Array[] {
+function baseBlobs(): Uint8Array[] {
   const small = [
     'calxeda-midway.dtb',
     'foundation-v8-gicv3.dtb',
@@ -80,27 +80,27 @@ function outcome(blob: Uint8Array): Outcome {
   }
 }
 
-const SEEDS = seeds();
-const SEED_TREES = SEEDS.map((blob) => parseFdt(blob));
-// The counterexample is the seed index, the tree edits and the byte mutations; the blob is
+const BASE_BLOBS = baseBlobs();
+const BASE_TREES = BASE_BLOBS.map((blob) => parseFdt(blob));
+// The counterexample is the base blob's index, the tree edits and the byte mutations; the blob is
 // rebuilt from them. At least one edit or mutation per case.
 const mutated = fc
   .record({
-    seed: fc.nat({ max: SEEDS.length - 1 }),
+    base: fc.nat({ max: BASE_BLOBS.length - 1 }),
     edits: fc.array(arbitraryTreeEdit, { maxLength: 3 }),
     mutations: fc.array(arbitraryMutation, { maxLength: 4 }),
   })
   .filter((m) => m.edits.length + m.mutations.length > 0);
 interface Case {
-  readonly seed: number;
+  readonly base: number;
   readonly edits: readonly TreeEdit[];
   readonly mutations: readonly Mutation[];
 }
 const blobOf = (m: Case): Uint8Array => {
   const blob =
     m.edits.length === 0
-      ? (SEEDS[m.seed] as Uint8Array)
-      : serializeFdt(editTree(SEED_TREES[m.seed] as DeviceTree, m.edits), { padding: 'none' });
+      ? (BASE_BLOBS[m.base] as Uint8Array)
+      : serializeFdt(editTree(BASE_TREES[m.base] as DeviceTree, m.edits), { padding: 'none' });
   return mutate(blob, m.mutations);
 };
 
@@ -159,7 +159,7 @@ describe('fuzz: mutated real blobs', () => {
       if (verdict === 'BADSTRUCTURE' && hasNopAfterRoot(blobs[i] as Uint8Array)) return;
       rejectedByLibfdt++;
       const ours = outcome(blobs[i] as Uint8Array);
-      const where = `seed blob ${sample.seed}, ${JSON.stringify(sample.edits)}, ${JSON.stringify(sample.mutations)}`;
+      const where = `base blob ${sample.base}, ${JSON.stringify(sample.edits)}, ${JSON.stringify(sample.mutations)}`;
       expect('code' in ours, `libfdt says ${verdict}, parseFdt accepted: ${where}`).toBe(true);
       // libfdt 1.6.1 itself loops forever on a few blobs (HANG); parseFdt only has to refuse them.
       if (verdict === 'HANG' || verdict === 'CRASH' || !('code' in ours)) return;

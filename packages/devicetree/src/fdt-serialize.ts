@@ -1,6 +1,7 @@
 // Byte layout exactly as dtc 1.6.1 writes it (flattree.c: dt_to_blob(), make_fdt_header(),
 // flatten_tree(), version_table): header, 8-aligned memory reservation map with its zero
 // terminator, structure block, strings block, then optional zero padding.
+import { rejectUnknownOptions } from '@vfiokit/core';
 import { ByteWriter } from './byte-writer.js';
 import { FdtError } from './fdt-error.js';
 import { align, FDT_BEGIN_NODE, FDT_END, FDT_END_NODE, FDT_MAGIC, FDT_PROP } from './fdt-format.js';
@@ -118,6 +119,10 @@ function flatten(
  * strings block, as `dtc -I dtb -O dtb` does. Trees built in code have no padding.
  */
 export function serializeFdt(tree: DeviceTree, options: SerializeOptions = {}): Uint8Array {
+  rejectUnknownOptions(options, ['padding', 'minSize', 'padSize', 'alignSize'], 'serializeFdt');
+  if (options.padding !== undefined && options.padding !== 'keep' && options.padding !== 'none') {
+    throw new FdtError('BADVALUE', `padding ${String(options.padding)} is not 'keep' or 'none'`);
+  }
   const requested = tree.header.version;
   if (!Number.isInteger(requested) || requested < 2 || requested > 0xffffffff) {
     throw new FdtError('BADVERSION', `version ${requested} is not one libfdt reads (2 or later)`);

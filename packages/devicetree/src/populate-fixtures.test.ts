@@ -1,7 +1,6 @@
 // Population and resolution on the real trees of ../shared/fixtures, checked against facts
 // read from their decompiled .dts oracles and MANIFEST.md (not from this code's output).
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseFdt } from './index.js';
 import { addressToResource } from './of-address.js';
@@ -9,9 +8,10 @@ import { parsePhandleList } from './of-phandle.js';
 import { OfTree } from './of-tree.js';
 import { populate } from './populate.js';
 import type { DtDevice } from './populate-types.js';
+import { FIXTURES_DIR } from './test-support/fixtures.js';
 import type { DeviceTree } from './tree.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
+const FIXTURES = FIXTURES_DIR;
 
 function load(sub: 'dtb' | 'corpus', file: string): DeviceTree {
   return parseFdt(new Uint8Array(readFileSync(`${FIXTURES}${sub}/${file}`)));

@@ -2,7 +2,6 @@
 // phandles, interrupt-parent loops, interrupt-map garbage, odd cell counts). Resolution must
 // answer or throw FdtError, never hang or throw anything else; population never throws.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isFdtError } from './fdt-error.js';
@@ -11,9 +10,10 @@ import { parseIrqs } from './of-irq.js';
 import { cellBytes } from './of-literal.js';
 import { OfTree } from './of-tree.js';
 import { populate } from './populate.js';
+import { FIXTURES_DIR } from './test-support/fixtures.js';
 import type { DeviceTree, DtNode } from './tree.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/dtb/', import.meta.url));
+const FIXTURES = `${FIXTURES_DIR}dtb/`;
 
 const SEMANTIC_PROPERTIES = [
   'interrupt-parent',

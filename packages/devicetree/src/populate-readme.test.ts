@@ -1,6 +1,5 @@
 // The README example of the kernel-semantics section, run as written (through the package name).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   msiControllers,
   OfTree,
@@ -11,8 +10,9 @@ import {
   translateAddress,
 } from '@vfiokit/devicetree';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES_DIR } from './test-support/fixtures.js';
 
-const JUNO = fileURLToPath(new URL('../../../../shared/fixtures/dtb/juno-r2.dtb', import.meta.url));
+const JUNO = `${FIXTURES_DIR}dtb/juno-r2.dtb`;
 
 describe('README: kernel semantics and population', () => {
   it('runs the example', () => {

@@ -1,11 +1,10 @@
 // The README example of the blob-format section, run as written (through the package name).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { DeviceTreeBuilder, parseFdt, ref, serializeFdt, toDts } from '@vfiokit/devicetree';
 import { describe, expect, it } from 'vitest';
-import { hasDtc, runDtc } from './test-support/fixtures.js';
+import { FIXTURES_DIR, hasDtc, runDtc } from './test-support/fixtures.js';
 
-const JUNO = fileURLToPath(new URL('../../../../shared/fixtures/dtb/juno-r2.dtb', import.meta.url));
+const JUNO = `${FIXTURES_DIR}dtb/juno-r2.dtb`;
 
 describe('README: blob format', () => {
   it('runs the example', () => {

@@ -2,12 +2,26 @@
 // the host's dtc, run with a timeout because dtc 1.6.1 can loop forever on a bad blob.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** /work/shared/fixtures, found from this file (packages/devicetree/src/test-support). */
-export const FIXTURES_DIR: string = fileURLToPath(
-  new URL('../../../../../shared/fixtures/', import.meta.url),
-);
+/**
+ * The shared fixtures (/work/shared/fixtures beside the repository): the nearest
+ * `shared/fixtures/` above this file, so the tests also find it from a copy of the
+ * repository nested deeper (a mutation-testing sandbox under coverage/).
+ */
+export const FIXTURES_DIR: string = findFixtures();
+
+function findFixtures(): string {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'shared', 'fixtures');
+    if (existsSync(join(candidate, 'dtb'))) return `${candidate}/`;
+    const up = dirname(dir);
+    if (up === dir) throw new RangeError(`no shared/fixtures/ above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
 
 /** One fixture blob and its dtc 1.6.1 oracle text. */
 export interface Fixture {
