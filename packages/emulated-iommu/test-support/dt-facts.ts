@@ -29,6 +29,7 @@ export function factsOf(view: OfTree, device: DtDevice): DmaFacts {
     iommus:
       device.iommus.length > 0 ? device.iommus.map((link) => link.target) : node.has('iommus') ? ['?'] : [],
     iommuMap: node.has('iommu-map'),
+    msiParent: node.has('msi-parent'),
     ...(dmaCells === undefined ? {} : { dmaCells }),
     dmaMasters: node.has('dma-masters') ? ['(dma-masters)'] : [],
     dmaCoherent: node.has('dma-coherent'),
@@ -61,6 +62,7 @@ export function nodeFacts(tree: DeviceTree, path: string): DmaFacts {
     ...(status === undefined ? {} : { status }),
     iommus: node.has('iommus') ? ['?'] : [],
     iommuMap: node.has('iommu-map'),
+    msiParent: node.has('msi-parent'),
     ...(dmaCells === undefined ? {} : { dmaCells }),
     dmaCoherent: node.has('dma-coherent'),
     dmas: node.has('dmas') ? [{ provider: '?' }] : [],

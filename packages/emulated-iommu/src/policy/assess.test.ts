@@ -34,6 +34,17 @@ describe('hard evidence of mastering → master', () => {
     });
   });
 
+  it('msi-parent: a device that writes its MSIs to a doorbell issues memory writes itself', () => {
+    const v = assessDmaCapability(
+      { ...gadget, msiParent: true },
+      { overrides: [{ path: '/soc/gadget@1000', verdict: 'non-master' }] },
+    );
+    expect(v).toMatchObject({ verdict: 'master', rule: 'msi-parent' });
+    expect(v.reason).toBe(
+      'has msi-parent: it writes its MSIs to memory, so it masters the bus; overrules user override',
+    );
+  });
+
   it('#dma-cells: a DMA controller', () => {
     const v = assessDmaCapability({ ...gadget, dmaCells: 1 });
     expect(v).toMatchObject({ verdict: 'master', rule: 'dma-controller' });

@@ -17,6 +17,7 @@ import type { DmaCapability, DmaCapabilityVerdict, DmaRuleRef } from './verdict.
 const SOURCE = {
   iommus: 'bindings/iommu/iommu.txt; drivers/iommu/of_iommu.c (of_iommu_configure)',
   iommuMap: 'bindings/pci/pci-iommu.txt; drivers/iommu/of_iommu.c (of_iommu_configure_dev_id)',
+  msiParent: 'dt-schema msi-consumer.yaml (an MSI is a memory write); drivers/of/irq.c (of_msi_get_domain)',
   dmaController: 'bindings/dma/dma-controller.yaml; drivers/dma/of-dma.c (of_dma_controller_register)',
   dmaCoherent: 'bindings/dma/dma-common.yaml (dma-coherent); drivers/of/address.c (of_dma_is_coherent)',
   override: 'user override',
@@ -99,6 +100,11 @@ function hardEvidence(facts: DmaFacts): { ref: DmaRuleRef; reason: string }[] {
       ref: { rule: 'iommu-map', source: SOURCE.iommuMap },
       reason: 'has iommu-map: devices below it master DMA through an IOMMU',
     });
+  if (facts.msiParent === true)
+    evidence.push({
+      ref: { rule: 'msi-parent', source: SOURCE.msiParent },
+      reason: 'has msi-parent: it writes its MSIs to memory, so it masters the bus',
+    });
   if (facts.dmaCells !== undefined && (facts.dmaMasters ?? []).length === 0)
     evidence.push({
       ref: { rule: 'dma-controller', source: SOURCE.dmaController },
@@ -139,8 +145,8 @@ function unique(values: readonly string[]): string[] {
  * The DMA-capability policy (the `platform_dma_capable()` the 2024 RFC asked for; vfiokit's
  * own design — nothing of it is in Linux). Precedence, first match wins:
  *
- * 1. hard firmware evidence — `iommus`, `iommu-map`, `#dma-cells` (not a DMA router),
- *    own `dma-coherent` — is `master`, and no explicit rule overrules it: a wrong
+ * 1. hard firmware evidence — `iommus`, `iommu-map`, `msi-parent`, `#dma-cells` (not a DMA
+ *    router), own `dma-coherent` — is `master`, and no explicit rule overrules it: a wrong
  *    `non-master` hands an unisolated bus master to a guest, a wrong `master` only refuses;
  * 2. a user override (`master` or `non-master`), most specific first;
  * 3. vfiokit's `vfiokit,no-dma` property on the node → `non-master`;

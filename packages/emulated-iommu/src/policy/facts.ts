@@ -36,6 +36,11 @@ export interface DmaFacts {
   readonly iommus?: readonly string[];
   /** The node has `iommu-map` (a host bridge whose children master through an IOMMU). */
   readonly iommuMap?: boolean;
+  /**
+   * The node has `msi-parent`: it signals interrupts by writing MSI messages to a doorbell,
+   * which are memory writes it issues itself — a device that sends MSIs masters the bus.
+   */
+  readonly msiParent?: boolean;
   /** The `#dma-cells` value when the node has the property (a DMA controller or router). */
   readonly dmaCells?: number;
   /**
@@ -74,6 +79,7 @@ const FACT_KEYS: readonly (keyof DmaFacts & string)[] = [
   'status',
   'iommus',
   'iommuMap',
+  'msiParent',
   'dmaCells',
   'dmaMasters',
   'dmaCoherent',
@@ -107,6 +113,7 @@ export function checkDmaFacts(facts: DmaFacts): void {
   checkOptional(facts, 'deviceName', 'string');
   checkOptional(facts, 'status', 'string');
   checkOptional(facts, 'iommuMap', 'boolean');
+  checkOptional(facts, 'msiParent', 'boolean');
   checkOptional(facts, 'dmaCoherent', 'boolean');
   checkOptional(facts, 'periphid', 'number');
   if (facts.iommus !== undefined) checkStrings(facts.iommus, 'iommus');

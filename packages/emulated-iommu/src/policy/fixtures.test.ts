@@ -193,7 +193,11 @@ describe('every device of every fixture and corpus board', () => {
         expect(v.reason.length, path).toBeLessThanOrEqual(MAX_REASON_LENGTH);
         expect(v.reason, path).not.toMatch(/\n/);
         expect(v.cannotDma).toBe(v.verdict === 'non-master');
-        const hard = (facts.iommus ?? []).length > 0 || facts.dmaCoherent === true || facts.iommuMap === true;
+        const hard =
+          (facts.iommus ?? []).length > 0 ||
+          facts.dmaCoherent === true ||
+          facts.iommuMap === true ||
+          facts.msiParent === true;
         if (hard) expect(v.verdict, path).toBe('master');
       }
     },

@@ -1,7 +1,8 @@
 // The policy's two safety invariants as fast-check properties, each also run against a planted
 // bug and required to fail there (a property that cannot fail proves nothing):
 //   1. no device is judged `non-master` without an explicit non-master rule;
-//   2. hard evidence of mastering (iommus, iommu-map, #dma-cells, dma-coherent) always yields `master`.
+//   2. hard evidence of mastering (iommus, iommu-map, msi-parent, #dma-cells, dma-coherent) always
+//      yields `master`.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assessDmaCapability } from './assess.js';
@@ -33,6 +34,7 @@ const factsArb: fc.Arbitrary<DmaFacts> = fc.record(
     status: fc.constantFrom('okay', 'disabled'),
     iommus: fc.array(fc.constantFrom('/smmu@0', '/smmu@1'), { maxLength: 2 }),
     iommuMap: fc.boolean(),
+    msiParent: fc.boolean(),
     dmaCells: fc.nat(3),
     dmaMasters: fc.array(fc.constantFrom('/dma@0'), { maxLength: 1 }),
     dmaCoherent: fc.boolean(),
@@ -105,6 +107,7 @@ function hardEvidence(facts: DmaFacts): boolean {
   return (
     (facts.iommus ?? []).length > 0 ||
     facts.iommuMap === true ||
+    facts.msiParent === true ||
     facts.dmaCoherent === true ||
     (facts.dmaCells !== undefined && (facts.dmaMasters ?? []).length === 0)
   );
@@ -152,7 +155,7 @@ describe('property 1: non-master only through an explicit rule', () => {
 });
 
 describe('property 2: hard evidence of mastering always yields master', () => {
-  it('iommus, iommu-map, #dma-cells (not a router) or dma-coherent → master, whatever the rules say', () => {
+  it('iommus, iommu-map, msi-parent, #dma-cells (not a router) or dma-coherent → master, whatever the rules say', () => {
     fc.assert(hardIsMaster(real), RUNS);
   });
 

@@ -13,8 +13,8 @@ export type DmaCapability = 'master' | 'non-master' | 'unknown';
 
 /**
  * The rule that decided, machine-readable:
- * - hard firmware evidence of mastering: `iommus`, `iommu-map`, `dma-controller` (`#dma-cells`),
- *   `dma-coherent`;
+ * - hard firmware evidence of mastering: `iommus`, `iommu-map`, `msi-parent`,
+ *   `dma-controller` (`#dma-cells`), `dma-coherent`;
  * - `master-class` / `non-master-class`: an entry of a built-in table (see `entry`);
  * - `override`: a user override (see `entry`: `path:…`, `device:…` or `compatible:…`);
  * - `dt-property`: vfiokit's own `vfiokit,no-dma` property on the node;
@@ -23,6 +23,7 @@ export type DmaCapability = 'master' | 'non-master' | 'unknown';
 export type DmaRuleId =
   | 'iommus'
   | 'iommu-map'
+  | 'msi-parent'
   | 'dma-controller'
   | 'dma-coherent'
   | 'master-class'
@@ -35,6 +36,7 @@ export type DmaRuleId =
 export const HARD_MASTER_EVIDENCE: readonly DmaRuleId[] = [
   'iommus',
   'iommu-map',
+  'msi-parent',
   'dma-controller',
   'dma-coherent',
 ];
