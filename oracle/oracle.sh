@@ -58,8 +58,9 @@ if [ ! -x "$bb" ]; then
   rm -rf "$tmp"
 fi
 
-# 3. Runner and initramfs.
+# 3. Runner (its formatting checked on the host first) and initramfs.
 t=$(now)
+"$here/runner/selftest.sh" "$kout/include" >&2
 mkdir -p "$work"
 rm -rf "$work/root" "$work/console" "$work/out" "$work/dtb"
 mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev" \
