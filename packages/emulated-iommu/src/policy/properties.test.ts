@@ -10,7 +10,7 @@ import type { DmaFacts } from './facts.js';
 import { MASTER_CLASSES } from './master-classes.js';
 import { NON_MASTER_CLASSES } from './non-master-classes.js';
 import type { DmaOverride, DmaPolicyOptions } from './options.js';
-import { type DmaCapabilityVerdict, MAX_REASON_LENGTH } from './verdict.js';
+import { type DmaCapabilityVerdict, HARD_MASTER_EVIDENCE, MAX_REASON_LENGTH } from './verdict.js';
 
 type Assess = (facts: DmaFacts, options: DmaPolicyOptions) => DmaCapabilityVerdict;
 
@@ -129,7 +129,10 @@ const noRulesNoNonMaster = (assess: Assess) =>
 const hardIsMaster = (assess: Assess) =>
   fc.property(factsArb, optionsArb, (facts, options) => {
     const v = assess(facts, options);
-    if (hardEvidence(facts)) expect(v.verdict).toBe('master');
+    if (hardEvidence(facts)) {
+      expect(v.verdict).toBe('master');
+      expect(HARD_MASTER_EVIDENCE).toContain(v.rule);
+    }
   });
 
 const RUNS = { numRuns: 2000 };
