@@ -3,9 +3,9 @@ import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
+import { GUEST_RAM_VADDR, type1Fixture } from '../test-support/type1-fixture.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
-import { GUEST_RAM_VADDR, type1Fixture } from '../type1/test-fixture.js';
 import {
   VFIO_DMA_MAP_FLAG_VADDR,
   VFIO_DMA_UNMAP_FLAG_VADDR,

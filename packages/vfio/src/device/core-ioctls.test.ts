@@ -1,6 +1,6 @@
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
-import { openedPlatformFixture } from '../platform/test-fixture.js';
+import { openedPlatformFixture } from '../test-support/platform-fixture.js';
 import {
   VFIO_DEVICE_FEATURE_GET,
   VFIO_DEVICE_FEATURE_MIGRATION,

@@ -1,20 +1,20 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
+import { CloseDevice } from '../test-support/group-commands/close-device.js';
+import { CloseGroup } from '../test-support/group-commands/close-group.js';
+import { GetDevice } from '../test-support/group-commands/get-device.js';
+import { HostBind, HostUnbind } from '../test-support/group-commands/host-driver.js';
+import type { GroupModel, GroupReal } from '../test-support/group-commands/model.js';
+import { OpenGroup } from '../test-support/group-commands/open-group.js';
+import { SetContainer } from '../test-support/group-commands/set-container.js';
+import { SetIommu } from '../test-support/group-commands/set-iommu.js';
+import { Unregister } from '../test-support/group-commands/unregister.js';
+import { UnsetContainer } from '../test-support/group-commands/unset-container.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
-import { CloseDevice } from './commands/close-device.js';
-import { CloseGroup } from './commands/close-group.js';
-import { GetDevice } from './commands/get-device.js';
-import { HostBind, HostUnbind } from './commands/host-driver.js';
-import type { GroupModel, GroupReal } from './commands/model.js';
-import { OpenGroup } from './commands/open-group.js';
-import { SetContainer } from './commands/set-container.js';
-import { SetIommu } from './commands/set-iommu.js';
-import { Unregister } from './commands/unregister.js';
-import { UnsetContainer } from './commands/unset-container.js';
 
 // Model-based test of group/container/device calls (fast-check commands) on a group with two
 // VFIO devices and a third device a host driver may bind: every errno the model predicts, and

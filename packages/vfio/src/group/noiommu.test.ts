@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import { IommuGroupIda } from '../iommu/group-ids.js';
-import { DEVICE, platformFixture } from '../platform/test-fixture.js';
+import { DEVICE, platformFixture } from '../test-support/platform-fixture.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import {

@@ -2,13 +2,13 @@ import { type EventFd, KernelError } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EDGE_IRQ, openedPlatformFixture } from '../test-support/platform-fixture.js';
 import {
   VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
 } from '../uapi/flags.js';
 import { vfioMetaDriverData } from './meta-driver.js';
-import { EDGE_IRQ, openedPlatformFixture } from './test-fixture.js';
 
 // The CVE-2024-26813 race class: user space changes an IRQ's trigger eventfd while the
 // device keeps interrupting. The kernel fix keeps the handler installed and swaps the

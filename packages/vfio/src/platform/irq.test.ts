@@ -1,6 +1,12 @@
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
+  EDGE_IRQ,
+  LEVEL_IRQ,
+  type OpenedPlatformFixture,
+  openedPlatformFixture,
+} from '../test-support/platform-fixture.js';
+import {
   VFIO_IRQ_INFO_AUTOMASKED,
   VFIO_IRQ_INFO_EVENTFD,
   VFIO_IRQ_INFO_MASKABLE,
@@ -13,7 +19,6 @@ import {
 } from '../uapi/flags.js';
 import { VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS } from '../uapi/ioctls.js';
 import { encodeIrqSet, vfioIrqInfo, vfioIrqSet } from '../uapi/structs-irq.js';
-import { EDGE_IRQ, LEVEL_IRQ, type OpenedPlatformFixture, openedPlatformFixture } from './test-fixture.js';
 
 const EVENTFD_TRIGGER = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
 

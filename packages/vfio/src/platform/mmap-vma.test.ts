@@ -1,8 +1,8 @@
 import { type Iova, physAddr } from '@vfiokit/core';
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
+import { openedPlatformFixture } from '../test-support/platform-fixture.js';
 import type { MmapRequest } from '../user/file.js';
-import { openedPlatformFixture } from './test-fixture.js';
 
 // mm/mmap.c + drivers/vfio/vfio_main.c: the vma holds the device file (vm_file), so the
 // device's last close (vfio_device_fops_release → close_device and its reset) waits for munmap;

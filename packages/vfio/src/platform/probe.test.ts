@@ -2,11 +2,11 @@ import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
+import { DEVICE, openedPlatformFixture, platformFixture } from '../test-support/platform-fixture.js';
 import { VFIO_DEVICE_FLAGS_PLATFORM, VFIO_DEVICE_FLAGS_RESET } from '../uapi/flags.js';
 import { VFIO_DEVICE_GET_INFO, VFIO_NOIOMMU_IOMMU, VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { vfioDeviceInfo } from '../uapi/structs-device.js';
 import { vfioMetaDriverData } from './meta-driver.js';
-import { DEVICE, openedPlatformFixture, platformFixture } from './test-fixture.js';
 
 describe('vfio-platform probe (vfio_platform.c, vfio_platform_init_common)', () => {
   it('binds through driver_override, registers the device in its IOMMU group, leaves owner_cnt alone', () => {

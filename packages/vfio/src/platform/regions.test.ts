@@ -1,6 +1,7 @@
 import { thrownErrno } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { openedPlatformFixture } from '../test-support/platform-fixture.js';
 import {
   VFIO_REGION_INFO_FLAG_MMAP,
   VFIO_REGION_INFO_FLAG_READ,
@@ -9,7 +10,6 @@ import {
 import { VFIO_DEVICE_GET_REGION_INFO } from '../uapi/ioctls.js';
 import { vfioRegionInfo } from '../uapi/structs-device.js';
 import type { MmapRequest } from '../user/file.js';
-import { openedPlatformFixture } from './test-fixture.js';
 
 const RW = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 

@@ -3,6 +3,12 @@ import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { KERNEL_V6_18 } from '../profile.js';
 import {
+  GUEST_RAM_PHYS,
+  GUEST_RAM_VADDR,
+  type Type1Fixture,
+  type1Fixture,
+} from '../test-support/type1-fixture.js';
+import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_VADDR,
   VFIO_DMA_MAP_FLAG_WRITE,
@@ -13,7 +19,6 @@ import {
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_TYPE1_IOMMU } from '../uapi/ioctls.js';
 import { vfioIommuType1DmaMap, vfioIommuType1DmaUnmap } from '../uapi/structs-iommu.js';
 import { UserProcess } from '../user/process.js';
-import { GUEST_RAM_PHYS, GUEST_RAM_VADDR, type Type1Fixture, type1Fixture } from './test-fixture.js';
 
 const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 const GIB = 0x4000_0000;

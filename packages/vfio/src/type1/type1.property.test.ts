@@ -2,8 +2,8 @@ import { type Iova, isIommuFault, KernelError } from '@vfiokit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VfioContainer } from '../container/container.js';
+import { GUEST_RAM_PHYS, GUEST_RAM_VADDR, type1Fixture } from '../test-support/type1-fixture.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
-import { GUEST_RAM_PHYS, GUEST_RAM_VADDR, type1Fixture } from './test-fixture.js';
 
 // A reference model of type1 MAP/UNMAP (drivers/vfio/vfio_iommu_type1.c) over page indexes:
 // what each call must return and which mappings must remain.

@@ -90,10 +90,10 @@ export {
   VFIO_UPDATE_VADDR,
 } from './ioctls.js';
 export {
-  field,
   type FieldLayout,
   type FieldSpec,
   type FieldType,
+  field,
   type KernelVersion,
   StructCodec,
   type StructInput,
@@ -133,6 +133,4 @@ export {
   vfioIrqInfo,
   vfioIrqSet,
 } from './structs-irq.js';
-export {
-  UapiError,
-} from './uapi-error.js';
+export { UapiError } from './uapi-error.js';

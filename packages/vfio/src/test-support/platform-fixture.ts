@@ -5,13 +5,13 @@ import { VfioContainerHandle } from '../api/container-handle.js';
 import type { VfioDeviceHandle } from '../api/device-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import { SimpleIrqChip } from '../irq/simple-irq-chip.js';
+import type { DmaCapabilityPolicy } from '../platform/dma-policy.js';
+import { vfioPlatformDriver } from '../platform/vfio-platform.js';
 import { RegisterFile } from '../testing/register-file.js';
 import { testIommuGroup } from '../testing/test-group.js';
 import { VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { UserProcess } from '../user/process.js';
 import { Vfio } from '../vfio.js';
-import type { DmaCapabilityPolicy } from './dma-policy.js';
-import { vfioPlatformDriver } from './vfio-platform.js';
 
 /** IRQ 40 is level-high, 41 rising-edge. */
 export const LEVEL_IRQ = 40;
