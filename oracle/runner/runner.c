@@ -1208,11 +1208,17 @@ int main(int argc, char **argv)
 		return 0;
 	run_all(EXECUTE);
 
-	/* Jobs nobody waited for: let them finish (the process exit below closes the fds they
-	 * may be blocked on), so the guest powers off with a settled device. */
-	for (int i = 0; i < MAX_NAMES; i++)
-		if (names[i].used && names[i].kind == K_FD && !names[i].failed)
+	/* Jobs nobody waited for: release every fd and mapping they may be blocked on (a
+	 * blocked unbind waits for both), then let them finish, so the guest powers off with a
+	 * settled device. */
+	for (int i = 0; i < MAX_NAMES; i++) {
+		if (!names[i].used || names[i].failed)
+			continue;
+		if (names[i].kind == K_FD)
 			close(names[i].fd);
+		else if (names[i].kind == K_MAP)
+			munmap(names[i].addr, names[i].len);
+	}
 	for (int i = 0; i < MAX_NAMES; i++)
 		if (names[i].used && names[i].kind == K_JOB && !names[i].done && names[i].pid > 0)
 			waitpid(names[i].pid, NULL, 0);
