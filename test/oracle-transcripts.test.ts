@@ -192,14 +192,14 @@ describe('oracle: the comparison fails on a planted difference', () => {
 describe('oracle: the model runner follows FORMAT.md', () => {
   it('echoes headers and normalized commands, quotes canonically, prints errno names', async () => {
     const { transcript } = await runScenario(
-      'title  t\n# comment\n\nread   /sys/bus/amba/devices/9010000.pl031/driver_override\nwrite /nope "a\\x01\\"b"\nls /sys/bus/amba/drivers/uart-pl011\n',
+      'title  t\n# comment\n\nread   /sys/bus/amba/devices/9010000.pl031/driver_override\nwrite /nope "a\\x01\\"b"\nls /dev/vfio\n',
       { dtb },
     );
     expect(transcript).toBe(
       'title t\n' +
         'read /sys/bus/amba/devices/9010000.pl031/driver_override -> "(null)\\n"\n' +
         'write /nope "a\\x01\\"b" -> ENOENT\n' +
-        'ls /sys/bus/amba/drivers/uart-pl011 -> 9000000.pl011\n',
+        'ls /dev/vfio -> vfio\n',
     );
   });
 

@@ -1,6 +1,6 @@
 import { type MmioDevice, type PhysAddr, physAddr, toSafeNumber } from '@vfiokit/core';
 import { type DeviceTree, type DtDevice, type DtNode, parseFdt, populate } from '@vfiokit/devicetree';
-import { type Device, DriverCore, type DriverSpec } from '@vfiokit/platform-bus';
+import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
 import { amdXgbeResetModule, calxedaXgmacResetModule, ResetRegistry } from '@vfiokit/reset-modules';
 import {
   bindReportsProbeError,
@@ -115,7 +115,11 @@ export class Host {
   // Initcall order: the PL011 drivers at arch_initcall, devices at arch_initcall_sync
   // (of_platform_default_populate_init), every other driver at device_initcall.
   private boot(): void {
-    const drivers = hostDrivers({ mmio: (device) => this.models.get(device.name), irqChip: this.irqChip });
+    const drivers = hostDrivers({
+      mmio: (device) => this.models.get(device.name),
+      irqChip: this.irqChip,
+      rtcRegistered: () => this.addAlarmtimer(),
+    });
     const early = drivers.filter((d) => d.spec.name === 'sbsa-uart' || d.spec.name === 'uart-pl011');
     for (const driver of early) void this.core.bus(driver.bus).registerDriver(driver.spec);
     for (const dt of this.dtDevices) this.addDevice(dt);
@@ -138,6 +142,21 @@ export class Host {
     );
     void this.core.amba.registerDriver(this.withNoiommuGroup(vfioAmbaDriver(vfioOptions)));
   }
+
+  /**
+   * kernel/time/alarmtimer.c alarmtimer_rtc_add_device(): the first RTC with alarms gets an
+   * `alarmtimer` platform device (PLATFORM_DEVID_AUTO: `alarmtimer.0.auto`), never removed
+   * and never made again (`rtcdev` keeps the RTC). Its parent in the kernel is the RTC class
+   * device (`…/9010000.pl031/rtc/rtc0/`), which the model does not have: it sits at the top of
+   * /sys/devices/platform.
+   */
+  private addAlarmtimer(): void {
+    if (this.alarmtimerAdded) return;
+    this.alarmtimerAdded = true;
+    void this.core.platform.addDevice({ name: 'alarmtimer', bus: 'platform', id: PLATFORM_DEVID_AUTO });
+  }
+
+  private alarmtimerAdded = false;
 
   private addDevice(dt: DtDevice): void {
     const model = this.models.get(dt.name);

@@ -7,6 +7,12 @@ import { VIRTIO_MMIO_MAGIC } from '../devices/virtio-mmio.js';
 export interface HostDriverEnvironment {
   readonly mmio: (device: Device) => MmioDevice | undefined;
   readonly irqChip: HostIrqChip;
+  /**
+   * Called when an RTC with alarms registers (rtc_register_device → the rtc class interface →
+   * kernel/time/alarmtimer.c alarmtimer_rtc_add_device), so the host can add the
+   * `alarmtimer` platform device the first time.
+   */
+  readonly rtcRegistered?: (device: Device) => void;
 }
 
 /** A host driver and the bus it registers on, in registration (initcall) order. */
@@ -20,7 +26,7 @@ export interface HostDriver {
  * oracle/kernel.fragment, modules off), in initcall order: the PL011 console (arch_initcall,
  * with its SBSA sibling), then at device_initcall simple-pm-bus, the generic PCI host, the
  * PL031 RTC, the PL061 GPIO, the common clock framework's three OF clock drivers, the SMMUv3
- * driver and the timekeeping `alarmtimer` (the list is what the oracle kernel's build
+ * driver, and first of all the timekeeping `alarmtimer` (the list is what the oracle kernel's build
  * compiles: every `struct platform_driver` / `struct amba_driver` in its objects). That kernel has no
  * CONFIG_VIRTIO_MMIO and no fw-cfg driver, so the virtio-mmio slots and fw-cfg stay unbound
  * ({@link virtioMmioDriver} is there for hosts whose kernel has it); gpio-keys and the PMU
@@ -62,6 +68,9 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
         remove: () => {},
       },
     },
+    // kernel/time/alarmtimer.c (kernel/ links before drivers/, so its device_initcall runs
+    // first): its device, alarmtimer.0.auto, appears when the first RTC with alarms registers.
+    { bus: 'platform', spec: { name: 'alarmtimer', probe: () => {}, remove: () => {} } },
     { bus: 'platform', spec: simplePmBusDriver() },
     { bus: 'amba', spec: rtcPl031Driver(env) },
     // drivers/gpio/gpio-pl061.c: no .remove (devm does the work).
@@ -104,12 +113,6 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
     {
       bus: 'platform',
       spec: { name: 'arm-smmu-v3', ofMatchTable: ['arm,smmu-v3'], suppressBindAttrs: true, probe: () => {} },
-    },
-    // kernel/time/alarmtimer.c: its device (alarmtimer.0.auto, made when the first RTC
-    // registers) is not in the device tree and not modelled; the driver directory is.
-    {
-      bus: 'platform',
-      spec: { name: 'alarmtimer', idTable: ['alarmtimer'], probe: () => {}, remove: () => {} },
     },
   ];
 }
@@ -179,6 +182,8 @@ function rtcPl031Driver(env: HostDriverEnvironment): DriverSpec {
       const regs = env.mmio(device);
       if (regs !== undefined) regs.write(0x0c, 4, regs.read(0x0c, 4) | 1);
       const irq = device.irqs[0];
+      // Without an interrupt the alarm ops are dropped, so the RTC has no alarm feature.
+      if (irq !== undefined && irq !== 0) env.rtcRegistered?.(device);
       if (irq !== undefined && irq !== 0) {
         env.irqChip.requestIrq(irq, () => handled(regs), { name: 'rtc-pl031', noAutoEn: false });
       }
