@@ -1,5 +1,5 @@
 import { KernelError } from '@vfiokit/core';
-import type { DriverSpec } from './driver.js';
+import type { DriverSpec } from './device.js';
 
 /**
  * The `amba-proxy` stub driver (drivers/amba/bus.c amba_stub_drv_init, registered at

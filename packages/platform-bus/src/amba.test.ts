@@ -2,8 +2,8 @@ import { KernelError, type MmioDevice } from '@vfiokit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ambaManf, ambaPart, ambaRev, CORESIGHT_CID, readPeriphid } from './amba-periphid.js';
+import { modalias } from './bus-types.js';
 import { DriverCore } from './driver-core.js';
-import { modalias } from './modalias.js';
 import { causeOf, errnoOf } from './test-helpers.js';
 import { pl330Device, primecellIdRegisters, recordingDriver, recordingMetaDriver } from './testing/index.js';
 

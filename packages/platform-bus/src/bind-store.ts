@@ -1,9 +1,9 @@
 import { KernelError } from '@vfiokit/core';
-import type { Bus } from './bus.js';
-import { type Completion, withDeviceLock } from './completion.js';
-import type { Device } from './device.js';
-import type { DriverSpec, MatchInfo } from './driver.js';
-import { ambaMatchInfo } from './match.js';
+import { andThen, type Completion } from './completion.js';
+import type { BusContext } from './core-context.js';
+import type { Device, DriverSpec } from './device.js';
+import { holding, withDeviceLock } from './device-lock.js';
+import type { MatchInfo } from './match-info.js';
 import { driverMatchDevice, probeOnce } from './probe.js';
 
 /**
@@ -12,17 +12,20 @@ import { driverMatchDevice, probeOnce } from './probe.js';
  * device_driver_attach() takes the lock and probes. Which errors reach the shell depends on
  * the kernel: see `DriverCoreOptions.legacyBindStore`.
  */
-export function bindStore(bus: Bus, driver: DriverSpec, device: Device): Completion {
+export function bindStore(bus: BusContext, driver: DriverSpec, device: Device): Completion {
   const legacy = bus.core.legacyBindStore;
   // Before v5.13: `if (dev && dev->driver == NULL && driver_match_device(drv, dev))`, also unlocked.
-  if (legacy && device.core.driver !== null) {
-    throw new KernelError('ENODEV', `${device.name} is already bound to ${device.core.driver.name}`);
+  if (legacy && device.state.driver !== null) {
+    throw new KernelError('ENODEV', `${device.name} is already bound to ${device.state.driver.name}`);
   }
   const match = driverMatchDevice(bus, driver, device);
   if (match === null) throw new KernelError('ENODEV', `${driver.name} does not match ${device.name}`);
-  const info = match === 'defer' ? ambaMatchInfo('sysfs_bind', device, driver) : match;
+  const info = match === 'defer' ? bus.type.forcedMatch(device, driver) : match;
   return withDeviceLock(device, () =>
-    legacy ? legacyAttach(bus, driver, device, info) : deviceDriverAttach(bus, driver, device, info),
+    holding(
+      device,
+      legacy ? legacyAttach(bus, driver, device, info) : deviceDriverAttach(bus, driver, device, info),
+    ),
   );
 }
 
@@ -31,24 +34,31 @@ export function bindStore(bus: Bus, driver: DriverSpec, device: Device): Complet
  * `EBUSY` for a bound device, the probe's own error otherwise, and `EPROBE_DEFER` as
  * `EAGAIN` without queueing the device for retry.
  */
-function deviceDriverAttach(bus: Bus, driver: DriverSpec, device: Device, match: MatchInfo): void {
-  const outcome = probeOnce(bus, driver, device, match, 'sysfs_bind');
-  if (outcome.kind === 'bound') return;
-  if (outcome.error.code === 'EPROBE_DEFER') {
-    throw new KernelError('EAGAIN', outcome.error.message, { cause: outcome.error });
-  }
-  throw outcome.error;
+function deviceDriverAttach(
+  bus: BusContext,
+  driver: DriverSpec,
+  device: Device,
+  match: MatchInfo,
+): Completion {
+  return andThen(probeOnce(bus, driver, device, match, 'sysfs_bind'), (outcome) => {
+    if (outcome.kind === 'bound') return;
+    if (outcome.error.code === 'EPROBE_DEFER') {
+      throw new KernelError('EAGAIN', outcome.error.message, { cause: outcome.error });
+    }
+    throw outcome.error;
+  });
 }
 
 // Before v5.13 device_driver_attach() → driver_probe_device(), whose really_probe() turned
 // every probe failure into 0 ("driver didn't accept device" → -ENODEV) after queueing a deferral.
-function legacyAttach(bus: Bus, driver: DriverSpec, device: Device, match: MatchInfo): void {
+function legacyAttach(bus: BusContext, driver: DriverSpec, device: Device, match: MatchInfo): Completion {
   const triggerCount = bus.core.deferredTriggerCount;
-  const outcome = probeOnce(bus, driver, device, match, 'sysfs_bind');
-  if (outcome.kind === 'bound') return;
-  if (outcome.error.code === 'EPROBE_DEFER') {
-    bus.core.deferredAdd(device, driver.name, outcome.error.message);
-    if (triggerCount !== bus.core.deferredTriggerCount) bus.core.triggerDeferredProbe();
-  }
-  throw new KernelError('ENODEV', `${driver.name} did not accept ${device.name}`, { cause: outcome.error });
+  return andThen(probeOnce(bus, driver, device, match, 'sysfs_bind'), (outcome) => {
+    if (outcome.kind === 'bound') return;
+    if (outcome.error.code === 'EPROBE_DEFER') {
+      bus.core.deferredAdd(device, driver.name, outcome.error.message);
+      if (triggerCount !== bus.core.deferredTriggerCount) bus.core.triggerDeferredProbe();
+    }
+    throw new KernelError('ENODEV', `${driver.name} did not accept ${device.name}`, { cause: outcome.error });
+  });
 }

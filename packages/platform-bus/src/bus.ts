@@ -1,16 +1,17 @@
 import { KernelError } from '@vfiokit/core';
-import { deviceInitialProbe, driverAttach, whenUnlocked } from './attach.js';
+import { deviceInitialProbe, driverAttach } from './attach.js';
 import { bindStore } from './bind-store.js';
-import { allDone, type Completion, withDeviceLock } from './completion.js';
+import type { BusType } from './bus-type.js';
+import { BUS_TYPES } from './bus-types.js';
+import { allDone, andThen, type Completion, isPromise } from './completion.js';
+import type { BusContext, CoreContext } from './core-context.js';
 import type { BusName, DeviceDescription } from './description.js';
-import { Device } from './device.js';
+import { Device, type DriverSpec } from './device.js';
+import { whenUnlocked, withDeviceLock } from './device-lock.js';
 import { checkPlatformId, PLATFORM_DEVID_AUTO } from './device-name.js';
-import type { DriverSpec } from './driver.js';
-import type { DriverCore } from './driver-core.js';
 import type { ProbeTrigger } from './events.js';
 import { DriverIndex } from './match-index.js';
-import { modalias } from './modalias.js';
-import { attachWalk, ensurePeriphid } from './probe.js';
+import { attachWalk, ensureIdentified } from './probe.js';
 import { releaseDriver } from './release.js';
 import { cString, lookupName } from './sysfs-string.js';
 
@@ -23,11 +24,13 @@ const OVERRIDE_MAX = 4095;
  * perform on it. Every failing operation throws a `KernelError` with the errno the kernel
  * returns; operations that may wait for a driver's remove return a {@link Completion}.
  */
-export class Bus {
+export class Bus implements BusContext {
   /** `platform` or `amba`. */
   readonly name: BusName;
-  /** The driver core this bus belongs to (deferred list, scheduler, DMA hook, events). */
-  readonly core: DriverCore;
+  /** What makes this bus differ from the other: match, modalias, attributes, identification. */
+  readonly type: BusType;
+  /** @internal what the driver core's steps need of the kernel-global state. */
+  readonly core: CoreContext;
   /** Registered drivers, indexed for matching. */
   readonly index: DriverIndex = new DriverIndex();
   /** `drivers_autoprobe` (default on): automatic probing on device add and driver registration. */
@@ -36,8 +39,10 @@ export class Bus {
   private readonly autoIds = new Set<number>();
   private nextSeq = 0;
 
-  constructor(name: BusName, core: DriverCore) {
+  /** @internal buses are made by `DriverCore`. */
+  constructor(name: BusName, core: CoreContext) {
     this.name = name;
+    this.type = BUS_TYPES[name];
     this.core = core;
   }
 
@@ -48,12 +53,12 @@ export class Bus {
    */
   device(name: string): Device | undefined {
     const device = this.deviceMap.get(lookupName(name));
-    return device === undefined || device.core.dead ? undefined : device;
+    return device === undefined || device.state.dead ? undefined : device;
   }
 
   /** Live devices in the order they were added. */
   get devices(): readonly Device[] {
-    return [...this.deviceMap.values()].filter((device) => !device.core.dead);
+    return [...this.deviceMap.values()].filter((device) => !device.state.dead);
   }
 
   /** The registered driver called `name`. */
@@ -102,12 +107,12 @@ export class Bus {
       throw new KernelError('EINVAL', 'a device needs a name');
     }
     if (description.id !== undefined) {
-      if (this.name !== 'platform') throw new KernelError('EINVAL', 'only platform devices have an id');
+      if (!this.type.deviceIds) throw new KernelError('EINVAL', `${this.name} devices have no id`);
       checkPlatformId(description.id);
     }
     let parent: Device | undefined;
     if (description.parent !== undefined) {
-      parent = this.core.platform.devices.find((candidate) => candidate.name === description.parent);
+      parent = this.core.platformDevice(description.parent);
       if (parent === undefined) {
         throw new KernelError(
           'EINVAL',
@@ -123,13 +128,12 @@ export class Bus {
     if (auto !== undefined) this.autoIds.add(auto);
     this.deviceMap.set(device.name, device);
     this.core.devicePaths.set(device.sysfsPath, device);
-    if (device.core.ueventSuppressed) {
-      // drivers/amba/bus.c amba_device_add(): without arm,primecell-periphid the ID registers
-      // are read before device_add(); when they cannot be read yet, uevents stay suppressed
-      // until amba_match() reads them. A successful read sends the held-back add uevent.
-      ensurePeriphid(this, device);
-    } else if (this.core.observed('add')) {
-      this.core.emit('add', { bus: this.name, device: device.name, modalias: modalias(device) });
+    // drivers/amba/bus.c amba_device_add(): a device whose IDs are not hard-coded is read
+    // before device_add(); when they cannot be read yet, uevents stay suppressed until
+    // amba_match() reads them (and sends the held-back add uevent then).
+    if (!ensureIdentified(this, device)) device.state.suppressUevents();
+    else if (this.core.observed('add')) {
+      this.core.emit('add', { bus: this.name, device: device.name, modalias: this.type.modalias(device) });
     }
     this.probeDevice(device, 'device_add');
     return device;
@@ -149,9 +153,7 @@ export class Bus {
    */
   removeDevice(name: string): Completion {
     const device = this.requireDevice(name);
-    device.core.dead = true;
-    device.core.asyncDriver = null;
-    device.core.asyncMatch = null;
+    device.state.died();
     this.core.deferredDel(device);
     const done = (): void => {
       this.deviceMap.delete(device.name);
@@ -160,12 +162,23 @@ export class Bus {
       if (device.description.id === PLATFORM_DEVID_AUTO) this.autoIds.delete(device.id);
       this.core.emit('remove', { bus: this.name, device: device.name });
     };
-    const released = withDeviceLock(device, () => releaseDriver(this, device));
-    if (released === undefined) {
+    // device_del() cannot fail: the device goes whatever its driver's remove does, and a
+    // driver's bug still reaches the caller afterwards.
+    let released: Completion;
+    try {
+      released = withDeviceLock(device, () => releaseDriver(this, device));
+    } catch (error) {
+      done();
+      throw error;
+    }
+    if (!isPromise(released)) {
       done();
       return undefined;
     }
-    return Promise.resolve(released).then(done);
+    return released.then(done, (error: unknown) => {
+      done();
+      throw error;
+    });
   }
 
   /**
@@ -196,14 +209,11 @@ export class Bus {
     this.index.remove(entry);
     const results: Completion[] = [];
     for (const device of this.deviceMap.values()) {
-      if (device.core.asyncDriver === entry.spec) {
-        device.core.asyncDriver = null;
-        device.core.asyncMatch = null;
-      }
-      if (device.core.driver === entry.spec) {
+      device.state.dropAsync(entry.spec);
+      if (device.state.driver === entry.spec) {
         results.push(
           withDeviceLock(device, () =>
-            device.core.driver === entry.spec ? releaseDriver(this, device) : undefined,
+            device.state.driver === entry.spec ? releaseDriver(this, device) : undefined,
           ),
         );
       }
@@ -239,7 +249,7 @@ export class Bus {
   unbind(driverName: string, deviceName: string): Completion {
     const driver = this.bindFileDriver(driverName, 'unbind');
     const device = this.requireDevice(deviceName);
-    if (device.core.driver !== driver) {
+    if (device.state.driver !== driver) {
       throw new KernelError('ENODEV', `${device.name} is not bound to ${driver.name}`);
     }
     return withDeviceLock(device, () => releaseDriver(this, device));
@@ -264,7 +274,7 @@ export class Bus {
     // driver_set_override() swaps the string under device_lock(dev): a write during a
     // remove that waits (vfio with its fd open) blocks until that remove has finished.
     return withDeviceLock(device, () => {
-      device.core.driverOverride = name.length === 0 ? null : name;
+      device.state.setOverride(name.length === 0 ? null : name);
     });
   }
 
@@ -281,22 +291,23 @@ export class Bus {
     // bus_rescan_devices_helper() tests `!dev->driver` without the device lock: a device
     // whose driver's remove is still waiting (vfio, fd open) is skipped at once and ends up
     // unbound when that remove finishes — the hand-back race a VMM script has to handle.
-    if (device.core.driver !== null || device.explicitBindOnly) return undefined;
+    if (device.state.driver !== null || device.explicitBindOnly) return undefined;
     return withDeviceLock(device, () => {
-      if (device.core.driver !== null) return;
-      const result = attachWalk(this, device, {
+      if (device.state.driver !== null) return;
+      const walked = attachWalk(this, device, {
         checkAsync: false,
         wantAsync: false,
         automatic: true,
         via: 'drivers_probe',
       });
-      if (result.error !== undefined) {
+      return andThen(walked, (result) => {
+        if (result.error === undefined) return;
         // drivers/base/bus.c drivers_probe_store(): err starts as -EINVAL and becomes the
         // count only when bus_rescan_devices_helper() returns 0.
         throw new KernelError('EINVAL', `${device.name}: device_attach() failed: ${result.error.message}`, {
           cause: result.error,
         });
-      }
+      });
     });
   }
 
@@ -312,19 +323,26 @@ export class Bus {
   private rescanFrom(devices: readonly Device[], start: number): Completion {
     for (let i = start; i < devices.length; i++) {
       const device = devices[i]!;
-      if (device.core.dead || device.explicitBindOnly) continue;
+      if (device.state.dead || device.explicitBindOnly) continue;
       // bus_rescan_devices_helper(): `if (!dev->driver)` before any lock, so a device whose
       // remove is still waiting is skipped, not waited for.
-      if (device.core.driver !== null) continue;
-      const held = device.core.lock;
+      if (device.state.driver !== null) continue;
+      const held = device.state.lock;
       if (held !== null) return held.then(() => this.rescanFrom(devices, i));
-      const result = attachWalk(this, device, {
+      const walked = attachWalk(this, device, {
         checkAsync: false,
         wantAsync: false,
         automatic: true,
         via: 'rescan',
       });
-      if (result.error !== undefined) throw result.error;
+      const next = i + 1;
+      if (isPromise(walked)) {
+        return walked.then((result) => {
+          if (result.error !== undefined) throw result.error;
+          return this.rescanFrom(devices, next);
+        });
+      }
+      if (walked.error !== undefined) throw walked.error;
     }
     return undefined;
   }
@@ -336,7 +354,7 @@ export class Bus {
    * async pass on the scheduler (drivers/base/dd.c __device_attach).
    */
   probeDevice(device: Device, via: ProbeTrigger): void {
-    if (!this.autoprobe || device.explicitBindOnly || device.core.dead) return;
+    if (!this.autoprobe || device.explicitBindOnly || device.state.dead) return;
     whenUnlocked(device, () => deviceInitialProbe(this, device, via));
   }
 }

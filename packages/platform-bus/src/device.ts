@@ -1,42 +1,10 @@
 import type { MmioDevice } from '@vfiokit/core';
 import type { BusName, DeviceDescription, MmioResource } from './description.js';
-import { kobjectName, PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE, platformDeviceName } from './device-name.js';
-import type { DriverSpec, MatchInfo, ProbeFailure } from './driver.js';
+import { PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE, platformDeviceName } from './device-name.js';
+import { DeviceState } from './device-state.js';
+import type { AmbaId, MatchInfo, ProbeFailure, ProbeResult, ProbeType, RemoveResult } from './match-info.js';
 
 const NONE: readonly never[] = Object.freeze([]);
-
-/**
- * Driver-core bookkeeping of a device (`struct device_private` and the fields of
- * `struct device` the core owns). Exposed read-only for tests and the sysfs facade; only
- * the driver core writes it.
- * @internal
- */
-export interface DeviceCoreState {
-  /** `dev->driver`. */
-  driver: DriverSpec | null;
-  /** How `driver` matched when its probe was decided. */
-  match: MatchInfo | null;
-  /** `driver_override` (NULL = unset). */
-  driverOverride: string | null;
-  /** `dev->p->dead`: set once device_del() starts. */
-  dead: boolean;
-  /** `dev->p->async_driver`: a driver whose async attach is queued. */
-  asyncDriver: DriverSpec | null;
-  /** How `asyncDriver` matched when its attach was queued (the async helper does not re-match). */
-  asyncMatch: MatchInfo | null;
-  /** `dev->can_match`. */
-  canMatch: boolean;
-  /** The device lock while a driver's remove waits; later operations queue behind it. */
-  lock: Promise<void> | null;
-  /** `true` while a remove runs (the driver is still bound but going). */
-  removing: boolean;
-  /** AMBA `periphid` (0 = not read yet). */
-  periphid: number;
-  /** AMBA register model, when available. */
-  primecell: MmioDevice | undefined;
-  /** AMBA: the `add` uevent waits until the periphid is known (amba_match in drivers/amba/bus.c). */
-  ueventSuppressed: boolean;
-}
 
 /**
  * A device on a bus (`struct platform_device` / `struct amba_device`). Drivers read its
@@ -72,8 +40,8 @@ export class Device {
   drvdata: unknown;
   /** Why the last probe attempt failed, if it did; cleared on a successful bind. */
   lastProbeError: ProbeFailure | undefined;
-  /** @internal driver-core bookkeeping; read-only outside the core. */
-  readonly core: DeviceCoreState;
+  /** @internal driver-core bookkeeping, changed only through its transition methods. */
+  readonly state: DeviceState<DriverSpec>;
 
   /**
    * @param autoId the id allocated for `PLATFORM_DEVID_AUTO` (the bus allocates it).
@@ -84,10 +52,8 @@ export class Device {
     const auto = id === PLATFORM_DEVID_AUTO;
     this.id = auto ? (autoId ?? 0) : id;
     this.platformName = description.name;
-    this.name =
-      description.bus === 'platform'
-        ? platformDeviceName(description.name, this.id, auto)
-        : kobjectName(description.name);
+    // AMBA devices never have an id (the bus refuses one), so this is the kobject name.
+    this.name = platformDeviceName(description.name, this.id, auto);
     this.parent = parent;
     this.sysfsPath = `${parent?.sysfsPath ?? '/sys/devices/platform'}/${this.name}`;
     this.bus = description.bus;
@@ -96,34 +62,22 @@ export class Device {
     this.explicitBindOnly = description.explicitBindOnly ?? false;
     this.drvdata = undefined;
     this.lastProbeError = undefined;
-    const periphid = description.periphid ?? 0;
-    this.core = {
-      driver: null,
-      match: null,
-      driverOverride:
-        description.driverOverride === undefined || description.driverOverride === ''
-          ? null
-          : description.driverOverride,
-      dead: false,
-      asyncDriver: null,
-      asyncMatch: null,
-      canMatch: false,
-      lock: null,
-      removing: false,
-      periphid,
+    const override = description.driverOverride;
+    this.state = new DeviceState({
+      override: override === undefined || override === '' ? null : override,
+      periphid: description.periphid ?? 0,
       primecell: description.primecell,
-      ueventSuppressed: description.bus === 'amba' && periphid === 0,
-    };
+    });
   }
 
   /** The bound driver's name, or `null`. */
   get driverName(): string | null {
-    return this.core.driver?.name ?? null;
+    return this.state.driver?.name ?? null;
   }
 
   /** `driver_override`, or `null` when unset. */
   get driverOverride(): string | null {
-    return this.core.driverOverride;
+    return this.state.driverOverride;
   }
 
   /** The `compatible` list (empty for devices without a DT node). */
@@ -143,7 +97,7 @@ export class Device {
 
   /** The AMBA peripheral id, 0 until known (always 0 on the platform bus). */
   get periphid(): number {
-    return this.core.periphid;
+    return this.state.periphid;
   }
 
   /** Whether this device is an AMBA PrimeCell (vfio-amba vs vfio-platform). */
@@ -153,12 +107,12 @@ export class Device {
 
   /** How the bound driver matched (the table entry), or `null` when unbound. */
   get match(): MatchInfo | null {
-    return this.core.match;
+    return this.state.match;
   }
 
   /** Whether device_del() has begun: the device is gone from its bus. */
   get dead(): boolean {
-    return this.core.dead;
+    return this.state.dead;
   }
 
   /**
@@ -167,6 +121,47 @@ export class Device {
    * or `DriverCore.triggerDeferredProbe`) retries the device.
    */
   providePrimecellRegisters(model: MmioDevice): void {
-    this.core.primecell = model;
+    this.state.providePrimecell(model);
   }
+}
+
+/**
+ * A driver, as a `struct platform_driver` / `struct amba_driver` describes it. Drivers are
+ * plain objects; the bus never mutates them.
+ */
+export interface DriverSpec {
+  /** `drv->name`: the directory under `/sys/bus/<bus>/drivers/` and what `driver_override` names. */
+  readonly name: string;
+  /** `of_match_table`: compatible strings. */
+  readonly ofMatchTable?: readonly string[];
+  /** `acpi_match_table`: ACPI ids. */
+  readonly acpiMatchTable?: readonly string[];
+  /** Platform `id_table` names; when present it is final (no name fallback). */
+  readonly idTable?: readonly string[];
+  /** AMBA `id_table`. */
+  readonly ambaIdTable?: readonly AmbaId[];
+  /** `probe_type`; default `default`. */
+  readonly probeType?: ProbeType;
+  /** `suppress_bind_attrs`: no `bind`/`unbind` files, so no manual bind or unbind. */
+  readonly suppressBindAttrs?: boolean;
+  /**
+   * `driver_managed_dma`: the core does not take the IOMMU default domain at probe (vfio
+   * drivers set it; drivers/base/platform.c platform_dma_configure).
+   */
+  readonly driverManagedDma?: boolean;
+  /** `prevent_deferred_probe`: an `EPROBE_DEFER` from probe becomes `ENXIO` (platform.c). */
+  readonly preventDeferredProbe?: boolean;
+  /** 2013 proposal (`match_any_dev`): matches every device that has no `driver_override`. */
+  readonly matchAnyDevice?: boolean;
+  /** 2013 proposal (`sysfs_bind_only`): never auto-bound; only its sysfs `bind` file binds it. */
+  readonly sysfsBindOnly?: boolean;
+  /**
+   * Binds the driver to `device`. Throw a `KernelError` (or return a promise that rejects
+   * with one) to fail: `ENODEV`/`ENXIO` reject the match quietly (the next driver tries),
+   * `EPROBE_DEFER` queues the device for retry. A returned promise holds the device lock
+   * until it settles (see {@link ProbeResult}).
+   */
+  probe(device: Device, match: MatchInfo): ProbeResult;
+  /** Unbinds; may return a promise to wait (see {@link RemoveResult}). */
+  remove?(device: Device): RemoveResult;
 }

@@ -1,6 +1,5 @@
 import { KernelError } from '@vfiokit/core';
-import type { Device } from './device.js';
-import type { DriverSpec } from './driver.js';
+import type { Device, DriverSpec } from './device.js';
 
 /**
  * The bus's `dma_configure` / `dma_cleanup` callbacks, called by the driver core around a

@@ -7,6 +7,8 @@ import {
 } from '@vfiokit/core';
 import { ambaProxyDriver } from './amba-proxy.js';
 import { Bus } from './bus.js';
+import type { CoreContext } from './core-context.js';
+import { DeferredProbe } from './deferred-probe.js';
 import type { BusName } from './description.js';
 import type { Device } from './device.js';
 import { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
@@ -93,15 +95,8 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   readonly legacyBindStore: boolean;
   /** The sysfs facade over these buses. */
   readonly sysfs: Sysfs;
-  /**
-   * Live devices by their directory under `/sys/devices` (the sysfs facade walks it).
-   * @internal
-   */
-  readonly devicePaths: Map<string, Device> = new Map();
-  private readonly pending = new Set<Device>();
-  private readonly active = new Set<Device>();
-  private triggerCount = 0;
-  private workQueued = false;
+  readonly #devicePaths = new Map<string, Device>();
+  readonly #deferred: DeferredProbe;
 
   constructor(options: DriverCoreOptions = {}) {
     super();
@@ -118,9 +113,45 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
     this.asyncProbeDrivers = options.asyncProbeDrivers ?? [];
     this.indexedMatching = options.indexedMatching ?? true;
     this.legacyBindStore = options.legacyBindStore ?? false;
-    this.platform = new Bus('platform', this);
-    this.amba = new Bus('amba', this);
-    this.sysfs = new Sysfs(this);
+    const deferred = new DeferredProbe(
+      this.scheduler,
+      (event) => this.emit('deferred', event),
+      (device) => this.bus(device.bus).probeDevice(device, 'deferred'),
+    );
+    this.#deferred = deferred;
+    const emit = this.emit.bind(this) as (event: keyof DriverCoreEvents, ...args: unknown[]) => boolean;
+    // The buses see the kernel-global state through this one object, not through DriverCore.
+    const context: CoreContext = {
+      scheduler: this.scheduler,
+      dmaConfigure: this.dmaConfigure,
+      asyncProbeDrivers: this.asyncProbeDrivers,
+      indexedMatching: this.indexedMatching,
+      legacyBindStore: this.legacyBindStore,
+      devicePaths: this.#devicePaths,
+      get deferredTriggerCount() {
+        return deferred.triggerCount;
+      },
+      observed: (event) => this.observed(event),
+      emit: (event, ...args) => {
+        emit(event, ...args);
+      },
+      deferredAdd: (device, driver, reason) => deferred.add(device, driver, reason),
+      deferredDel: (device) => deferred.delete(device),
+      triggerDeferredProbe: () => deferred.trigger(),
+      platformDevice: (name) => this.platform.devices.find((device) => device.name === name),
+      reportBug: (error) =>
+        this.scheduler.schedule('driver bug', () => {
+          throw error;
+        }),
+    };
+    this.platform = new Bus('platform', context);
+    this.amba = new Bus('amba', context);
+    this.sysfs = new Sysfs({
+      platform: this.platform,
+      amba: this.amba,
+      bus: (name) => this.bus(name),
+      devicePaths: this.#devicePaths,
+    });
     if (options.ambaStubDriver ?? true) void this.amba.registerDriver(ambaProxyDriver());
   }
 
@@ -143,29 +174,12 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
 
   /** `deferred_trigger_count`: how many times the deferred list was triggered. */
   get deferredTriggerCount(): number {
-    return this.triggerCount;
+    return this.#deferred.triggerCount;
   }
 
   /** Devices on the deferred-probe lists (debugfs `devices_deferred`), pending then active. */
   get deferredDevices(): readonly DeferredDevice[] {
-    return [...this.pending, ...this.active].map((device) => ({ bus: device.bus, device: device.name }));
-  }
-
-  /**
-   * `driver_deferred_probe_add()`: only a device that matched a driver (`can_match`) is
-   * queued, once; the `deferred` event reports it.
-   * @internal
-   */
-  deferredAdd(device: Device, driver: string | null, reason: string): void {
-    if (!device.core.canMatch || device.core.dead) return;
-    if (!this.pending.has(device) && !this.active.has(device)) this.pending.add(device);
-    this.emit('deferred', { bus: device.bus, device: device.name, driver, code: 'EPROBE_DEFER', reason });
-  }
-
-  /** `driver_deferred_probe_del()`. @internal */
-  deferredDel(device: Device): void {
-    this.pending.delete(device);
-    this.active.delete(device);
+    return this.#deferred.devices.map((device) => ({ bus: device.bus, device: device.name }));
   }
 
   /**
@@ -175,23 +189,6 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
    * directly for the other kernel triggers (late initcall, the end of suspend).
    */
   triggerDeferredProbe(): void {
-    this.triggerCount++;
-    if (this.pending.size > 0) {
-      for (const device of this.pending) this.active.add(device);
-      this.pending.clear();
-    }
-    if (this.workQueued || this.active.size === 0) return;
-    this.workQueued = true;
-    this.scheduler.schedule('deferred_probe_work', () => this.deferredProbeWork());
-  }
-
-  /** `deferred_probe_work_func()`. */
-  private deferredProbeWork(): void {
-    this.workQueued = false;
-    for (let next = this.active.values().next(); !next.done; next = this.active.values().next()) {
-      const device = next.value;
-      this.active.delete(device);
-      this.bus(device.bus).probeDevice(device, 'deferred');
-    }
+    this.#deferred.trigger();
   }
 }

@@ -1,6 +1,6 @@
 import type { ErrnoName } from '@vfiokit/core';
 import type { BusName } from './description.js';
-import type { MatchInfo, ProbeFailure } from './driver.js';
+import type { MatchInfo, ProbeFailure } from './match-info.js';
 
 /** A device appeared (`KOBJ_ADD`); for AMBA devices, once its periphid is known. */
 export interface DeviceAddEvent {

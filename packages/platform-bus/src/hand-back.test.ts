@@ -67,7 +67,7 @@ describe('drivers_probe and rescan while vfio remove waits (bus_rescan_devices_h
     const unbind = core.platform.unbind('vfio-platform', HDMI);
     expect(core.platform.device(HDMI)?.driverName).toBe('vfio-platform');
     expect(core.sysfs.exists(`/sys/bus/platform/devices/${HDMI}/driver`)).toBe(false);
-    expect(core.sysfs.list('/sys/bus/platform/drivers/vfio-platform')).toEqual(['bind', 'unbind']);
+    expect(core.sysfs.list('/sys/bus/platform/drivers/vfio-platform')).toEqual(['bind', 'uevent', 'unbind']);
     close();
     await unbind;
   });

@@ -14,20 +14,13 @@ export {
 } from './amba-periphid.js';
 export { ambaProxyDriver } from './amba-proxy.js';
 export { Bus } from './bus.js';
+export type { BusType } from './bus-type.js';
+export { BUS_TYPES, modalias } from './bus-types.js';
 export type { Completion } from './completion.js';
 export type { BusName, DeviceDescription, MmioResource } from './description.js';
-export { Device, type DeviceCoreState } from './device.js';
+export { Device, type DriverSpec } from './device.js';
 export { PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE } from './device-name.js';
 export { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
-export type {
-  AmbaId,
-  DriverSpec,
-  MatchInfo,
-  MatchReason,
-  ProbeFailure,
-  ProbeType,
-  RemoveResult,
-} from './driver.js';
 export { type DeferredDevice, DriverCore, type DriverCoreOptions } from './driver-core.js';
 export type {
   BindEvent,
@@ -41,5 +34,13 @@ export type {
 } from './events.js';
 export { ambaLookup, ambaMatch, platformMatch } from './match.js';
 export { DriverIndex, type RegisteredDriver } from './match-index.js';
-export { modalias } from './modalias.js';
-export { Sysfs } from './sysfs.js';
+export type {
+  AmbaId,
+  MatchInfo,
+  MatchReason,
+  ProbeFailure,
+  ProbeResult,
+  ProbeType,
+  RemoveResult,
+} from './match-info.js';
+export { Sysfs, type SysfsSource } from './sysfs.js';

@@ -24,7 +24,7 @@ describe('device lifecycle walk', () => {
     const state = (): string => {
       const device = core.platform.device(HDMI);
       if (device === undefined) return 'gone';
-      if (device.core.removing) return `removing(${device.driverName})`;
+      if (device.state.removing) return `removing(${device.driverName})`;
       return device.driverName ?? 'unbound';
     };
     const trace: string[] = [];

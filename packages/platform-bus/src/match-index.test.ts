@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BUS_TYPES } from './bus-types.js';
+import type { DriverSpec } from './device.js';
 import { Device } from './device.js';
-import type { DriverSpec } from './driver.js';
 import { DriverCore } from './driver-core.js';
-import { busMatch } from './match.js';
 import { DriverIndex, type RegisteredDriver } from './match-index.js';
 
 const words = ['a', 'b', 'c', 'd', 'e'];
@@ -65,10 +65,12 @@ describe('DriverIndex', () => {
           }
           for (const description of devices) {
             const device = new Device({ ...description, driverOverride: description.driverOverride ?? '' });
-            const naive = index.all.filter((e) => busMatch(device, e.spec) !== null).map((e) => e.spec.name);
+            const naive = index.all
+              .filter((e) => BUS_TYPES[device.bus].match(device, e.spec) !== null)
+              .map((e) => e.spec.name);
             const indexed = index
               .candidates(device)
-              .filter((e) => busMatch(device, e.spec) !== null)
+              .filter((e) => BUS_TYPES[device.bus].match(device, e.spec) !== null)
               .map((e) => e.spec.name);
             expect(indexed).toEqual(naive);
           }

@@ -1,5 +1,4 @@
-import type { Device } from './device.js';
-import type { DriverSpec } from './driver.js';
+import type { Device, DriverSpec } from './device.js';
 
 /** A registered driver with its registration sequence number (klist order). */
 export interface RegisteredDriver {
@@ -96,7 +95,7 @@ export class DriverIndex {
    * With `driver_override` set only the named driver can match, so it is the only candidate.
    */
   candidates(device: Device): RegisteredDriver[] {
-    const override = device.core.driverOverride;
+    const override = device.driverOverride;
     if (override !== null) {
       const only = this.byDriverName.get(override);
       return only === undefined ? [] : [only];
@@ -105,26 +104,25 @@ export class DriverIndex {
     const hits = this.scratch;
     hits.length = 0;
     if (this.wildcards.length > 0) hits.push(this.wildcards);
-    if (device.bus === 'amba') {
-      for (const [mask, ids] of this.byAmbaMask) {
-        const list = ids.get((device.core.periphid & mask) >>> 0);
-        if (list !== undefined) hits.push(list);
-      }
-    } else {
-      for (const compatible of device.compatible) {
-        const list = this.byCompatible.get(compatible);
-        if (list !== undefined) hits.push(list);
-      }
-      const acpiIds = device.description.acpiIds;
-      if (acpiIds !== undefined) {
-        for (const id of acpiIds) {
-          const list = this.byAcpi.get(id);
-          if (list !== undefined) hits.push(list);
-        }
-      }
-      const list = this.byDeviceName.get(device.platformName);
+    // Every key kind is looked up whatever the bus: a platform device's periphid is 0 and an
+    // AMBA driver has no OF keys here, so the extra lookups only widen the superset.
+    for (const [mask, ids] of this.byAmbaMask) {
+      const list = ids.get((device.periphid & mask) >>> 0);
       if (list !== undefined) hits.push(list);
     }
+    for (const compatible of device.compatible) {
+      const list = this.byCompatible.get(compatible);
+      if (list !== undefined) hits.push(list);
+    }
+    const acpiIds = device.description.acpiIds;
+    if (acpiIds !== undefined) {
+      for (const id of acpiIds) {
+        const list = this.byAcpi.get(id);
+        if (list !== undefined) hits.push(list);
+      }
+    }
+    const named = this.byDeviceName.get(device.platformName);
+    if (named !== undefined) hits.push(named);
     const first = hits[0];
     const more = hits.length > 1 ? hits.slice(1) : undefined;
     hits.length = 0;

@@ -1,8 +1,8 @@
 import { physAddr } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import type { DeviceDescription } from './description.js';
+import type { DriverSpec } from './device.js';
 import { Device } from './device.js';
-import type { DriverSpec } from './driver.js';
 import { ambaLookup, ambaMatch, platformMatch } from './match.js';
 
 const noop = (): void => undefined;

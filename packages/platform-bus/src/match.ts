@@ -1,5 +1,5 @@
-import type { Device } from './device.js';
-import type { AmbaId, DriverSpec, MatchInfo } from './driver.js';
+import type { Device, DriverSpec } from './device.js';
+import type { AmbaId, MatchInfo } from './match-info.js';
 
 const OVERRIDE: MatchInfo = { reason: 'driver_override' };
 const ANY: MatchInfo = { reason: 'match_any_device' };
@@ -30,7 +30,7 @@ export function ambaLookup(table: readonly AmbaId[] | undefined, periphid: numbe
  * Returns how it matched, or `null`.
  */
 export function platformMatch(device: Device, driver: DriverSpec): MatchInfo | null {
-  const override = device.core.driverOverride;
+  const override = device.driverOverride;
   if (override !== null) return override === driver.name ? OVERRIDE : null;
   if (driver.matchAnyDevice === true) return ANY;
   const table = driver.ofMatchTable;
@@ -63,7 +63,7 @@ export function ambaMatchInfo(
   device: Device,
   driver: DriverSpec,
 ): MatchInfo {
-  const ambaId = ambaLookup(driver.ambaIdTable, device.core.periphid);
+  const ambaId = ambaLookup(driver.ambaIdTable, device.periphid);
   return ambaId === undefined ? { reason } : { reason, ambaId };
 }
 
@@ -73,16 +73,11 @@ export function ambaMatchInfo(
  * then the wildcard proposal, then the id table with masks.
  */
 export function ambaMatch(device: Device, driver: DriverSpec): MatchInfo | null {
-  const override = device.core.driverOverride;
+  const override = device.driverOverride;
   if (override !== null) {
     return override === driver.name ? ambaMatchInfo('driver_override', device, driver) : null;
   }
   if (driver.matchAnyDevice === true) return ambaMatchInfo('match_any_device', device, driver);
-  const entry = ambaLookup(driver.ambaIdTable, device.core.periphid);
+  const entry = ambaLookup(driver.ambaIdTable, device.periphid);
   return entry === undefined ? null : { reason: 'amba_id', ambaId: entry };
-}
-
-/** The bus's match function for a device whose AMBA periphid (if any) is known. */
-export function busMatch(device: Device, driver: DriverSpec): MatchInfo | null {
-  return device.bus === 'amba' ? ambaMatch(device, driver) : platformMatch(device, driver);
 }

@@ -7,17 +7,18 @@ function nodeName(path: string): string {
   return at < 0 ? base : base.slice(0, at);
 }
 
+/** `MODALIAS=amba:d%08X` (drivers/amba/bus.c amba_uevent). */
+export function ambaModalias(device: Device): string {
+  return `amba:d${device.periphid.toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
 /**
- * The device's `modalias` (also the uevent `MODALIAS=`): AMBA `amba:d%08X`
- * (drivers/amba/bus.c amba_uevent); an OF platform device `of:N<name>T<type>C<compat>…`
- * (drivers/of/device.c of_modalias, type `(null)` without `device_type`); an ACPI device
- * `acpi:<id>:`; otherwise `platform:<pdev->name>` (drivers/base/platform.c modalias_show and
- * platform_uevent print `pdev->name`: `platform:serial8250` for `serial8250.0`, `/` kept).
+ * A platform device's modalias (drivers/base/platform.c modalias_show / platform_uevent):
+ * an OF device `of:N<name>T<type>C<compat>…` (drivers/of/device.c of_modalias, type `(null)`
+ * without `device_type`); an ACPI device `acpi:<id>:`; otherwise `platform:<pdev->name>` —
+ * `platform:serial8250` for `serial8250.0`, a `/` kept.
  */
-export function modalias(device: Device): string {
-  if (device.bus === 'amba') {
-    return `amba:d${device.periphid.toString(16).toUpperCase().padStart(8, '0')}`;
-  }
+export function platformModalias(device: Device): string {
   const { ofNode, acpiIds } = device.description;
   if (ofNode !== undefined) {
     return `of:N${nodeName(ofNode)}T(null)${device.compatible.map((c) => `C${c}`).join('')}`;

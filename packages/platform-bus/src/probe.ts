@@ -1,11 +1,10 @@
 import { isKernelError, KernelError } from '@vfiokit/core';
-import { readPeriphid } from './amba-periphid.js';
-import type { Bus } from './bus.js';
-import type { Device } from './device.js';
-import type { DriverSpec, MatchInfo } from './driver.js';
+import { andThen, type Completion, isPromise } from './completion.js';
+import type { BusContext } from './core-context.js';
+import type { Device, DriverSpec } from './device.js';
+import { holding } from './device-lock.js';
 import type { ProbeTrigger } from './events.js';
-import { busMatch } from './match.js';
-import { modalias } from './modalias.js';
+import type { MatchInfo } from './match-info.js';
 
 /**
  * The outcome of one probe attempt, with the kernel's sign convention
@@ -20,42 +19,38 @@ export type ProbeOutcome =
 
 const BOUND: ProbeOutcome = { kind: 'bound' };
 
-/** A match result: how it matched, no match, or `EPROBE_DEFER` (AMBA periphid unreadable). */
+/** A match result: how it matched, no match, or `EPROBE_DEFER` (the device cannot be identified yet). */
 export type MatchResult = MatchInfo | null | 'defer';
 
 /**
- * The AMBA half of `amba_match()` (drivers/amba/bus.c): if the periphid is still 0, read it
- * from the PrimeCell ID registers; any failure is reported as `EPROBE_DEFER` ("returning any
- * error other than -EPROBE_DEFER from bus match can cause driver registration failure").
- * On success the suppressed `add` uevent goes out. Returns whether the periphid is known.
+ * Identifies the device if its bus needs it (amba_match() in drivers/amba/bus.c reads the
+ * periphid while it is still 0); any failure is `EPROBE_DEFER` ("returning any error other
+ * than -EPROBE_DEFER from bus match can cause driver registration failure"). On success a
+ * held-back `add` uevent goes out. Returns whether the device is identified.
  */
-export function ensurePeriphid(bus: Bus, device: Device): boolean {
-  if (device.bus !== 'amba' || device.core.periphid !== 0) return true;
-  // ioremap of the whole resource (resource_size(&dev->res)); a device made in code without
-  // regions uses its register model's size.
-  const size = device.regions[0]?.size ?? device.core.primecell?.size ?? 0;
+export function ensureIdentified(bus: BusContext, device: Device): boolean {
+  if (bus.type.identified(device)) return true;
+  let id: number;
   try {
-    device.core.periphid = readPeriphid(device.core.primecell, size);
+    id = bus.type.identify(device);
   } catch (error) {
     if (!isKernelError(error)) throw error;
     return false;
   }
-  if (device.core.ueventSuppressed) {
-    device.core.ueventSuppressed = false;
-    if (bus.core.observed('add'))
-      bus.core.emit('add', { bus: bus.name, device: device.name, modalias: modalias(device) });
+  if (device.state.identified(id) && bus.core.observed('add')) {
+    bus.core.emit('add', { bus: bus.name, device: device.name, modalias: bus.type.modalias(device) });
   }
   return true;
 }
 
-/** `driver_match_device()`: the bus match, with the AMBA periphid read first. */
-export function driverMatchDevice(bus: Bus, driver: DriverSpec, device: Device): MatchResult {
-  if (!ensurePeriphid(bus, device)) return 'defer';
-  return busMatch(device, driver);
+/** `driver_match_device()`: the bus match, after identifying the device. */
+export function driverMatchDevice(bus: BusContext, driver: DriverSpec, device: Device): MatchResult {
+  if (!ensureIdentified(bus, device)) return 'defer';
+  return bus.type.match(device, driver);
 }
 
 /** `driver_allows_async_probing()` (drivers/base/dd.c). */
-export function allowsAsyncProbing(bus: Bus, driver: DriverSpec): boolean {
+export function allowsAsyncProbing(bus: BusContext, driver: DriverSpec): boolean {
   switch (driver.probeType ?? 'default') {
     case 'prefer-async':
       return true;
@@ -72,7 +67,7 @@ export function allowsAsyncProbing(bus: Bus, driver: DriverSpec): boolean {
 }
 
 function failProbe(
-  bus: Bus,
+  bus: BusContext,
   device: Device,
   driver: DriverSpec,
   error: KernelError,
@@ -91,42 +86,36 @@ function failProbe(
   });
 }
 
-/** `device_unbind_cleanup()`: the device forgets its driver. */
-function unbindCleanup(device: Device): void {
-  device.core.driver = null;
-  device.core.match = null;
-  device.drvdata = undefined;
-}
-
 /**
  * `really_probe()` (drivers/base/dd.c), reduced to the steps this model has:
  * `dev->driver = drv`; `bus->dma_configure` (the injected hook; a failure is a core error);
- * the driver's probe (a failure is a probe error, with `prevent_deferred_probe` turning
- * `EPROBE_DEFER` into `ENXIO` as platform_probe does); on failure `dma_cleanup` and
- * device_unbind_cleanup; on success driver_bound().
+ * the driver's probe (a throw or a rejected promise is a probe error, with
+ * `prevent_deferred_probe` turning `EPROBE_DEFER` into `ENXIO` as platform_probe does); on
+ * failure `dma_cleanup` and device_unbind_cleanup; on success driver_bound(). A probe that
+ * returns a promise holds the device lock until it settles, as the kernel's probe runs
+ * under device_lock.
  */
 function reallyProbe(
-  bus: Bus,
+  bus: BusContext,
   driver: DriverSpec,
   device: Device,
   match: MatchInfo,
   via: ProbeTrigger,
-): ProbeOutcome {
-  device.core.driver = driver;
-  device.core.match = match;
+): Completion<ProbeOutcome> {
+  device.state.probing(driver, match);
   try {
     bus.core.dmaConfigure.configure(device, driver);
   } catch (error) {
-    unbindCleanup(device);
+    device.state.unbound();
+    device.drvdata = undefined;
     if (!isKernelError(error)) throw error;
     failProbe(bus, device, driver, error, 'dma_configure', via);
     return { kind: 'core-error', error };
   }
-  try {
-    driver.probe(device, match);
-  } catch (thrown) {
+  const failed = (thrown: unknown): ProbeOutcome => {
     bus.core.dmaConfigure.cleanup(device, driver);
-    unbindCleanup(device);
+    device.state.unbound();
+    device.drvdata = undefined;
     if (!isKernelError(thrown)) throw thrown;
     let error = thrown;
     if (error.code === 'EPROBE_DEFER' && driver.preventDeferredProbe === true) {
@@ -135,9 +124,20 @@ function reallyProbe(
     }
     failProbe(bus, device, driver, error, 'probe', via);
     return { kind: 'probe-error', error };
+  };
+  const succeeded = (): ProbeOutcome => {
+    driverBound(bus, driver, device, match, via);
+    return BOUND;
+  };
+  let result: void | Promise<void>;
+  try {
+    result = driver.probe(device, match);
+  } catch (thrown) {
+    return failed(thrown);
   }
-  driverBound(bus, driver, device, match, via);
-  return BOUND;
+  if (!isPromise(result)) return succeeded();
+  // The lock itself never rejects: operations queued behind it run whatever the probe did.
+  return holding(device, result.then(succeeded, failed));
 }
 
 /**
@@ -145,7 +145,7 @@ function reallyProbe(
  * successful bind retries all deferred devices (driver_deferred_probe_trigger()).
  */
 function driverBound(
-  bus: Bus,
+  bus: BusContext,
   driver: DriverSpec,
   device: Device,
   match: MatchInfo,
@@ -164,21 +164,22 @@ function driverBound(
  * errors), else really_probe().
  */
 export function probeOnce(
-  bus: Bus,
+  bus: BusContext,
   driver: DriverSpec,
   device: Device,
   match: MatchInfo,
   via: ProbeTrigger,
-): ProbeOutcome {
-  if (device.core.dead)
+): Completion<ProbeOutcome> {
+  if (device.state.dead)
     return { kind: 'core-error', error: new KernelError('ENODEV', `${device.name} is gone`) };
-  if (device.core.driver !== null) {
+  const bound = device.state.driver;
+  if (bound !== null) {
     return {
       kind: 'core-error',
-      error: new KernelError('EBUSY', `${device.name} is already bound to ${device.core.driver.name}`),
+      error: new KernelError('EBUSY', `${device.name} is already bound to ${bound.name}`),
     };
   }
-  device.core.canMatch = true;
+  device.state.matched();
   return reallyProbe(bus, driver, device, match, via);
 }
 
@@ -191,12 +192,12 @@ export function probeOnce(
  * queued before the flag was set.
  */
 export function driverProbeDevice(
-  bus: Bus,
+  bus: BusContext,
   driver: DriverSpec,
   device: Device,
   match: MatchInfo,
   via: ProbeTrigger,
-): ProbeOutcome {
+): Completion<ProbeOutcome> {
   if (device.explicitBindOnly) {
     return {
       kind: 'core-error',
@@ -204,12 +205,14 @@ export function driverProbeDevice(
     };
   }
   const triggerCount = bus.core.deferredTriggerCount;
-  const outcome = probeOnce(bus, driver, device, match, via);
-  if (outcome.kind !== 'bound' && outcome.error.code === 'EPROBE_DEFER') {
-    bus.core.deferredAdd(device, driver.name, outcome.error.message);
-    if (triggerCount !== bus.core.deferredTriggerCount) bus.core.triggerDeferredProbe();
-  }
-  return outcome;
+  const probed = andThen(probeOnce(bus, driver, device, match, via), (outcome) => {
+    if (outcome.kind !== 'bound' && outcome.error.code === 'EPROBE_DEFER') {
+      bus.core.deferredAdd(device, driver.name, outcome.error.message);
+      if (triggerCount !== bus.core.deferredTriggerCount) bus.core.triggerDeferredProbe();
+    }
+    return outcome;
+  });
+  return holding(device, probed);
 }
 
 /** Automatic probing skips the 2013 proposal's `sysfsBindOnly` drivers. */
@@ -217,7 +220,8 @@ function eligible(driver: DriverSpec, automatic: boolean): boolean {
   return !automatic || driver.sysfsBindOnly !== true;
 }
 
-interface AttachWalk {
+/** How one device_attach walk runs. */
+export interface AttachWalk {
   /** Only drivers whose async policy equals `wantAsync` probe (the two passes of __device_attach). */
   readonly checkAsync: boolean;
   readonly wantAsync: boolean;
@@ -239,38 +243,59 @@ export interface AttachResult {
  * `bus_for_each_drv(__device_attach_driver)`: walks the matching drivers in registration
  * order (candidates from the index, then the exact match). No match → next driver; match
  * `EPROBE_DEFER` → the device is deferred and the walk stops; a probe error → next driver;
- * a core error → the walk stops; a bind ends it.
+ * a core error → the walk stops; a bind ends it. A probe that waits resumes the walk when
+ * it settles.
  */
-export function attachWalk(bus: Bus, device: Device, walk: AttachWalk): AttachResult {
+export function attachWalk(bus: BusContext, device: Device, walk: AttachWalk): Completion<AttachResult> {
   let haveAsync = false;
-  if (device.bus === 'amba' && device.core.periphid === 0) {
-    // amba_match() reads the periphid before anything else, for the first driver it is called with.
+  if (!bus.type.identified(device)) {
+    // amba_match() identifies the device before anything else, for the first driver it is called with.
     const first = bus.index.all.find((entry) => eligible(entry.spec, walk.automatic));
     if (first === undefined) return { bound: false, error: undefined, haveAsync };
-    if (!ensurePeriphid(bus, device)) {
+    if (!ensureIdentified(bus, device)) {
       const error = deferMatch(bus, device, null);
       return { bound: false, error, haveAsync };
     }
   }
   const candidates = bus.core.indexedMatching ? bus.index.candidates(device) : bus.index.all;
-  for (const { spec } of candidates) {
-    if (!eligible(spec, walk.automatic)) continue;
-    const match = busMatch(device, spec);
-    if (match === null) continue;
-    const async = allowsAsyncProbing(bus, spec);
-    if (async) haveAsync = true;
-    if (walk.checkAsync && async !== walk.wantAsync) continue;
-    const outcome = driverProbeDevice(bus, spec, device, match, walk.via);
+  const decided = (outcome: ProbeOutcome): AttachResult | undefined => {
     if (outcome.kind === 'bound') return { bound: true, error: undefined, haveAsync };
     if (outcome.kind === 'core-error') return { bound: false, error: outcome.error, haveAsync };
-  }
-  return { bound: false, error: undefined, haveAsync };
+    return undefined;
+  };
+  const from = (start: number): Completion<AttachResult> => {
+    for (let i = start; i < candidates.length; i++) {
+      const { spec } = candidates[i]!;
+      if (!eligible(spec, walk.automatic)) continue;
+      const match = bus.type.match(device, spec);
+      if (match === null) continue;
+      const async = allowsAsyncProbing(bus, spec);
+      if (async) haveAsync = true;
+      if (walk.checkAsync && async !== walk.wantAsync) continue;
+      const outcome = driverProbeDevice(bus, spec, device, match, walk.via);
+      if (isPromise(outcome)) {
+        return holding(
+          device,
+          outcome.then((settled) => decided(settled) ?? from(i + 1)),
+        );
+      }
+      const result = decided(outcome);
+      if (result !== undefined) return result;
+    }
+    return { bound: false, error: undefined, haveAsync };
+  };
+  return from(0);
 }
 
 /** A match returned `EPROBE_DEFER`: `dev->can_match = true` and onto the deferred list. */
-export function deferMatch(bus: Bus, device: Device, driver: DriverSpec | null): KernelError {
-  device.core.canMatch = true;
+export function deferMatch(bus: BusContext, device: Device, driver: DriverSpec | null): KernelError {
+  device.state.matched();
   const reason = 'PrimeCell ID registers are not readable yet';
   bus.core.deferredAdd(device, driver?.name ?? null, reason);
   return new KernelError('EPROBE_DEFER', `${device.name}: ${reason}`);
+}
+
+/** Watches a waiting result of automatic probing: kernel errors are the kernel's to ignore, bugs are reported. */
+export function watch(bus: BusContext, result: Completion<unknown>): void {
+  if (isPromise(result)) result.catch((error: unknown) => bus.core.reportBug(error));
 }

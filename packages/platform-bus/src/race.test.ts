@@ -10,6 +10,9 @@ import {
   seedRaceProperty,
 } from './testing/index.js';
 
+// 1,000 runs take seconds each on the shared 2-core machine: a generous per-test timeout.
+const LONG = 60_000;
+
 // 1,000 runs of each model-based suite and of each protected hand-over race (the unprotected one
 // stops at its first counterexample), each replayable with FC_SEED.
 describe('model-based bind races (fc.commands × fc.scheduler)', () => {
@@ -33,14 +36,22 @@ describe('model-based bind races (fc.commands × fc.scheduler)', () => {
     expect(result.errorInstance).toBeInstanceOf(TypeError);
   });
 
-  it('keeps every invariant on the Arndale setup', async () => {
-    await fc.assert(bindRaceProperty(arndaleRaceSetup()), { numRuns: 1000 });
-  });
+  it(
+    'keeps every invariant on the Arndale setup',
+    async () => {
+      await fc.assert(bindRaceProperty(arndaleRaceSetup()), { numRuns: 1000 });
+    },
+    LONG,
+  );
 
-  it('keeps every invariant when every driver probes asynchronously (driver_async_probe=*)', async () => {
-    const setup: RaceSetup = { ...arndaleRaceSetup(), asyncProbeDrivers: '*' };
-    await fc.assert(bindRaceProperty(setup), { numRuns: 1000 });
-  });
+  it(
+    'keeps every invariant when every driver probes asynchronously (driver_async_probe=*)',
+    async () => {
+      const setup: RaceSetup = { ...arndaleRaceSetup(), asyncProbeDrivers: '*' };
+      await fc.assert(bindRaceProperty(setup), { numRuns: 1000 });
+    },
+    LONG,
+  );
 });
 
 describe('the 2013 race and its cures', () => {
@@ -57,11 +68,19 @@ describe('the 2013 race and its cures', () => {
     expect(thrownErrno(() => seedRaceProperty('sysfs_bind_only' as HandOverProtection))).toBe('EINVAL');
   });
 
-  it('never happens with driver_override (the upstream answer)', async () => {
-    await fc.assert(seedRaceProperty('driver_override'), { numRuns: 1000 });
-  });
+  it(
+    'never happens with driver_override (the upstream answer)',
+    async () => {
+      await fc.assert(seedRaceProperty('driver_override'), { numRuns: 1000 });
+    },
+    LONG,
+  );
 
-  it('never happens with the 2013 explicit-bind-only device flag', async () => {
-    await fc.assert(seedRaceProperty('explicit_bind_only'), { numRuns: 1000 });
-  });
+  it(
+    'never happens with the 2013 explicit-bind-only device flag',
+    async () => {
+      await fc.assert(seedRaceProperty('explicit_bind_only'), { numRuns: 1000 });
+    },
+    LONG,
+  );
 });

@@ -1,5 +1,5 @@
-import type { Bus } from './bus.js';
 import { type Completion, isPromise } from './completion.js';
+import type { BusContext } from './core-context.js';
 import type { Device } from './device.js';
 
 /**
@@ -15,17 +15,15 @@ import type { Device } from './device.js';
  * unbound and unlocked (the kernel's remove and dma_cleanup return void), and the error is
  * passed on to the caller afterwards: nothing leaves a device `removing` forever.
  */
-export function releaseDriver(bus: Bus, device: Device): Completion {
-  const driver = device.core.driver;
-  if (driver === null || device.core.removing) return device.core.lock ?? undefined;
-  device.core.removing = true;
+export function releaseDriver(bus: BusContext, device: Device): Completion {
+  const driver = device.state.driver;
+  if (driver === null || device.state.removing) return device.state.lock ?? undefined;
+  device.state.removeStarted();
   const finish = (): void => {
     try {
       bus.core.dmaConfigure.cleanup(device, driver);
     } finally {
-      device.core.driver = null;
-      device.core.match = null;
-      device.core.removing = false;
+      device.state.unbound();
       device.drvdata = undefined;
       bus.core.emit('unbind', { bus: bus.name, device: device.name, driver: driver.name });
     }
@@ -48,13 +46,11 @@ export function releaseDriver(bus: Bus, device: Device): Completion {
     throw error;
   });
   // The lock never rejects: operations queued behind it run whatever the remove did.
-  const lock = done.then(
-    () => undefined,
-    () => undefined,
+  device.state.hold(
+    done.then(
+      () => undefined,
+      () => undefined,
+    ),
   );
-  device.core.lock = lock;
-  void lock.then(() => {
-    if (device.core.lock === lock) device.core.lock = null;
-  });
   return done;
 }

@@ -55,6 +55,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
     expect(core.sysfs.list('/sys/bus/platform/drivers/vfio-platform')).toEqual([
       '12ce0000.i2c',
       'bind',
+      'uevent',
       'unbind',
     ]);
     // Back to the host: clear the override, unbind, reprobe.

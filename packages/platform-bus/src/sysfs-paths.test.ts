@@ -106,11 +106,24 @@ describe('links, byte for byte as readlink prints them on Linux 6.12 (QEMU virt)
     expect(core.sysfs.list('/sys/bus/amba/devices/9010000.pl031/driver')).toEqual([
       '9010000.pl031',
       'bind',
+      'uevent',
       'unbind',
     ]);
     expect(core.sysfs.read('/sys/bus/amba/drivers/rtc-pl031/9010000.pl031/id')).toBe('00041031\n');
     expect(core.sysfs.read('/sys/kernel/iommu_groups/2/devices/9010000.pl031/id')).toBe('00041031\n');
     expect(core.sysfs.list('/sys/bus/platform/devices/12c60000.i2c/subsystem/drivers')).toEqual(['s3c-i2c']);
     expect(errnoOf(() => core.sysfs.readlink('/sys/devices/platform/9010000.pl031'))).toBe('EINVAL');
+  });
+});
+
+describe('uevent files (drivers/base/bus.c bus_add_driver, bus_register)', () => {
+  it('every driver directory and bus has a write-only uevent, even with suppress_bind_attrs', () => {
+    const core = new DriverCore({ ambaStubDriver: false });
+    core.amba.registerDriver(recordingDriver('uart-pl011', { suppressBindAttrs: true }));
+    expect(core.sysfs.list('/sys/bus/amba/drivers/uart-pl011')).toEqual(['uevent']);
+    expect(core.sysfs.list('/sys/bus/amba')).toContain('uevent');
+    expect(core.sysfs.write('/sys/bus/amba/drivers/uart-pl011/uevent', 'add\n')).toBe(4);
+    expect(errnoOf(() => core.sysfs.write('/sys/bus/amba/uevent', 'bogus'))).toBe('EINVAL');
+    expect(errnoOf(() => core.sysfs.read('/sys/bus/amba/uevent'))).toBe('EACCES');
   });
 });

@@ -23,6 +23,7 @@ describe('the sysfs facade', () => {
       'drivers',
       'drivers_autoprobe',
       'drivers_probe',
+      'uevent',
     ]);
     expect(sysfs.list('/sys/bus/platform/drivers')).toEqual(['s3c-i2c', 'vfio-platform']);
     expect(sysfs.list(`/sys/bus/platform/devices/${HDMI}`)).toEqual([

@@ -1,9 +1,8 @@
 import { isKernelError, KernelError } from '@vfiokit/core';
 import type { Bus } from './bus.js';
+import { modalias } from './bus-types.js';
 import { isPromise } from './completion.js';
 import type { Device } from './device.js';
-import type { DriverCore } from './driver-core.js';
-import { modalias } from './modalias.js';
 import { strerror } from './strerror.js';
 import { relativeLink } from './sysfs-link.js';
 
@@ -31,6 +30,22 @@ function asShellError(command: string, error: unknown): unknown {
   return new KernelError(error.code, `${prefix}: ${strerror(error.code, error.errno)}`, { cause: error });
 }
 
+/** The actions kobject_synth_uevent() (lib/kobject_uevent.c) accepts in a `uevent` write. */
+const UEVENT_ACTIONS = ['add', 'remove', 'change', 'move', 'online', 'offline', 'bind', 'unbind'];
+
+/**
+ * A write-only `uevent` file (bus and driver directories): a known action synthesises a
+ * uevent, which this model does not deliver; anything else is `EINVAL`.
+ */
+const UEVENT: Node = {
+  kind: 'file',
+  write: (data) => {
+    const action = data.split(/\s+/).find((word) => word.length > 0) ?? '';
+    if (!UEVENT_ACTIONS.includes(action))
+      throw new KernelError('EINVAL', `uevent: unknown action "${action}"`);
+  },
+};
+
 function dir(list: () => string[]): Node {
   return { kind: 'dir', list };
 }
@@ -50,11 +65,20 @@ function flag(value: boolean): string {
  * lookup follows them. Failures throw the `KernelError` a shell would print (`ENOENT` for a
  * missing file, `EACCES` to read a write-only file or write a read-only one, `EISDIR`).
  */
-export class Sysfs {
-  private readonly core: DriverCore;
+/** What the sysfs facade shows: the buses and the device directory (a `DriverCore` provides it). */
+export interface SysfsSource {
+  readonly platform: Bus;
+  readonly amba: Bus;
+  bus(name: string): Bus;
+  /** Live devices by their directory under `/sys/devices`. */
+  readonly devicePaths: ReadonlyMap<string, Device>;
+}
 
-  constructor(core: DriverCore) {
-    this.core = core;
+export class Sysfs {
+  private readonly source: SysfsSource;
+
+  constructor(source: SysfsSource) {
+    this.source = source;
   }
 
   /** Reads a file (`cat`). */
@@ -164,13 +188,13 @@ export class Sysfs {
   }
 
   private allDevices(): Device[] {
-    return [...this.core.platform.devices, ...this.core.amba.devices];
+    return [...this.source.platform.devices, ...this.source.amba.devices];
   }
 
   /** Names in the directory `path` under /sys/devices that are device directories. */
   private childDevices(path: string): string[] {
     const names: string[] = [];
-    for (const [childPath, device] of this.core.devicePaths) {
+    for (const [childPath, device] of this.source.devicePaths) {
       if (!device.dead && childPath.slice(0, childPath.lastIndexOf('/')) === path) names.push(device.name);
     }
     return names;
@@ -187,7 +211,7 @@ export class Sysfs {
     let device: Device | undefined;
     let i = 1;
     for (; i < parts.length; i++) {
-      const next = this.core.devicePaths.get(`${path}/${parts[i]}`);
+      const next = this.source.devicePaths.get(`${path}/${parts[i]}`);
       if (next === undefined || next.dead) break;
       device = next;
       path = next.sysfsPath;
@@ -202,13 +226,17 @@ export class Sysfs {
   private busTree(parts: readonly string[]): Node | undefined {
     if (parts.length === 0) return dir(() => [...BUSES]);
     if (!BUSES.includes(parts[0]!)) return undefined;
-    return this.busDir(this.core.bus(parts[0]!), parts.slice(1));
+    return this.busDir(this.source.bus(parts[0]!), parts.slice(1));
   }
 
   /** `/sys/bus/<bus>/...`. */
   private busDir(bus: Bus, parts: readonly string[]): Node | undefined {
     const [section, name, ...rest] = parts;
-    if (section === undefined) return dir(() => ['devices', 'drivers', 'drivers_autoprobe', 'drivers_probe']);
+    if (section === undefined) {
+      return dir(() => ['devices', 'drivers', 'drivers_autoprobe', 'drivers_probe', 'uevent']);
+    }
+    // bus_register(): the bus's write-only `uevent` (bus_attr_uevent).
+    if (section === 'uevent' && name === undefined) return UEVENT;
     if (section === 'drivers_autoprobe' && name === undefined) {
       return {
         kind: 'file',
@@ -252,10 +280,13 @@ export class Sysfs {
     // driver_sysfs_remove() runs before the driver's remove: a device whose remove waits
     // is no longer listed, though dev->driver still points here.
     const bound = (): Device[] =>
-      bus.devices.filter((device) => device.core.driver === driver && !device.core.removing);
+      bus.devices.filter((device) => device.state.driver === driver && !device.state.removing);
     const files = driver.suppressBindAttrs === true ? [] : ['bind', 'unbind'];
-    if (parts.length === 0) return dir(() => [...files, ...bound().map((device) => device.name)]);
+    // bus_add_driver(): every driver directory has a write-only `uevent`, with or without
+    // bind files (suppress_bind_attrs).
+    if (parts.length === 0) return dir(() => [...files, 'uevent', ...bound().map((device) => device.name)]);
     const [file, ...rest] = parts as [string, ...string[]];
+    if (file === 'uevent' && rest.length === 0) return UEVENT;
     if (files.includes(file) && rest.length === 0) {
       return {
         kind: 'file',
@@ -275,12 +306,10 @@ export class Sysfs {
    * `driver_override` and no `modalias` (drivers/amba/bus.c amba_dev_attrs).
    */
   private deviceDir(device: Device, parts: readonly string[]): Node | undefined {
-    const bus = this.core.bus(device.bus);
+    const bus = this.source.bus(device.bus);
     const attrs = (): string[] => {
-      const names = ['driver_override', 'subsystem', 'sysfs_bind_only'];
-      if (device.bus === 'amba') names.push('id', 'resource');
-      else names.push('modalias');
-      if (device.core.driver !== null && !device.core.removing) names.push('driver');
+      const names = [...bus.type.attributes, 'subsystem', 'sysfs_bind_only'];
+      if (device.state.driver !== null && !device.state.removing) names.push('driver');
       if (device.description.ofNode !== undefined) names.push('of_node');
       if (device.iommuGroup !== undefined) names.push('iommu_group');
       return names;
@@ -288,7 +317,7 @@ export class Sysfs {
     if (parts.length === 0) return dir(() => [...attrs(), ...this.childDevices(device.sysfsPath)]);
     const [name, ...rest] = parts as [string, ...string[]];
     if (!attrs().includes(name)) {
-      const child = this.core.devicePaths.get(`${device.sysfsPath}/${name}`);
+      const child = this.source.devicePaths.get(`${device.sysfsPath}/${name}`);
       return child === undefined || child.dead ? undefined : this.deviceDir(child, rest);
     }
     const here = device.sysfsPath;
@@ -307,7 +336,7 @@ export class Sysfs {
         return {
           kind: 'file',
           // platform.c / amba/bus.c driver_override_show: sprintf("%s\n"), "(null)" when unset.
-          read: () => `${device.core.driverOverride ?? '(null)'}\n`,
+          read: () => `${device.state.driverOverride ?? '(null)'}\n`,
           write: (data) => bus.setDriverOverride(device.name, data),
         };
       case 'modalias':

@@ -1,7 +1,7 @@
 import { KernelError, type MmioDevice, physAddr, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceDescription } from '../description.js';
-import type { Device } from '../device.js';
-import type { DriverSpec, MatchInfo, RemoveResult } from '../driver.js';
+import type { Device, DriverSpec } from '../device.js';
+import type { MatchInfo, RemoveResult } from '../match-info.js';
 import { optionKeys } from '../options.js';
 
 /**

@@ -1,6 +1,7 @@
 // Negative tests: every invariant BindMonitor states fires on a planted bug. The bugs are
 // planted as a broken driver core would show them: forged uevent-like events, or device
 // state changed behind the core's back.
+import { KernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from '../driver-core.js';
 import { recordingDriver } from './arndale.js';
@@ -122,16 +123,22 @@ describe('BindMonitor fires on each planted bug', () => {
   it('at quiescence: a binding the events never announced', () => {
     const { core, monitor } = watched();
     const device = core.platform.device('d0')!;
-    (device.core as { driver: unknown }).driver = core.platform.driver('host');
+    // A core that binds without driver_bound()'s uevent.
+    device.state.probing(core.platform.driver('host')!, { reason: 'of', compatible: 'x,dev' });
     monitor.checkQuiescent();
     expect(monitor.violations).toEqual(['platform/d0 is bound to host, events say nothing']);
   });
 
   it('at quiescence: a device deferred before the last bind and never retried', () => {
     const { core, monitor } = watched();
-    const device = core.platform.device('d1')!;
-    (device.core as { canMatch: boolean }).canMatch = true;
-    core.deferredAdd(device, 'host', 'planted');
+    core.platform.registerDriver(
+      recordingDriver('late', {
+        ofMatchTable: ['y,other'],
+        verdict: () => new KernelError('EPROBE_DEFER', 'supplier missing'),
+      }),
+    );
+    core.platform.rescan();
+    expect(core.deferredDevices).toEqual([{ bus: 'platform', device: 'd1' }]);
     // A bind that never triggers the deferred list: the bug being planted.
     bind(core, 'd0', 'host');
     monitor.checkQuiescent();

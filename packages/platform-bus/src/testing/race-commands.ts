@@ -3,7 +3,7 @@ import type { FastCheckScheduler } from '@vfiokit/core/testing';
 import type fc from 'fast-check';
 import type { Bus } from '../bus.js';
 import type { Completion } from '../completion.js';
-import type { DriverSpec } from '../driver.js';
+import type { DriverSpec } from '../device.js';
 import type { DriverCore } from '../driver-core.js';
 import type { BindMonitor } from './bind-monitor.js';
 import { BindInvariantError } from './race-errors.js';

@@ -1,6 +1,6 @@
 import { KernelError, type MmioDevice, rejectUnknownOptions } from '@vfiokit/core';
 import type { BusName, DeviceDescription } from '../description.js';
-import type { DriverSpec } from '../driver.js';
+import type { DriverSpec } from '../device.js';
 import type { DriverCore } from '../driver-core.js';
 import { optionKeys } from '../options.js';
 import {

@@ -1,5 +1,5 @@
-import type { Device } from '../device.js';
-import type { DriverSpec, MatchReason } from '../driver.js';
+import type { Device, DriverSpec } from '../device.js';
+import type { MatchReason } from '../match-info.js';
 
 /** What one rule of a bus's match function says about a device/driver pair. */
 type Verdict = 'match' | 'no-match' | 'next';

@@ -2,7 +2,7 @@ import { isKernelError, KernelError, rejectUnknownOptions } from '@vfiokit/core'
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import type { Completion } from '../completion.js';
-import type { DriverSpec } from '../driver.js';
+import type { DriverSpec } from '../device.js';
 import { DriverCore } from '../driver-core.js';
 import { optionKeys } from '../options.js';
 import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './arndale.js';

@@ -1,5 +1,4 @@
 import type { ErrnoName } from '@vfiokit/core';
-import type { Device } from './device.js';
 
 /** One `struct amba_id` entry: matches when `(periphid & mask) === id`; a zero mask ends a table. */
 export interface AmbaId {
@@ -50,43 +49,12 @@ export interface MatchInfo {
 export type RemoveResult = void | Promise<void>;
 
 /**
- * A driver, as a `struct platform_driver` / `struct amba_driver` describes it. Drivers are
- * plain objects; the bus never mutates them.
+ * What a driver's `probe` returns: nothing when it bound, or a promise for a probe that
+ * awaits something. The driver core holds the device lock until the promise settles (the
+ * kernel's probe runs under device_lock), and a rejection is a failed probe exactly as a
+ * throw is: `ENODEV`/`ENXIO` let the next driver try, `EPROBE_DEFER` defers.
  */
-export interface DriverSpec {
-  /** `drv->name`: the directory under `/sys/bus/<bus>/drivers/` and what `driver_override` names. */
-  readonly name: string;
-  /** `of_match_table`: compatible strings. */
-  readonly ofMatchTable?: readonly string[];
-  /** `acpi_match_table`: ACPI ids. */
-  readonly acpiMatchTable?: readonly string[];
-  /** Platform `id_table` names; when present it is final (no name fallback). */
-  readonly idTable?: readonly string[];
-  /** AMBA `id_table`. */
-  readonly ambaIdTable?: readonly AmbaId[];
-  /** `probe_type`; default `default`. */
-  readonly probeType?: ProbeType;
-  /** `suppress_bind_attrs`: no `bind`/`unbind` files, so no manual bind or unbind. */
-  readonly suppressBindAttrs?: boolean;
-  /**
-   * `driver_managed_dma`: the core does not take the IOMMU default domain at probe (vfio
-   * drivers set it; drivers/base/platform.c platform_dma_configure).
-   */
-  readonly driverManagedDma?: boolean;
-  /** `prevent_deferred_probe`: an `EPROBE_DEFER` from probe becomes `ENXIO` (platform.c). */
-  readonly preventDeferredProbe?: boolean;
-  /** 2013 proposal (`match_any_dev`): matches every device that has no `driver_override`. */
-  readonly matchAnyDevice?: boolean;
-  /** 2013 proposal (`sysfs_bind_only`): never auto-bound; only its sysfs `bind` file binds it. */
-  readonly sysfsBindOnly?: boolean;
-  /**
-   * Binds the driver to `device`. Throw a `KernelError` to fail: `ENODEV`/`ENXIO` reject the
-   * match quietly (the next driver tries), `EPROBE_DEFER` queues the device for retry.
-   */
-  probe(device: Device, match: MatchInfo): void;
-  /** Unbinds; may return a promise to wait (see {@link RemoveResult}). */
-  remove?(device: Device): RemoveResult;
-}
+export type ProbeResult = void | Promise<void>;
 
 /** Why a probe failed, as reported by `probe-failed` events and {@link Device.lastProbeError}. */
 export interface ProbeFailure {
