@@ -418,7 +418,7 @@ static const struct named_value iommu_names[] = {
 	{ "VFIO_TYPE1v2_IOMMU", VFIO_TYPE1v2_IOMMU },
 	{ "VFIO_DMA_CC_IOMMU", VFIO_DMA_CC_IOMMU },
 	{ "VFIO_EEH", VFIO_EEH },
-	{ "VFIO_TYPE1_NESTING_IOMMU", 6 /* <linux/vfio.h> until v6.13 removed it */ },
+	{ "VFIO_TYPE1_NESTING_IOMMU", 6 /* by number: later headers may drop the name */ },
 	{ "VFIO_SPAPR_TCE_v2_IOMMU", VFIO_SPAPR_TCE_v2_IOMMU },
 	{ "VFIO_NOIOMMU_IOMMU", VFIO_NOIOMMU_IOMMU },
 	{ "VFIO_UNMAP_ALL", VFIO_UNMAP_ALL },
