@@ -20,8 +20,6 @@ import { ArmSmmuV2Programmer, ArmSmmuV3Programmer } from '../testing/index.js';
 import * as V2 from './smmu-v2-regs.js';
 import * as V3 from './smmu-v3-regs.js';
 
-const G = 0x1000;
-const BLOCK = 0x20_0000;
 const WINDOW = 1024;
 const SID = 5;
 
@@ -54,6 +52,7 @@ function v3Hardware(
   allocator: TablePageAllocator,
   omitLeafTlbi: boolean,
   stage: 1 | 2,
+  granule: number,
 ) {
   const smmu = new ArmSmmuV3({ memory });
   const driver = new ArmSmmuV3Programmer(smmu, { allocator });
@@ -61,6 +60,7 @@ function v3Hardware(
   const domain = new ArmLpaeDomain({
     allocator,
     format: stage === 1 ? 'ARM_64_LPAE_S1' : 'ARM_64_LPAE_S2',
+    pgsizeBitmap: granule | 0x20_0000 | 0x4000_0000 | 0x200_0000 | 0x2000_0000,
     flushOps: driver.flushOps(stage, 9, { omitLeafTlbi }),
   });
   if (stage === 1) driver.attachStage1(SID, domain.pgtable, 9);
@@ -88,11 +88,22 @@ function v3Hardware(
   return { domain, hardware };
 }
 
-function v2Hardware(memory: PhysicalMemory, allocator: TablePageAllocator, omitLeafTlbi: boolean) {
+function v2Hardware(
+  memory: PhysicalMemory,
+  allocator: TablePageAllocator,
+  omitLeafTlbi: boolean,
+  stage: 1 | 2,
+  granule: number,
+) {
   const smmu = new ArmSmmuV2({ memory });
   const driver = new ArmSmmuV2Programmer(smmu);
   driver.reset();
-  const domain = new ArmLpaeDomain({ allocator, flushOps: driver.flushOps(0, { omitLeafTlbi }) });
+  const domain = new ArmLpaeDomain({
+    allocator,
+    format: stage === 1 ? 'ARM_64_LPAE_S1' : 'ARM_64_LPAE_S2',
+    pgsizeBitmap: granule | 0x20_0000 | 0x4000_0000 | 0x200_0000 | 0x2000_0000,
+    flushOps: driver.flushOps(0, { omitLeafTlbi }),
+  });
   driver.attach({ contextBank: 0, smrIndex: 0, streamId: SID, pgtable: domain.pgtable });
   let irqs = 0;
   smmu.on('context-irq', () => irqs++);
@@ -114,17 +125,19 @@ function v2Hardware(memory: PhysicalMemory, allocator: TablePageAllocator, omitL
   return { domain, hardware };
 }
 
-function run(
-  make: (
-    memory: PhysicalMemory,
-    allocator: TablePageAllocator,
-  ) => { domain: ArmLpaeDomain; hardware: Hardware },
-  ops: readonly Op[],
-): void {
+type Make = (
+  memory: PhysicalMemory,
+  allocator: TablePageAllocator,
+) => { domain: ArmLpaeDomain; hardware: Hardware };
+
+function run(make: Make, ops: readonly Op[]): void {
   const memory = new PhysicalMemory();
   const allocator = new TablePageAllocator({ memory, base: 0x8000_0000 as PhysAddr, size: 0x200_0000 });
   const { domain, hardware } = make(memory, allocator);
-  const reference = new FlatIommuDomain({ pgsizeBitmap: G | BLOCK | 0x4000_0000 });
+  const G = domain.pgtable.granule;
+  // A block (level 2) fits the window only with the 4K granule.
+  const BLOCK = G === 0x1000 ? 0x20_0000 : 0;
+  const reference = new FlatIommuDomain({ pgsizeBitmap: domain.pgsizeBitmap });
   const mapped = new Set<number>();
   const wrong: string[] = [];
   const check = (page: number, write: boolean): void => {
@@ -142,9 +155,10 @@ function run(
   };
   for (const op of ops) {
     if (op.kind === 'map') {
-      const iova = op.block ? Math.floor(op.at / 512) * BLOCK : op.at * G;
-      const size = op.block ? BLOCK : op.count * G;
-      const pa = 0x1_0000_0000 + op.pa * (op.block ? BLOCK : G);
+      const block = op.block && BLOCK !== 0;
+      const iova = block ? Math.floor(op.at / 512) * BLOCK : op.at * G;
+      const size = block ? BLOCK : op.count * G;
+      const pa = 0x1_0000_0000 + op.pa * (block ? BLOCK : G);
       let free = iova + size <= WINDOW * G;
       for (let p = iova / G; free && p < (iova + size) / G; p++) free = !mapped.has(p);
       if (!free) continue;
@@ -176,48 +190,89 @@ function run(
   expect(wrong.slice(0, 4)).toEqual([]);
 }
 
-const property = (make: Parameters<typeof run>[0]) =>
+// A planted bug must fail an assertion of the property, not crash it.
+function failsByAssertion(details: fc.RunDetails<[Op[]]>): boolean {
+  const error = details.errorInstance;
+  return details.failed && error instanceof Error && error.name === 'AssertionError';
+}
+
+const property = (make: Make) =>
   fc.property(fc.array(opArb, { minLength: 1, maxLength: 50 }), (ops) => run(make, ops));
 
 describe('SMMU hardware translations match the reference after any map/unmap sequence', () => {
-  it('SMMUv3, stage 1: every DMA reaches what the reference says, or faults with a matching event record', () => {
-    fc.assert(
-      property((m, a) => v3Hardware(m, a, false, 1)),
-      { numRuns: 60 },
-    );
-  }, 60_000);
+  it.each([
+    ['SMMUv3, stage 1, 4K', 1, 0x1000, 60],
+    ['SMMUv3, stage 2, 4K', 2, 0x1000, 30],
+    ['SMMUv3, stage 1, 64K', 1, 0x1_0000, 15],
+  ] as const)(
+    '%s: every DMA reaches what the reference says, or faults with one event record',
+    (_n, stage, granule, numRuns) => {
+      fc.assert(
+        property((m, a) => v3Hardware(m, a, false, stage, granule)),
+        { numRuns },
+      );
+    },
+    60_000,
+  );
 
-  it('SMMUv3, stage 2', () => {
-    fc.assert(
-      property((m, a) => v3Hardware(m, a, false, 2)),
-      { numRuns: 40 },
-    );
-  }, 60_000);
-
-  it('SMMUv2: every DMA reaches what the reference says, or faults with FSR and one context IRQ', () => {
-    fc.assert(
-      property((m, a) => v2Hardware(m, a, false)),
-      { numRuns: 60 },
-    );
-  }, 60_000);
+  it.each([
+    ['SMMUv2, stage 1, 4K', 1, 0x1000, 60],
+    ['SMMUv2, stage 2, 4K', 2, 0x1000, 30],
+    ['SMMUv2, stage 1, 16K', 1, 0x4000, 15],
+  ] as const)(
+    '%s: every DMA reaches what the reference says, or faults with FSR and one context IRQ',
+    (_n, stage, granule, numRuns) => {
+      fc.assert(
+        property((m, a) => v2Hardware(m, a, false, stage, granule)),
+        { numRuns },
+      );
+    },
+    60_000,
+  );
 });
 
 describe('the hardware property fails on a driver that forgets its leaf TLBI (stale IOTLB)', () => {
   it('SMMUv3 without CMD_TLBI_NH_VA', () => {
     expect(
-      fc.check(
-        property((m, a) => v3Hardware(m, a, true, 1)),
-        { numRuns: 200 },
-      ).failed,
+      failsByAssertion(
+        fc.check(
+          property((m, a) => v3Hardware(m, a, true, 1, 0x1000)),
+          { numRuns: 200 },
+        ),
+      ),
+    ).toBe(true);
+  }, 60_000);
+
+  it('SMMUv3 stage 2 without CMD_TLBI_S2_IPA', () => {
+    expect(
+      failsByAssertion(
+        fc.check(
+          property((m, a) => v3Hardware(m, a, true, 2, 0x1000)),
+          { numRuns: 200 },
+        ),
+      ),
     ).toBe(true);
   }, 60_000);
 
   it('SMMUv2 without TLBIVAL', () => {
     expect(
-      fc.check(
-        property((m, a) => v2Hardware(m, a, true)),
-        { numRuns: 200 },
-      ).failed,
+      failsByAssertion(
+        fc.check(
+          property((m, a) => v2Hardware(m, a, true, 1, 0x1000)),
+          { numRuns: 200 },
+        ),
+      ),
+    ).toBe(true);
+  }, 60_000);
+
+  it('SMMUv2 stage 2 without TLBIIPAS2L', () => {
+    expect(
+      failsByAssertion(
+        fc.check(
+          property((m, a) => v2Hardware(m, a, true, 2, 0x1000)),
+          { numRuns: 200 },
+        ),
+      ),
     ).toBe(true);
   }, 60_000);
 });

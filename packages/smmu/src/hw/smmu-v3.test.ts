@@ -1,6 +1,6 @@
 import { IOMMU_READ, IOMMU_WRITE, type Iova, type PhysAddr, PhysicalMemory } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
-import { ArmLpaeDomain, ArmSmmuV3, SmmuDmaPort, TablePageAllocator } from '../index.js';
+import { ArmLpaeDomain, ArmSmmuV3, iotlbTag, SmmuDmaPort, TablePageAllocator } from '../index.js';
 import { ArmSmmuV3Programmer } from '../testing/index.js';
 import * as R from './smmu-v3-regs.js';
 
@@ -182,6 +182,32 @@ describe('ArmSmmuV3 caches and the command queue', () => {
     expect(smmu.translate(SID, 0 as Iova, 'read')).toBe(0x1_0000_0000);
     driver.cfgiSte(SID);
     expect(smmu.translate(SID, 0 as Iova, 'read')).toBe(0);
+  });
+
+  it('a CD rewritten without CMD_CFGI_CD keeps its cached configuration (ASID and TTB0)', () => {
+    const { driver, smmu, domain, memory } = setup();
+    domain.map(0 as Iova, 0x1_0000_0000 as PhysAddr, 0x1000, RW);
+    expect(smmu.translate(SID, 0 as Iova, 'read')).toBe(0x1_0000_0000);
+    const cd = driver.cdAddress(SID);
+    memory.writeU32((cd + 8) as PhysAddr, 0); // TTB0 := 0: a table of nothing
+    smmu.iotlb.invalidateAll();
+    expect(smmu.translate(SID, 0 as Iova, 'read')).toBe(0x1_0000_0000);
+    driver.cfgiCd(SID);
+    smmu.iotlb.invalidateAll();
+    expect(smmu.translate(SID, 0 as Iova, 'read')).toMatchObject({ kind: 'translation' });
+  });
+
+  it('CMD_TLBI_NH_VA drops only the entry of its ASID that covers the address', () => {
+    const { driver, smmu, domain } = setup();
+    domain.map(0 as Iova, 0x1_0000_0000 as PhysAddr, 0x2000, RW);
+    smmu.translate(SID, 0 as Iova, 'read');
+    smmu.translate(SID, 0x1000 as Iova, 'read');
+    driver.command([R.CMDQ_OP_TLBI_NH_VA, (ASID + 1) << 16, 0x1000 | 1, 0]);
+    expect(smmu.iotlb.size).toBe(2);
+    driver.command([R.CMDQ_OP_TLBI_NH_VA, ASID << 16, 0x1000 | 1, 0]);
+    expect(smmu.iotlb.size).toBe(1);
+    expect(smmu.iotlb.lookup(iotlbTag(0, 1, ASID), 0)).toBeDefined(); // page 0 stays
+    driver.sync();
   });
 
   it('CMD_TLBI_NH_ASID, CMD_TLBI_S12_VMALL and CMD_TLBI_NSNH_ALL drop what they name', () => {

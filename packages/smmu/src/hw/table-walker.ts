@@ -16,7 +16,11 @@ export interface WalkRegime {
   outputBits: number;
 }
 
-/** Walk outcomes. */
+/**
+ * Walk outcomes. An Access flag fault (AF == 0 with no hardware update) has no kind of its
+ * own in core's `IommuFaultKind`; the models report it as a `translation` fault to the
+ * master and record it precisely (FSR.AFF, F_ACCESS).
+ */
 export const WALK_OK = 0;
 export const WALK_TRANSLATION = 1;
 export const WALK_ACCESS_FLAG = 2;

@@ -292,3 +292,35 @@ describe('ArmLpaeDomain.translate', () => {
     expect(s2.translate(0x1000 as Iova, 'write')).toBe(0x5000);
   });
 });
+
+describe('ArmLpaeDomain types', () => {
+  it('identity and blocked domains refuse maps (__iommu_map needs a paging domain)', () => {
+    const identity = new ArmLpaeDomain({ allocator: freshAllocator(), type: 'identity' });
+    expect(thrownErrno(() => identity.map(0 as Iova, 0 as PhysAddr, SZ_4K, RW))).toBe('EINVAL');
+    expect(identity.translate(0x1234 as Iova, 'write')).toBe(0x1234);
+    const blocked = new ArmLpaeDomain({ allocator: freshAllocator(), type: 'blocked' });
+    expect(thrownErrno(() => blocked.map(0 as Iova, 0 as PhysAddr, SZ_4K, RW))).toBe('EINVAL');
+    expect(blocked.translate(0x1234 as Iova, 'read')).toMatchObject({ kind: 'blocked' });
+  });
+
+  it('attach/detach follow the IommuDomain contract (EBUSY, ENODEV)', () => {
+    const domain = new ArmLpaeDomain({ allocator: freshAllocator() });
+    const endpoint = { device: '7ff00000.dma-controller', streamIds: [0x20] };
+    domain.attach(endpoint);
+    expect(thrownErrno(() => domain.attach(endpoint))).toBe('EBUSY');
+    expect(domain.endpoints).toEqual([endpoint]);
+    domain.detach(endpoint);
+    expect(thrownErrno(() => domain.detach(endpoint))).toBe('ENODEV');
+  });
+
+  it('map past 2^ias is ERANGE and misaligned arguments are EINVAL, before anything is mapped', () => {
+    const allocator = freshAllocator();
+    const domain = new ArmLpaeDomain({ allocator, ias: 32 });
+    expect(thrownErrno(() => domain.map((2 ** 32 - SZ_4K) as Iova, 0 as PhysAddr, 2 * SZ_4K, RW))).toBe(
+      'ERANGE',
+    );
+    expect(thrownErrno(() => domain.map(0x800 as Iova, 0 as PhysAddr, SZ_4K, RW))).toBe('EINVAL');
+    expect(thrownErrno(() => domain.unmap(0 as Iova, 0x800))).toBe('EINVAL');
+    expect(allocator.liveAllocations).toBe(1);
+  });
+});

@@ -122,6 +122,10 @@ export class ArmLpaeDomain implements IommuDomain {
 
   /** `iommu_map`: `EINVAL`, `ERANGE`, `EEXIST` or `ENOMEM`; a failed map leaves nothing mapped. */
   map(iova: Iova, paddr: PhysAddr, size: number, prot: IommuProt): void {
+    if (this.type === 'identity' || this.type === 'blocked') {
+      // __iommu_map: WARN_ON(!(domain->type & __IOMMU_DOMAIN_PAGING)).
+      throw new KernelError('EINVAL', `a ${this.type} domain has no page tables to map into`);
+    }
     const g = this.granule;
     if (!Number.isSafeInteger(size) || size <= 0 || iova % g !== 0 || paddr % g !== 0 || size % g !== 0) {
       throw new KernelError(
@@ -171,6 +175,7 @@ export class ArmLpaeDomain implements IommuDomain {
   translate(iova: Iova, access: IommuAccess): PhysAddr | IommuFault {
     if (this.type === 'blocked')
       return { kind: 'blocked', iova, access, reason: 'the domain blocks all DMA' };
+    if (this.type === 'identity') return iova as number as PhysAddr;
     if (iova > this.aperture.end || !(iova >= 0)) {
       return { kind: 'address-size', iova, access, reason: `0x${iova.toString(16)} is outside the aperture` };
     }

@@ -53,6 +53,7 @@ export class ArmSmmuV3Programmer {
   private evtq = 0;
   private cmdProd = 0;
   private readonly l2Tables = new Map<number, number>();
+  private readonly cds = new Map<number, number>();
 
   constructor(smmu: MmioDevice, options: ArmSmmuV3ProgrammerOptions) {
     this.smmu = smmu;
@@ -122,6 +123,7 @@ export class ArmSmmuV3Programmer {
     const c = pgtable.s1Cfg;
     if (c === undefined) throw new KernelError('EINVAL', 'stage-1 table without its config');
     const cd = this.allocator.alloc(64);
+    this.cds.set(streamId, cd);
     const t = c.tcr;
     // T0SZ, TG0, IRGN0, ORGN0, SH0, EPD1, V | IPS, AA64, R, A, ASET, ASID.
     const lo =
@@ -163,6 +165,19 @@ export class ArmSmmuV3Programmer {
   writeSteWord0(streamId: number, value: number): void {
     this.writeDword(this.steAddress(streamId), value);
     this.cfgiSte(streamId);
+  }
+
+  /** The CD address `attachStage1` wrote for `streamId`. */
+  cdAddress(streamId: number): number {
+    const cd = this.cds.get(streamId);
+    if (cd === undefined) throw new KernelError('ENODEV', `stream 0x${streamId.toString(16)} has no CD`);
+    return cd;
+  }
+
+  /** CMD_CFGI_CD (SSID 0, leaf) + CMD_SYNC, as `arm_smmu_sync_cd` issues after a CD write. */
+  cfgiCd(streamId: number): void {
+    this.command([R.CMDQ_OP_CFGI_CD, streamId, 1, 0]);
+    this.sync();
   }
 
   cfgiSte(streamId: number): void {
