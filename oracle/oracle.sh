@@ -94,6 +94,12 @@ header() { # header FILE DIRECTIVE -> the directive's value (first occurrence), 
   awk -v d="$2" '$1 == d { $1 = ""; sub(/^ +/, ""); print; exit }' "$1"
 }
 
+# Refuse a malformed scenario before booting anything (the host build of the same runner).
+gcc -O2 -w -I"$kout/include" -o "$work/runner-host" "$here/runner/runner.c"
+for name in "${scenarios[@]}"; do
+  "$work/runner-host" --check "$here/scenarios/$name.scn" || die "$name.scn is not a valid scenario"
+done
+
 failed=()
 declare -A dtb_done=()
 t_boots=$(now)
