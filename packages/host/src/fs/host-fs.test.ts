@@ -10,6 +10,12 @@ describe('HostFs', () => {
     expect(host.fs.cat('/sys/module/vfio/parameters/enable_unsafe_noiommu_mode')).toBe('Y\n');
     expect(host.fs.cat('/sys/module/vfio_platform/parameters/reset_required')).toBe('N\n');
     expect(host.fs.cat('/sys/module/vfio_iommu_type1/parameters/dma_entry_limit')).toBe('65535\n');
+    // MODULE_VERSION(DRIVER_VERSION); vfio_amba has a version but no parameters.
+    expect(host.fs.ls('/sys/module/vfio_amba')).toEqual(['version']);
+    expect(host.fs.cat('/sys/module/vfio_amba/version')).toBe('0.10\n');
+    expect(host.fs.ls('/sys/module/vfio')).toEqual(['parameters', 'version']);
+    expect(host.fs.ls('/sys/module')).toContain('vfio_platform_calxedaxgmac');
+    expect(errnoOf(() => host.fs.ls('/sys/module/vfio_amba/parameters'))).toBe('ENOENT');
     // reset_required is 0444; allow_unsafe_interrupts 0644.
     expect(errnoOf(() => host.fs.write('/sys/module/vfio_platform/parameters/reset_required', '1'))).toBe(
       'EACCES',

@@ -159,18 +159,28 @@ export class HostFs {
     return missing();
   }
 
-  // /sys/module/<module>/parameters/<name> of the built-in VFIO modules (module_param):
-  // bools read Y/N (param_get_bool), the rest as decimal; 0644 ones take writes.
+  // /sys/module as the oracle kernel shows it (kernel/params.c param_sysfs_builtin and
+  // MODULE_VERSION): every built-in module with parameters or a version has a directory. The
+  // VFIO modules' `parameters/*` (bools read Y/N, param_get_bool; 0644 ones take writes) and
+  // `version` files are modelled; the other modules' contents are not (they list as empty).
   private module(parts: string[], path: string): Extra {
     const missing = (): never => {
       throw new KernelError('ENOENT', `${path}: no such file or directory`);
     };
     const params = this.moduleParams();
-    if (parts.length === 0) return { kind: 'dir', list: () => Object.keys(params) };
-    const module = params[parts[0] ?? ''];
-    if (module === undefined) return missing();
-    if (parts.length === 1) return { kind: 'dir', list: () => ['parameters'] };
-    if (parts[1] !== 'parameters') return missing();
+    if (parts.length === 0) return { kind: 'dir', list: () => [...BUILTIN_MODULES] };
+    const name = parts[0] ?? '';
+    if (!BUILTIN_MODULES.includes(name)) return missing();
+    const module = params[name] ?? {};
+    const version = MODULE_VERSIONS[name];
+    const entries = (): string[] => [
+      ...(Object.keys(module).length > 0 ? ['parameters'] : []),
+      ...(version === undefined ? [] : ['version']),
+    ];
+    if (parts.length === 1) return { kind: 'dir', list: entries };
+    if (parts.length === 2 && parts[1] === 'version' && version !== undefined)
+      return { kind: 'file', read: () => `${version}\n` };
+    if (parts[1] !== 'parameters' || !entries().includes('parameters')) return missing();
     if (parts.length === 2) return { kind: 'dir', list: () => Object.keys(module) };
     const param = parts.length === 3 ? module[parts[2] ?? ''] : undefined;
     return param ?? missing();
@@ -225,6 +235,49 @@ export class HostFs {
     return missing();
   }
 }
+
+/** `ls /sys/module` on the oracle's Linux 6.12 (built-in modules with parameters or a version). */
+const BUILTIN_MODULES: readonly string[] = [
+  'arm_smmu_v3',
+  'block',
+  'firmware_class',
+  'iommufd',
+  'kernel',
+  'keyboard',
+  'kvm',
+  'mdev',
+  'mtty',
+  'nmi_backtrace',
+  'pcie_aspm',
+  'printk',
+  'random',
+  'rcupdate',
+  'rcutree',
+  'secretmem',
+  'spurious',
+  'srcutree',
+  'vfio',
+  'vfio_amba',
+  'vfio_iommu_type1',
+  'vfio_pci',
+  'vfio_platform',
+  'vfio_platform_amdxgbe',
+  'vfio_platform_base',
+  'vfio_platform_calxedaxgmac',
+  'vt',
+  'workqueue',
+];
+
+// MODULE_VERSION(DRIVER_VERSION) of the VFIO modules (drivers/vfio/**).
+const MODULE_VERSIONS: Readonly<Record<string, string>> = {
+  vfio: '0.3',
+  vfio_amba: '0.10',
+  vfio_iommu_type1: '0.2',
+  vfio_platform: '0.10',
+  vfio_platform_base: '0.10',
+  vfio_platform_amdxgbe: '0.1',
+  vfio_platform_calxedaxgmac: '0.1',
+};
 
 function split(path: string): string[] {
   return path.split('/').filter((part) => part.length > 0);
