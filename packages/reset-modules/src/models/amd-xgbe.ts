@@ -1,4 +1,4 @@
-import type { DmaPort, MmioDevice } from '@vfiokit/core';
+import { type DmaPort, type MmioDevice, rejectUnknownOptions } from '@vfiokit/core';
 import { DMA_CH_IER, DMA_CH_SR, DMA_CH_SR_MASK, DMA_ISR, DMA_MR, MAC_IER, MAC_VR } from './amd-xgbe-regs.js';
 import { AmdXgbeXgmac, CH, PLAIN } from './amd-xgbe-xgmac.js';
 import { AmdXgbeXpcs } from './amd-xgbe-xpcs.js';
@@ -8,7 +8,7 @@ export { XGBE_MODEL_MAC_VR } from './amd-xgbe-xgmac.js';
 import type { DeviceModel } from './device-model.js';
 import { IrqLines, type IrqSink } from './irq-lines.js';
 
-/** Options of an {@link AmdXgbeModel}. */
+/** Options of an {@link AmdXgbeModel}; unknown keys are refused with `EINVAL`. */
 export interface AmdXgbeOptions {
   readonly dma: DmaPort;
   /** Microseconds the PCS soft reset (MMD 3 CTRL1 bit 15) takes; default 1000; `Infinity` never completes. */
@@ -33,6 +33,7 @@ export class AmdXgbeModel implements DeviceModel {
   ]);
 
   constructor(options: AmdXgbeOptions) {
+    rejectUnknownOptions(options, ['dma', 'phyResetMicroseconds', 'swResetMicroseconds'], 'AmdXgbeModel');
     this.xgmac = new AmdXgbeXgmac(options.dma, options.swResetMicroseconds ?? 100);
     this.xpcs = new AmdXgbeXpcs(options.phyResetMicroseconds ?? 1000);
     this.regions = [this.xgmac, this.xpcs];

@@ -5,7 +5,7 @@ import type { DeviceModel } from './device-model.js';
 import { IrqLines, type IrqSink } from './irq-lines.js';
 import { WordRegisterDevice } from './register-access.js';
 
-/** Options of a {@link FlexRmModel}. */
+/** Options of a {@link FlexRmModel}; unknown keys are refused with `EINVAL`. */
 export interface FlexRmOptions {
   /** The rings' bus master port (descriptor fetch, data, completions and MSI writes). */
   readonly dma: DmaPort;

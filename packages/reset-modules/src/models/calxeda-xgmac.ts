@@ -1,10 +1,10 @@
-import { type DmaPort, type Iova, iova, type MmioDevice } from '@vfiokit/core';
+import { type DmaPort, type Iova, iova, type MmioDevice, rejectUnknownOptions } from '@vfiokit/core';
 import * as R from './calxeda-xgmac-regs.js';
 import type { DeviceModel } from './device-model.js';
 import { IrqLines, type IrqSink } from './irq-lines.js';
 import { WordRegisterDevice } from './register-access.js';
 
-/** Options of a {@link CalxedaXgmacModel}. */
+/** Options of a {@link CalxedaXgmacModel}; unknown keys are refused with `EINVAL`. */
 export interface CalxedaXgmacOptions {
   /** Where the DMA engines master the bus (through an IOMMU domain, typically). */
   readonly dma: DmaPort;
@@ -52,6 +52,7 @@ export class CalxedaXgmacModel extends WordRegisterDevice implements DeviceModel
 
   constructor(options: CalxedaXgmacOptions) {
     super();
+    rejectUnknownOptions(options, ['dma', 'softResetMicroseconds'], 'CalxedaXgmacModel');
     this.dma = options.dma;
     this.softResetMicroseconds = options.softResetMicroseconds ?? 2;
     this.regions = [this];

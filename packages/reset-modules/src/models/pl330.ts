@@ -1,11 +1,11 @@
-import type { DmaPort, IommuFault, MmioDevice } from '@vfiokit/core';
+import { type DmaPort, type IommuFault, type MmioDevice, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceModel } from './device-model.js';
 import { IrqLines, type IrqSink } from './irq-lines.js';
 import { Pl330Channel } from './pl330-channel.js';
 import * as R from './pl330-regs.js';
 import { WordRegisterDevice } from './register-access.js';
 
-/** Options of a {@link Pl330Model}. */
+/** Options of a {@link Pl330Model}; unknown keys are refused with `EINVAL`. */
 export interface Pl330Options {
   /** The controller's bus master port (instruction fetch and data). */
   readonly dma: DmaPort;
@@ -44,6 +44,11 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
 
   constructor(options: Pl330Options) {
     super();
+    rejectUnknownOptions(
+      options,
+      ['dma', 'instructionsPerMicrosecond', 'killMicroseconds', 'debugBusyMicroseconds'],
+      'Pl330Model',
+    );
     this.budget = options.instructionsPerMicrosecond ?? 4;
     this.debugBusyMicroseconds = options.debugBusyMicroseconds ?? 0;
     const host = { dma: options.dma, signalEvent: (event: number) => this.signalEvent(event) };

@@ -53,6 +53,8 @@ export class DeviceReset {
   /** @internal Use {@link ResetRegistry.getReset}. */
   static probe(registry: ResetRegistry, device: ResetDeviceInfo, options: GetResetOptions): DeviceReset {
     rejectUnknownOptions(options, ['resetRequired'], 'getReset');
+    rejectUnknownOptions(device, ['name', 'compatible', 'acpi', 'resets'], 'getReset device');
+    if (device.acpi !== undefined) rejectUnknownOptions(device.acpi, ['hid', 'rst'], 'getReset device.acpi');
     if (typeof options?.resetRequired !== 'boolean')
       throw new KernelError('EINVAL', 'getReset: resetRequired must be a boolean (the module parameter)');
     const required = options.resetRequired;

@@ -88,7 +88,7 @@ describe('PL330 reset mutants: each step is needed, and the property says why', 
     const message = failure(
       pl330Scenario({
         reset: pl330ResetWithout('kill-manager', 'wait-idle', 'verify'),
-        model: { killMicroseconds: 0 },
+        modelOptions: { killMicroseconds: 0 },
         exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
       }),
     );
@@ -101,7 +101,7 @@ describe('PL330 reset mutants: each step is needed, and the property says why', 
     const message = failure(
       pl330Scenario({
         reset: pl330ResetWithout('debug-idle-first'),
-        model: { debugBusyMicroseconds: 3 },
+        modelOptions: { debugBusyMicroseconds: 3 },
         exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
       }),
     );
@@ -113,7 +113,7 @@ describe('PL330 reset mutants: each step is needed, and the property says why', 
     const message = failure(
       pl330Scenario({
         reset: pl330ResetWithout('wait-idle', 'verify'),
-        model: { killMicroseconds: 7 },
+        modelOptions: { killMicroseconds: 7 },
         exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
       }),
     );

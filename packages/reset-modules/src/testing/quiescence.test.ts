@@ -80,7 +80,7 @@ describe('quiescence property: AMD xgbe', () => {
     const warnings: string[] = [];
     const spec = amdXgbeScenario({
       reset: createAmdXgbeReset({ warn: (m) => warnings.push(m) }),
-      model: { swResetMicroseconds: Number.POSITIVE_INFINITY },
+      modelOptions: { swResetMicroseconds: Number.POSITIVE_INFINITY },
       exemptions,
     });
     const violations = checkQuiescence(spec, []);
@@ -127,7 +127,7 @@ describe('quiescence property: ARM PL330', () => {
     assertQuiescence(
       pl330Scenario({
         reset: pl330Reset,
-        model: { killMicroseconds: 7, debugBusyMicroseconds: 3 },
+        modelOptions: { killMicroseconds: 7, debugBusyMicroseconds: 3 },
         exemptions: PL330_SOFTWARE_RESET_EXEMPTIONS,
       }),
       { numRuns: RUNS },

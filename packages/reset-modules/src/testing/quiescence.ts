@@ -1,4 +1,4 @@
-import { isKernelError, type ResetHandler } from '@vfiokit/core';
+import { isKernelError, KernelError, type ResetHandler, rejectUnknownOptions } from '@vfiokit/core';
 import fc from 'fast-check';
 import type { DeviceModel } from '../models/device-model.js';
 import type { CountingDmaPort } from './counting-dma-port.js';
@@ -77,6 +77,37 @@ export class QuiescenceError extends Error {
   }
 }
 
+const SPEC_KEYS = [
+  'device',
+  'setup',
+  'actions',
+  'stimuli',
+  'reset',
+  'clauses',
+  'exemptions',
+  'settleMicroseconds',
+  'maxActions',
+] as const;
+const CLAUSES: readonly QuiescenceClause[] = ['dma', 'irq', 'state'];
+
+/**
+ * Refuses a spec with a key the property does not know (`exemption` for `exemptions` would
+ * otherwise prove nothing was exempt while meaning to), an unknown clause, or an exemption
+ * with unknown keys: `EINVAL`.
+ */
+function checkSpec<W extends QuiescenceWorld>(spec: QuiescenceSpec<W>): void {
+  rejectUnknownOptions(spec, [...SPEC_KEYS], 'QuiescenceSpec');
+  for (const clause of spec.clauses ?? []) {
+    if (!CLAUSES.includes(clause))
+      throw new KernelError(
+        'EINVAL',
+        `QuiescenceSpec: unknown clause '${String(clause)}' (valid: ${CLAUSES.join(', ')})`,
+      );
+  }
+  for (const exemption of spec.exemptions ?? [])
+    rejectUnknownOptions(exemption, ['register', 'mask', 'reason'], 'QuiescenceExemption');
+}
+
 function exemptMask(exemptions: readonly QuiescenceExemption[], register: string): number {
   let mask = 0;
   for (const e of exemptions) {
@@ -99,7 +130,8 @@ export function checkQuiescence<W extends QuiescenceWorld>(
   actions: readonly QuiescenceAction<W>[],
   stimuli: readonly QuiescenceAction<W>[] = [],
 ): string[] {
-  const clauses = new Set(spec.clauses ?? ['dma', 'irq', 'state']);
+  checkSpec(spec);
+  const clauses = new Set(spec.clauses ?? CLAUSES);
   const world = spec.setup();
   const { model, dma } = world;
   const irq = new IrqRecorder();
@@ -163,6 +195,7 @@ export function checkQuiescence<W extends QuiescenceWorld>(
 export function quiescenceProperty<W extends QuiescenceWorld>(
   spec: QuiescenceSpec<W>,
 ): fc.IPropertyWithHooks<[QuiescenceAction<W>[], QuiescenceAction<W>[]]> {
+  checkSpec(spec);
   const stimuli: fc.Arbitrary<QuiescenceAction<W>[]> =
     spec.stimuli === undefined ? fc.constant([]) : fc.array(spec.stimuli, { maxLength: 6 });
   return fc.property(

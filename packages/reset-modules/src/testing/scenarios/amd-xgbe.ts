@@ -36,6 +36,7 @@ import type {
   QuiescenceWorld,
 } from '../quiescence.js';
 import { registerWrites, tickAction } from '../register-writes.js';
+import { checkScenarioOptions } from '../scenario-options.js';
 
 /** One run's world for the AMD xgbe: the model and its memory. */
 export interface XgbeWorld extends QuiescenceWorld {
@@ -122,16 +123,18 @@ const anEvent = fc.integer({ min: 1, max: 7 }).map(
   }),
 );
 
-/** Options of {@link amdXgbeScenario}. */
+/** Options of {@link amdXgbeScenario}; unknown keys are refused with `EINVAL`. */
 export interface XgbeScenarioOptions {
   readonly reset: ResetHandler;
-  readonly model?: Omit<AmdXgbeOptions, 'dma'>;
+  /** Options for the model (everything but `dma`, which the scenario's sandbox provides). */
+  readonly modelOptions?: Omit<AmdXgbeOptions, 'dma'>;
   readonly clauses?: readonly QuiescenceClause[];
   readonly exemptions?: readonly QuiescenceExemption[];
 }
 
 /** The quiescence spec of an `amd,xgbe-seattle-v1a` model: random writes, MMD writes, a running channel, frames, AN events. */
 export function amdXgbeScenario(options: XgbeScenarioOptions): QuiescenceSpec<XgbeWorld> {
+  checkScenarioOptions(options, ['reset', 'modelOptions', 'clauses', 'exemptions'], 'amdXgbeScenario');
   const registers = [
     ['MAC_TCR', MAC_TCR],
     ['MAC_RCR', MAC_RCR],
@@ -147,7 +150,11 @@ export function amdXgbeScenario(options: XgbeScenarioOptions): QuiescenceSpec<Xg
     device: { name: 'e0700000.xgmac', compatible: ['amd,xgbe-seattle-v1a'] },
     setup: () => {
       const sandbox = dmaSandbox();
-      return { model: new AmdXgbeModel({ ...options.model, dma: sandbox.dma }), dma: sandbox.dma, sandbox };
+      return {
+        model: new AmdXgbeModel({ ...options.modelOptions, dma: sandbox.dma }),
+        dma: sandbox.dma,
+        sandbox,
+      };
     },
     actions: fc.oneof(
       {

@@ -27,6 +27,7 @@ import type {
   QuiescenceWorld,
 } from '../quiescence.js';
 import { registerWrites, tickAction } from '../register-writes.js';
+import { checkScenarioOptions } from '../scenario-options.js';
 
 /** One run's world for FlexRM: the model and its memory. */
 export interface FlexRmWorld extends QuiescenceWorld {
@@ -152,7 +153,7 @@ export const FLEXRM_KERNEL_RESET_EXEMPTIONS: readonly QuiescenceExemption[] = [
   },
 ];
 
-/** Options of {@link flexRmScenario}; unknown keys are not checked here (test code). */
+/** Options of {@link flexRmScenario}; unknown keys are refused with `EINVAL`. */
 export interface FlexRmScenarioOptions {
   readonly reset: ResetHandler;
   /** Options for the model (everything but `dma`). */
@@ -163,6 +164,7 @@ export interface FlexRmScenarioOptions {
 
 /** The quiescence spec of a `brcm,iproc-flexrm-mbox` model: register writes, requests, time; late requests after. */
 export function flexRmScenario(options: FlexRmScenarioOptions): QuiescenceSpec<FlexRmWorld> {
+  checkScenarioOptions(options, ['reset', 'modelOptions', 'clauses', 'exemptions'], 'flexRmScenario');
   const perRing = [
     ['CONTROL', RING_CONTROL],
     ['BD_START_ADDR', RING_BD_START_ADDR],

@@ -1,6 +1,6 @@
 import type { ResetHandler } from '@vfiokit/core';
 import fc from 'fast-check';
-import { CalxedaXgmacModel } from '../../models/calxeda-xgmac.js';
+import { CalxedaXgmacModel, type CalxedaXgmacOptions } from '../../models/calxeda-xgmac.js';
 import {
   DESC_OWN,
   DMA_CONTROL_SR,
@@ -33,6 +33,7 @@ import type {
   QuiescenceWorld,
 } from '../quiescence.js';
 import { registerWrites, tickAction } from '../register-writes.js';
+import { checkScenarioOptions } from '../scenario-options.js';
 
 /** One run's world for the Calxeda xgmac: the model and its memory. */
 export interface XgmacWorld extends QuiescenceWorld {
@@ -87,15 +88,18 @@ const frame = fc.integer({ min: 1, max: 128 }).map(
   }),
 );
 
-/** Options of {@link calxedaXgmacScenario}. */
+/** Options of {@link calxedaXgmacScenario}; unknown keys are refused with `EINVAL`. */
 export interface XgmacScenarioOptions {
   readonly reset: ResetHandler;
+  /** Options for the model (everything but `dma`, which the scenario's sandbox provides). */
+  readonly modelOptions?: Omit<CalxedaXgmacOptions, 'dma'>;
   readonly clauses?: readonly QuiescenceClause[];
   readonly exemptions?: readonly QuiescenceExemption[];
 }
 
 /** The quiescence spec of a `calxeda,hb-xgmac` model: random writes, running rings, frames. */
 export function calxedaXgmacScenario(options: XgmacScenarioOptions): QuiescenceSpec<XgmacWorld> {
+  checkScenarioOptions(options, ['reset', 'modelOptions', 'clauses', 'exemptions'], 'calxedaXgmacScenario');
   const registers = [
     ['XGMAC_CONTROL', XGMAC_CONTROL],
     ['XGMAC_FRAME_FILTER', XGMAC_FRAME_FILTER],
@@ -112,7 +116,11 @@ export function calxedaXgmacScenario(options: XgmacScenarioOptions): QuiescenceS
     device: { name: 'fff50000.ethernet', compatible: ['calxeda,hb-xgmac'] },
     setup: () => {
       const sandbox = dmaSandbox();
-      return { model: new CalxedaXgmacModel({ dma: sandbox.dma }), dma: sandbox.dma, sandbox };
+      return {
+        model: new CalxedaXgmacModel({ ...options.modelOptions, dma: sandbox.dma }),
+        dma: sandbox.dma,
+        sandbox,
+      };
     },
     actions: fc.oneof(
       {

@@ -20,6 +20,7 @@ import type {
   QuiescenceWorld,
 } from '../quiescence.js';
 import { registerWrites, tickAction } from '../register-writes.js';
+import { checkScenarioOptions } from '../scenario-options.js';
 
 /** One run's world for the PL330: the model and its memory. */
 export interface Pl330World extends QuiescenceWorld {
@@ -108,10 +109,11 @@ const peripheral = fc.integer({ min: 0, max: 3 }).map(
   }),
 );
 
-/** Options of {@link pl330Scenario}. */
+/** Options of {@link pl330Scenario}; unknown keys are refused with `EINVAL`. */
 export interface Pl330ScenarioOptions {
   readonly reset: ResetHandler;
-  readonly model?: Omit<Pl330Options, 'dma'>;
+  /** Options for the model (everything but `dma`, which the scenario's sandbox provides). */
+  readonly modelOptions?: Omit<Pl330Options, 'dma'>;
   readonly clauses?: readonly QuiescenceClause[];
   readonly exemptions?: readonly QuiescenceExemption[];
 }
@@ -130,6 +132,7 @@ export const PL330_SOFTWARE_RESET_EXEMPTIONS: readonly QuiescenceExemption[] = [
 
 /** The quiescence spec of an `arm,pl330` model: random writes, random microcode programs, peripheral requests. */
 export function pl330Scenario(options: Pl330ScenarioOptions): QuiescenceSpec<Pl330World> {
+  checkScenarioOptions(options, ['reset', 'modelOptions', 'clauses', 'exemptions'], 'pl330Scenario');
   const registers = [
     ['INTEN', INTEN],
     ['INTCLR', INTCLR],
@@ -141,7 +144,11 @@ export function pl330Scenario(options: Pl330ScenarioOptions): QuiescenceSpec<Pl3
     device: { name: '7ff00000.dma-controller', compatible: ['arm,pl330', 'arm,primecell'] },
     setup: () => {
       const sandbox = dmaSandbox();
-      return { model: new Pl330Model({ ...options.model, dma: sandbox.dma }), dma: sandbox.dma, sandbox };
+      return {
+        model: new Pl330Model({ ...options.modelOptions, dma: sandbox.dma }),
+        dma: sandbox.dma,
+        sandbox,
+      };
     },
     actions: fc.oneof(
       {
