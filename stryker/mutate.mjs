@@ -2,7 +2,9 @@
 // StrykerJS (not run in CI; it takes minutes to hours on the 2-core machine). The package's
 // sources are mutated and only that package's vitest project runs against each mutant.
 // Extra arguments go to `stryker run`, e.g. `--mutate 'packages/devicetree/src/of-irq.ts'`
-// to narrow the scope, or `--incremental` to reuse the last run's results for unchanged code.
+// to narrow the scope (several files: one comma-separated --mutate), or `--incremental` to
+// reuse the last run's results for unchanged code. VFIOKIT_MUTATE_EXCLUDE_TESTS (comma-separated
+// globs, e.g. 'src/**/*fuzz*.test.ts') leaves test files out of the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
