@@ -1,5 +1,5 @@
+import type { ResetDeprecation } from './deprecation.js';
 import type { ResetRegistryMode } from './mode.js';
-import type { ResetDeprecation } from './reset-module.js';
 
 /**
  * Which mechanism resets a device.
