@@ -36,6 +36,8 @@ export class Iotlb {
   private readonly contexts = new Map<number, ContextEntries>();
   private lastContext = -1;
   private last: ContextEntries | undefined;
+  private firstMap: Map<number, IotlbEntry> | undefined;
+  private firstSize = 1;
   private hitCount = 0;
   private missCount = 0;
 
@@ -60,15 +62,26 @@ export class Iotlb {
     if (context !== this.lastContext) {
       this.lastContext = context;
       this.last = this.contexts.get(context);
+      const first = this.last?.maps[0];
+      this.firstMap = first;
+      this.firstSize = this.last?.sizes[0] ?? 1;
     }
-    const entries = this.last;
-    if (entries !== undefined) {
-      const { sizes, maps } = entries;
-      for (let i = 0; i < sizes.length; i++) {
-        const entry = maps[i]?.get(Math.floor(iova / (sizes[i] ?? 1)));
-        if (entry !== undefined) {
-          this.hitCount++;
-          return entry;
+    // The smallest size first, from fields: the common 4K hit is one Map.get.
+    const first = this.firstMap;
+    if (first !== undefined) {
+      const entry = first.get(Math.floor(iova / this.firstSize));
+      if (entry !== undefined) {
+        this.hitCount++;
+        return entry;
+      }
+      const entries = this.last;
+      if (entries !== undefined) {
+        for (let i = 1; i < entries.sizes.length; i++) {
+          const found = entries.maps[i]?.get(Math.floor(iova / (entries.sizes[i] ?? 1)));
+          if (found !== undefined) {
+            this.hitCount++;
+            return found;
+          }
         }
       }
     }
@@ -130,5 +143,6 @@ export class Iotlb {
     this.contexts.clear();
     this.lastContext = -1;
     this.last = undefined;
+    this.firstMap = undefined;
   }
 }

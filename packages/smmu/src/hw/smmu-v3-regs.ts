@@ -37,6 +37,7 @@ export const CMDQ_PROD = 0x98;
 export const CMDQ_CONS = 0x9c;
 export const CMDQ_CONS_ERR_SHIFT = 24;
 export const CMDQ_ERR_CERROR_ILL = 1;
+export const CMDQ_ERR_CERROR_ABT = 2;
 export const EVTQ_BASE = 0xa0;
 /** EVTQ_PROD and EVTQ_CONS live in register page 1. */
 export const EVTQ_PROD = 0x100a8;
@@ -75,7 +76,9 @@ export const CMDQ_SYNC_0_CS_SEV = 2;
 // Event records (EVT_ID_*), 4 doublewords.
 export const EVTQ_ENT_DWORDS = 4;
 export const EVT_ID_BAD_STREAMID = 0x02;
+export const EVT_ID_STE_FETCH = 0x03;
 export const EVT_ID_BAD_STE = 0x04;
+export const EVT_ID_CD_FETCH = 0x09;
 export const EVT_ID_BAD_CD = 0x0a;
 export const EVT_ID_TRANSLATION_FAULT = 0x10;
 export const EVT_ID_ADDR_SIZE_FAULT = 0x11;

@@ -251,3 +251,45 @@ describe('ArmSmmuV3 caches and the command queue', () => {
     expect(memory.readU32(0x1_0000_0100 as PhysAddr)).toBe(0xcafe);
   });
 });
+
+describe('ArmSmmuV3 queue pointers owned by the SMMU', () => {
+  it('CMDQ_CONS and EVTQ_PROD take software writes only while their queue is disabled', () => {
+    const smmu = new ArmSmmuV3({ memory: new PhysicalMemory() });
+    smmu.write(R.CMDQ_CONS, 4, 5);
+    smmu.write(R.EVTQ_PROD, 4, 6);
+    expect([smmu.read(R.CMDQ_CONS, 4), smmu.read(R.EVTQ_PROD, 4)]).toEqual([5, 6]);
+    smmu.write(R.CR0, 4, R.CR0_EVTQEN);
+    expect(smmu.read(R.CR0ACK, 4)).toBe(R.CR0_EVTQEN);
+    smmu.write(R.EVTQ_PROD, 4, 0);
+    expect(smmu.read(R.EVTQ_PROD, 4)).toBe(6);
+    expect(smmu.read(R.GERROR, 4)).toBe(0);
+  });
+});
+
+describe('ArmSmmuV3 external aborts on its own fetches', () => {
+  it('a stream table in no memory is F_STE_FETCH (0x03); a CD in no memory is F_CD_FETCH (0x09)', () => {
+    const { driver, smmu, memory } = setup();
+    // Point the stream table at an address with no RAM, then back.
+    const base = [smmu.read(R.STRTAB_BASE, 4), smmu.read(R.STRTAB_BASE + 4, 4)];
+    smmu.write(R.STRTAB_BASE + 4, 4, 0x10);
+    expect(smmu.translate(SID, 0 as Iova, 'read')).toMatchObject({ kind: 'blocked' });
+    smmu.write(R.STRTAB_BASE, 4, base[0] ?? 0);
+    smmu.write(R.STRTAB_BASE + 4, 4, base[1] ?? 0);
+    const ste = driver.steAddress(SID);
+    memory.writeU32(ste as PhysAddr, (1 | (R.STE_CFG_S1_TRANS << 1)) >>> 0);
+    memory.writeU32((ste + 4) as PhysAddr, 0x20); // S1ContextPtr 0x20_0000_0000: no RAM
+    driver.cfgiSte(SID);
+    expect(smmu.translate(SID, 0 as Iova, 'read')).toMatchObject({ kind: 'blocked' });
+    expect(driver.readEvents().map((r) => r.id)).toEqual([R.EVT_ID_STE_FETCH, R.EVT_ID_CD_FETCH]);
+  });
+
+  it('a command fetched from no memory stops the queue with CERROR_ABT', () => {
+    const smmu = new ArmSmmuV3({ memory: new PhysicalMemory() });
+    smmu.write(R.CMDQ_BASE + 4, 4, 0x10);
+    smmu.write(R.CMDQ_BASE, 4, 4);
+    smmu.write(R.CR0, 4, R.CR0_CMDQEN);
+    smmu.write(R.CMDQ_PROD, 4, 1);
+    expect(smmu.read(R.CMDQ_CONS, 4) >>> 24).toBe(R.CMDQ_ERR_CERROR_ABT);
+    expect(smmu.read(R.GERROR, 4) & R.GERROR_CMDQ_ERR).toBe(R.GERROR_CMDQ_ERR);
+  });
+});

@@ -5,6 +5,7 @@ import {
   type IommuFault,
   type IommuFaultKind,
   type Iova,
+  isKernelError,
   KernelError,
   type MmioDevice,
   type PhysAddr,
@@ -158,7 +159,7 @@ export class ArmSmmuV3 extends EventEmitter<ArmSmmuV3Events> implements MmioDevi
       }
       route = this.routes.get(streamId);
       if (route === undefined) {
-        const found = this.fetchConfig(streamId);
+        const found = this.fetchConfigOrAbort(streamId);
         if (!('kind' in found)) {
           this.recordEvent(found.event, streamId, 0, 0, 0);
           return {
@@ -318,6 +319,16 @@ export class ArmSmmuV3 extends EventEmitter<ArmSmmuV3Events> implements MmioDevi
     if ((this.reg(R.IRQ_CTRL) & R.IRQ_CTRL_EVTQ_IRQEN) !== 0) this.emit('evtq-irq');
   }
 
+  // An external abort while fetching the stream table is F_STE_FETCH.
+  private fetchConfigOrAbort(streamId: number): StreamRoute | BadConfig {
+    try {
+      return this.fetchConfig(streamId);
+    } catch (error) {
+      if (!isKernelError(error)) throw error;
+      return { event: R.EVT_ID_STE_FETCH, reason: `F_STE_FETCH (${error.message})` };
+    }
+  }
+
   // STE (and CD) fetch and decode for one stream.
   private fetchConfig(streamId: number): StreamRoute | BadConfig {
     const cfg = this.reg(R.STRTAB_BASE_CFG);
@@ -353,8 +364,15 @@ export class ArmSmmuV3 extends EventEmitter<ArmSmmuV3Events> implements MmioDevi
       if (dw0.hi >>> 27 !== 0)
         return { event: R.EVT_ID_BAD_STE, reason: 'C_BAD_STE (substreams not modelled)' };
       const cdAddress = this.addressOf(dw0.lo, dw0.hi, 64);
-      const cd0 = this.readDword(cdAddress);
-      const cd1 = this.readDword(cdAddress + 8);
+      let cd0: { lo: number; hi: number };
+      let cd1: { lo: number; hi: number };
+      try {
+        cd0 = this.readDword(cdAddress);
+        cd1 = this.readDword(cdAddress + 8);
+      } catch (error) {
+        if (!isKernelError(error)) throw error;
+        return { event: R.EVT_ID_CD_FETCH, reason: `F_CD_FETCH (${error.message})` };
+      }
       if ((cd0.lo & (1 << 31)) === 0) return { event: R.EVT_ID_BAD_CD, reason: 'C_BAD_CD (CD.V is 0)' };
       const granuleBits = granuleBitsOfTg0((cd0.lo >>> 6) & 3);
       const aa64 = (cd0.hi & (1 << 9)) !== 0;
@@ -425,10 +443,17 @@ export class ArmSmmuV3 extends EventEmitter<ArmSmmuV3Events> implements MmioDevi
     let index = cons & mask;
     while (index !== prod) {
       const at = base + (index & (2 ** log2 - 1)) * 16;
-      const d0 = this.readDword(at);
-      const d1 = this.readDword(at + 8);
-      if (!this.execute(d0.lo, d0.hi, d1.lo, d1.hi)) {
-        cons = ((R.CMDQ_ERR_CERROR_ILL << R.CMDQ_CONS_ERR_SHIFT) | index) >>> 0;
+      let error = 0;
+      try {
+        const d0 = this.readDword(at);
+        const d1 = this.readDword(at + 8);
+        if (!this.execute(d0.lo, d0.hi, d1.lo, d1.hi)) error = R.CMDQ_ERR_CERROR_ILL;
+      } catch (fault) {
+        if (!isKernelError(fault)) throw fault;
+        error = R.CMDQ_ERR_CERROR_ABT; // An abort fetching the command.
+      }
+      if (error !== 0) {
+        cons = ((error << R.CMDQ_CONS_ERR_SHIFT) | index) >>> 0;
         this.regs.set(R.CMDQ_CONS, cons);
         this.raiseGerror(R.GERROR_CMDQ_ERR);
         return;
@@ -601,9 +626,15 @@ export class ArmSmmuV3 extends EventEmitter<ArmSmmuV3Events> implements MmioDevi
       case R.IRQ_CTRLACK:
       case R.GERROR:
       case R.STATUSR:
+        return; // Read-only to software.
       case R.CMDQ_CONS:
       case R.EVTQ_PROD:
-        return; // Read-only to software.
+        // The SMMU's side of a queue: software may set it only while the queue is disabled
+        // (arm_smmu_device_reset writes both before enabling).
+        if ((this.reg(R.CR0) & (offset === R.CMDQ_CONS ? R.CR0_CMDQEN : R.CR0_EVTQEN)) === 0) {
+          this.regs.set(offset, value);
+        }
+        return;
       case R.CR0:
         this.regs.set(R.CR0, value);
         this.dropAllConfig();
