@@ -32,7 +32,14 @@ export function modelFor(device: DtDevice, env: ModelEnvironment): MmioDevice | 
     });
   }
   if (has('arm,pl011')) return new Pl011Model();
-  if (has('arm,pl061')) return new Pl061Model();
+  if (has('arm,pl061')) {
+    const irq = device.irqs[0]?.intid;
+    return new Pl061Model({
+      irq: (asserted) => {
+        if (irq !== undefined) env.setIrqLevel(irq, asserted);
+      },
+    });
+  }
   if (has('virtio,mmio')) return new VirtioMmioSlotModel();
   if (has('qemu,fw-cfg-mmio')) return new FwCfgModel();
   return undefined;

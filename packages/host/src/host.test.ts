@@ -122,6 +122,17 @@ describe('createHost on QEMU virt', () => {
     expect(relaxed.device('9020000.fw-cfg')?.driverName).toBe('vfio-platform');
   });
 
+  it('the PL061 line stays IRQ_NOREQUEST after pl061_gpio unbinds (its chained handler), so vfio cannot request it', async () => {
+    const host = createHost(virtDtb());
+    expect(host.irqChip.isNoRequest(39)).toBe(true);
+    await host.fs.run('echo 9030000.pl061 > /sys/bus/amba/drivers/pl061_gpio/unbind');
+    expect(errnoOf(() => host.irqChip.requestIrq(39, () => 'handled', { name: 'x', noAutoEn: true }))).toBe(
+      'EINVAL',
+    );
+    // The PL031's line is an ordinary request_irq/free_irq user.
+    expect(host.irqChip.isNoRequest(34)).toBe(false);
+  });
+
   it('typed options win over the command line', () => {
     const host = createHost(virtDtb(), { cmdline: NOIOMMU, reset_required: true });
     expect(host.params.reset_required).toBe(true);

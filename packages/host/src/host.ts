@@ -17,6 +17,7 @@ import { AddressMap } from './devices/address-map.js';
 import { VirtualClock } from './devices/clock.js';
 import { hostDrivers } from './drivers/host-drivers.js';
 import { HostFs } from './fs/host-fs.js';
+import { HostIrqLines } from './irq/host-irq.js';
 import { checkHostOptions, type HostOptions } from './options.js';
 import { bootParams, type HostParams } from './params.js';
 import { HostProcess, type HostProcessOptions } from './process/host-process.js';
@@ -44,7 +45,8 @@ export class Host {
   readonly core: DriverCore;
   readonly vfio: Vfio;
   readonly resets: ResetRegistry;
-  readonly irqChip: SimpleIrqChip;
+  /** The interrupt lines (GIC INTIDs from the device tree). */
+  readonly irqChip: HostIrqLines;
   /** Model time: register models' timers run on it; only {@link advanceTime} moves it. */
   readonly clock: VirtualClock;
   /** Module parameters in effect. */
@@ -78,7 +80,7 @@ export class Host {
     this.tree = dtb instanceof Uint8Array ? parseFdt(dtb) : dtb;
     this.dtDevices = populate(this.tree).devices;
     this.clock = new VirtualClock();
-    this.irqChip = new SimpleIrqChip(irqLines(this.dtDevices));
+    this.irqChip = new HostIrqLines(new SimpleIrqChip(irqLines(this.dtDevices)));
     this.core = new DriverCore({
       asyncProbeDrivers: this.params.driver_async_probe,
       legacyBindStore: !bindReportsProbeError(this.params.profile),
@@ -101,7 +103,7 @@ export class Host {
     for (const dt of this.dtDevices) {
       const model = modelFor(dt, {
         clock: this.clock,
-        setIrqLevel: (irq, asserted) => this.irqChip.setLevel(irq, asserted),
+        setIrqLevel: (irq, asserted) => this.irqChip.chip.setLevel(irq, asserted),
       });
       if (model === undefined) continue;
       this.models.set(dt.name, model);

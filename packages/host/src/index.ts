@@ -10,7 +10,7 @@ export { VirtualClock } from './devices/clock.js';
 export { FwCfgModel } from './devices/fw-cfg.js';
 export { PL011_ID, Pl011Model } from './devices/pl011.js';
 export { PL031_ID, Pl031Model, type Pl031Options } from './devices/pl031.js';
-export { PL061_ID, Pl061Model } from './devices/pl061.js';
+export { PL061_ID, Pl061Model, type Pl061Options } from './devices/pl061.js';
 export { VIRTIO_MMIO_MAGIC, VIRTIO_MMIO_VENDOR, VirtioMmioSlotModel } from './devices/virtio-mmio.js';
 export {
   type HostDriver,
@@ -21,6 +21,7 @@ export {
 } from './drivers/host-drivers.js';
 export { HostFs } from './fs/host-fs.js';
 export { createHost, Host, TAINT_USER, VFIO_NOIOMMU_GROUP_NAME } from './host.js';
+export { HostIrqLines } from './irq/host-irq.js';
 export { checkHostOptions, HOST_OPTION_KEYS, type HostOptions, KERNEL_V6_12 } from './options.js';
 export { type BootParams, bootParams, type HostParams } from './params.js';
 export { type HostMapping, HostProcess, type HostProcessOptions } from './process/host-process.js';

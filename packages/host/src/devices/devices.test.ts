@@ -100,6 +100,35 @@ describe('PL031 RTC (QEMU hw/rtc/pl031.c)', () => {
   });
 });
 
+describe('PL061 GPIO (QEMU hw/gpio/pl061.c)', () => {
+  it('data writes reach output pins only, through the address mask', () => {
+    const gpio = new Pl061Model();
+    gpio.write(0x400, 4, 0x0f); // pins 0-3 out
+    gpio.write(0x3fc, 4, 0xff);
+    expect(gpio.read(0x3fc, 4)).toBe(0x0f);
+    expect(gpio.read(0x004, 4)).toBe(0x01);
+    gpio.write(0x008, 4, 0); // only pin 1 is addressed
+    expect(gpio.read(0x3fc, 4)).toBe(0x0d);
+  });
+
+  it('a level-sensitive pin at its IEV level latches RIS; the line follows RIS & IE; IC clears only until the next update', () => {
+    const levels: boolean[] = [];
+    const gpio = new Pl061Model({ irq: (level) => levels.push(level) });
+    gpio.write(0x404, 4, 0x01); // IS: pin 0 level-sensitive, IEV 0: low level, pin 0 reads 0
+    expect(gpio.read(0x414, 4)).toBe(0x01);
+    expect(levels).toEqual([]);
+    gpio.write(0x410, 4, 0x01); // IE
+    expect(gpio.read(0x418, 4)).toBe(0x01);
+    expect(levels).toEqual([true]);
+    gpio.write(0x41c, 4, 0x01); // IC: the still-active level latches it again
+    expect(gpio.read(0x414, 4)).toBe(0x01);
+    gpio.write(0x40c, 4, 0x01); // IEV high: pin 0 is low, no longer active
+    gpio.write(0x41c, 4, 0x01);
+    expect(gpio.read(0x414, 4)).toBe(0);
+    expect(levels).toEqual([true, false]);
+  });
+});
+
 describe('the other QEMU virt cells', () => {
   it('an empty virtio-mmio slot reads magic, version 1, vendor and device id 0', () => {
     const slot = new VirtioMmioSlotModel();

@@ -1,12 +1,12 @@
 import { KernelError, type MmioDevice } from '@vfiokit/core';
 import type { Device, DriverSpec } from '@vfiokit/platform-bus';
-import type { HostIrqChip } from '@vfiokit/vfio';
 import { VIRTIO_MMIO_MAGIC } from '../devices/virtio-mmio.js';
+import type { HostIrqLines } from '../irq/host-irq.js';
 
 /** What the host drivers need: the register model behind a device's first region, and the IRQ chip. */
 export interface HostDriverEnvironment {
   readonly mmio: (device: Device) => MmioDevice | undefined;
-  readonly irqChip: HostIrqChip;
+  readonly irqChip: HostIrqLines;
   /**
    * Called when an RTC with alarms registers (rtc_register_device → the rtc class interface →
    * kernel/time/alarmtimer.c alarmtimer_rtc_add_device), so the host can add the
@@ -73,7 +73,8 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
     { bus: 'platform', spec: { name: 'alarmtimer', probe: () => {}, remove: () => {} } },
     { bus: 'platform', spec: simplePmBusDriver() },
     { bus: 'amba', spec: rtcPl031Driver(env) },
-    // drivers/gpio/gpio-pl061.c: no .remove (devm does the work).
+    // drivers/gpio/gpio-pl061.c: no .remove (devm does the work). Its gpiochip's irqchip
+    // takes the parent interrupt as a chained handler (gpiochip_add_irqchip).
     {
       bus: 'amba',
       spec: {
@@ -81,6 +82,8 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
         ambaIdTable: [{ id: 0x00041061, mask: 0x000fffff }],
         probe: (device) => {
           env.mmio(device)?.write(0x410, 1, 0); // writeb(0, GPIOIE): disable irqs
+          const irq = device.irqs[0];
+          if (irq !== undefined && irq !== 0) env.irqChip.setChainedHandler(irq);
         },
       },
     },
