@@ -17,11 +17,29 @@ export interface FieldLayout {
 export interface StructLayout {
   readonly size: number;
   readonly fields: Readonly<Record<string, FieldLayout>>;
+  /** Array members (fixed and flexible), by name. */
+  readonly arrays: Readonly<Record<string, ArraySpec>>;
 }
 
 /** A field with its type and, for fields added after v6.1, the release that added it. */
 export interface FieldSpec<Type extends FieldType = FieldType> extends FieldLayout {
   readonly type: Type;
+  readonly since?: KernelVersion;
+  /** A member of an anonymous union: the union's first member, shared by all its members. */
+  readonly union?: string;
+}
+
+/**
+ * An array member: fixed (`__u8 reserved[3]`) or flexible (`__u8 data[]`, `struct vfio_iova_range
+ * iova_ranges[]`), of a scalar type or of another struct (by its kernel name). Arrays are not
+ * codec fields: callers read their elements with the element's codec at `offset + i * elementSize`.
+ */
+export interface ArraySpec {
+  readonly element: FieldType | string;
+  readonly offset: number;
+  readonly elementSize: number;
+  /** The element count of a fixed array, or `flex` for a flexible array member. */
+  readonly count: number | 'flex';
   readonly since?: KernelVersion;
 }
 
@@ -38,8 +56,10 @@ export type StructInput<T extends Record<string, FieldType>> = {
 const SIZES: Readonly<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, s32: 4, u64: 8 };
 
 /**
- * Encoder and decoder of one fixed-size UAPI struct, little-endian as on arm64. Flexible array
- * members (`data[]`, `iova_ranges[]`) are not fields: they start at `size`.
+ * Encoder and decoder of one fixed-size UAPI struct, little-endian as on arm64. Nested structs
+ * and anonymous unions are flattened into scalar fields (`bitmap.pgsize`, `header.id`; the
+ * hand-written capability codecs name the header's fields `id`/`version`/`next`). Array members,
+ * flexible ones included, are recorded in `arrays`.
  */
 export class StructCodec<T extends Record<string, FieldType>> implements StructLayout {
   readonly name: string;
@@ -47,17 +67,21 @@ export class StructCodec<T extends Record<string, FieldType>> implements StructL
   readonly fields: Readonly<Record<keyof T & string, FieldSpec>>;
   /** The struct's size in headers older than the newest `since` field (v6.1 `vfio_device_info` is 20). */
   readonly legacySize: number | undefined;
+  /** Array members by name. */
+  readonly arrays: Readonly<Record<string, ArraySpec>>;
 
   constructor(
     name: string,
     size: number,
     fields: { readonly [K in keyof T]: FieldSpec<T[K]> },
     legacySize?: number,
+    arrays: Readonly<Record<string, ArraySpec>> = {},
   ) {
     this.name = name;
     this.size = size;
     this.fields = fields as Readonly<Record<keyof T & string, FieldSpec>>;
     this.legacySize = legacySize;
+    this.arrays = arrays;
   }
 
   /** `offsetofend(struct, field)`: the `minsz` of most VFIO ioctls. */

@@ -1,4 +1,6 @@
 import * as flags from './flags.js';
+import * as generatedConstants from './generated-constants.js';
+import * as generatedStructs from './generated-structs.js';
 import * as ioctls from './ioctls.js';
 import type { StructCodec, StructLayout } from './layout.js';
 import { vfioDeviceInfo, vfioGroupStatus, vfioInfoCapHeader, vfioRegionInfo } from './structs-device.js';
@@ -19,19 +21,27 @@ function numbersOf(module: Readonly<Record<string, unknown>>): Record<string, nu
   return out;
 }
 
-/** Every `<linux/vfio.h>` macro the model uses, by its kernel name (ioctl numbers, extensions, flags, cap ids). */
+function stringsOf(module: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(module)) if (typeof value === 'string') out[name] = value;
+  return out;
+}
+
+/**
+ * Every numeric object-like `#define` of `<linux/vfio.h>`, by its kernel name (ioctl numbers,
+ * extensions, flags, capability and region type ids): the hand-written ones the model uses and
+ * the generated rest.
+ */
 export const UAPI_CONSTANTS: Readonly<Record<string, number>> = Object.freeze({
+  ...numbersOf(generatedConstants),
   ...numbersOf(ioctls),
   ...numbersOf(flags),
 });
 
-/** Constants newer than some headers still in use: the kernel version that added each. */
-export const UAPI_CONSTANT_SINCE: Readonly<Record<string, readonly [number, number]>> = Object.freeze({
-  VFIO_DEVICE_BIND_IOMMUFD: [6, 6],
-  VFIO_DEVICE_ATTACH_IOMMUFD_PT: [6, 6],
-  VFIO_DEVICE_DETACH_IOMMUFD_PT: [6, 6],
-  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: [6, 2],
-});
+/** The string `#define`s (`VFIO_DEVICE_API_*_STRING`). */
+export const UAPI_STRING_CONSTANTS: Readonly<Record<string, string>> = Object.freeze(
+  stringsOf(generatedConstants),
+);
 
 /** The struct codecs, by the kernel's struct name. */
 export const UAPI_CODECS: Readonly<
@@ -52,6 +62,7 @@ export const UAPI_CODECS: Readonly<
       vfioIommuType1InfoDmaAvail,
       vfioIommuType1DmaMap,
       vfioIommuType1DmaUnmap,
+      ...Object.values(generatedStructs),
     ].map((codec) => [
       codec.name,
       codec as unknown as StructCodec<Record<string, 'u8' | 'u16' | 'u32' | 's32' | 'u64'>>,
@@ -59,7 +70,7 @@ export const UAPI_CODECS: Readonly<
   ),
 );
 
-/** `{ [struct]: { size, fields: { [field]: { offset, size } } } }` for every struct the model uses. */
+/** `{ [struct]: { size, fields: { [field]: { offset, size } } } }` for every struct of the header. */
 export const UAPI_STRUCTS: Readonly<Record<string, StructLayout>> = Object.freeze(
   Object.fromEntries(
     Object.entries(UAPI_CODECS).map(([name, codec]) => [
@@ -69,6 +80,7 @@ export const UAPI_STRUCTS: Readonly<Record<string, StructLayout>> = Object.freez
         fields: Object.fromEntries(
           Object.entries(codec.fields).map(([f, spec]) => [f, { offset: spec.offset, size: spec.size }]),
         ),
+        arrays: codec.arrays,
       },
     ]),
   ),

@@ -34,13 +34,21 @@ export const vfioIommuType1InfoCapIovaRange: StructCodec<{
   next: 'u32';
   nr_iovas: 'u32';
   reserved: 'u32';
-}> = new StructCodec('vfio_iommu_type1_info_cap_iova_range', 16, {
-  id: field('u16', 0),
-  version: field('u16', 2),
-  next: field('u32', 4),
-  nr_iovas: field('u32', 8),
-  reserved: field('u32', 12),
-});
+}> = new StructCodec(
+  'vfio_iommu_type1_info_cap_iova_range',
+  16,
+  {
+    id: field('u16', 0),
+    version: field('u16', 2),
+    next: field('u32', 4),
+    nr_iovas: field('u32', 8),
+    reserved: field('u32', 12),
+  },
+  undefined,
+  {
+    iova_ranges: { element: 'vfio_iova_range', offset: 16, elementSize: 16, count: 'flex' },
+  },
+);
 
 /** `struct vfio_iommu_type1_info_dma_avail` (12). */
 export const vfioIommuType1InfoDmaAvail: StructCodec<{
@@ -72,12 +80,21 @@ export const vfioIommuType1DmaMap: StructCodec<{
 
 /** `struct vfio_iommu_type1_dma_unmap` (24, then `__u8 data[]`). */
 export const vfioIommuType1DmaUnmap: StructCodec<{ argsz: 'u32'; flags: 'u32'; iova: 'u64'; size: 'u64' }> =
-  new StructCodec('vfio_iommu_type1_dma_unmap', 24, {
-    argsz: field('u32', 0),
-    flags: field('u32', 4),
-    iova: field('u64', 8),
-    size: field('u64', 16),
-  });
+  new StructCodec(
+    'vfio_iommu_type1_dma_unmap',
+    24,
+    {
+      argsz: field('u32', 0),
+      flags: field('u32', 4),
+      iova: field('u64', 8),
+      size: field('u64', 16),
+    },
+    undefined,
+    {
+      // The vfio_bitmap of GET_DIRTY_BITMAP follows the header.
+      data: { element: 'u8', offset: 24, elementSize: 1, count: 'flex' },
+    },
+  );
 
 /** `struct vfio_iommu_type1_info_cap_migration` (32). */
 export const vfioIommuType1InfoCapMigration: StructCodec<{

@@ -20,13 +20,22 @@ export const vfioIrqSet: StructCodec<{
   index: 'u32';
   start: 'u32';
   count: 'u32';
-}> = new StructCodec('vfio_irq_set', 20, {
-  argsz: field('u32', 0),
-  flags: field('u32', 4),
-  index: field('u32', 8),
-  start: field('u32', 12),
-  count: field('u32', 16),
-});
+}> = new StructCodec(
+  'vfio_irq_set',
+  20,
+  {
+    argsz: field('u32', 0),
+    flags: field('u32', 4),
+    index: field('u32', 8),
+    start: field('u32', 12),
+    count: field('u32', 16),
+  },
+  undefined,
+  {
+    // BOOL: one byte per vector; EVENTFD: one __s32 per vector.
+    data: { element: 'u8', offset: 20, elementSize: 1, count: 'flex' },
+  },
+);
 
 /** A `vfio_irq_set` with its payload: none, one byte per IRQ (BOOL) or one `__s32` fd per IRQ (EVENTFD). */
 export interface IrqSetRequest {
