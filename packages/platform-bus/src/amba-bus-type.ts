@@ -1,5 +1,6 @@
 import { readPeriphid } from './amba-periphid.js';
 import type { BusType } from './bus-type.js';
+import { stateOf } from './device.js';
 import { ambaMatch, ambaMatchInfo } from './match.js';
 import { ambaModalias } from './modalias.js';
 
@@ -19,5 +20,5 @@ export const ambaBusType: BusType = {
   // ioremap of the whole resource (resource_size(&dev->res)); a device made in code without
   // regions uses its register model's size.
   identify: (device) =>
-    readPeriphid(device.state.primecell, device.regions[0]?.size ?? device.state.primecell?.size ?? 0),
+    readPeriphid(stateOf(device).primecell, device.regions[0]?.size ?? stateOf(device).primecell?.size ?? 0),
 };

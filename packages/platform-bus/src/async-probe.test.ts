@@ -3,6 +3,7 @@
 // really_probe: -ENODEV/-ENXIO let the next driver try, -EPROBE_DEFER defers).
 import { KernelError, ManualScheduler } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
+import { stateOf } from './device.js';
 import { DriverCore } from './driver-core.js';
 import { asyncErrnoOf } from './test-helpers.js';
 import { recordingDriver } from './testing/index.js';
@@ -35,9 +36,9 @@ describe('async probe', () => {
     const device = core.platform.addDevice({ name: 'd0', bus: 'platform', compatible: ['x,dev'] });
     // dev->driver is set while the probe runs, and the device lock is held.
     expect(device.driverName).toBe('first');
-    expect(device.state.lock).not.toBeNull();
+    expect(stateOf(device).lock).not.toBeNull();
     first.settle();
-    await device.state.lock;
+    await stateOf(device).lock;
     expect(failures).toEqual(['first ENODEV']);
     expect(device.driverName).toBe('second');
     expect(device.lastProbeError).toBeUndefined();
@@ -49,7 +50,7 @@ describe('async probe', () => {
     core.platform.registerDriver(late.driver);
     const device = core.platform.addDevice({ name: 'd0', bus: 'platform', compatible: ['x,dev'] });
     late.settle();
-    await device.state.lock;
+    await stateOf(device).lock;
     expect(device.driverName).toBeNull();
     expect(core.deferredDevices).toEqual([{ bus: 'platform', device: 'd0' }]);
   });

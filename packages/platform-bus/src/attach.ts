@@ -1,6 +1,6 @@
 import { allDone, andThen, type Completion, isPromise } from './completion.js';
 import type { BusContext } from './core-context.js';
-import type { Device, DriverSpec } from './device.js';
+import { type Device, type DriverSpec, stateOf } from './device.js';
 import { whenUnlocked } from './device-lock.js';
 import type { ProbeTrigger } from './events.js';
 import {
@@ -19,7 +19,7 @@ import {
  * (`__device_attach_async_helper`, which matches again).
  */
 export function deviceInitialProbe(bus: BusContext, device: Device, via: ProbeTrigger): void {
-  if (device.state.dead || device.state.driver !== null) return;
+  if (stateOf(device).dead || stateOf(device).driver !== null) return;
   const walked = attachWalk(bus, device, { checkAsync: true, wantAsync: false, automatic: true, via });
   watch(
     bus,
@@ -27,7 +27,7 @@ export function deviceInitialProbe(bus: BusContext, device: Device, via: ProbeTr
       if (result.bound || result.error !== undefined || !result.haveAsync) return;
       bus.core.scheduler.schedule(`async probe ${bus.name}/${device.name}`, () => {
         whenUnlocked(device, () => {
-          if (device.state.dead || device.state.driver !== null) return;
+          if (stateOf(device).dead || stateOf(device).driver !== null) return;
           watch(
             bus,
             attachWalk(bus, device, {
@@ -45,7 +45,7 @@ export function deviceInitialProbe(bus: BusContext, device: Device, via: ProbeTr
 
 /** `__driver_attach_async_helper()`: probes the queued driver without matching again. */
 function asyncAttach(bus: BusContext, device: Device): void {
-  const queued = device.state.takeAsync();
+  const queued = stateOf(device).takeAsync();
   if (queued === null) return;
   watch(bus, driverProbeDevice(bus, queued.driver, device, queued.match, 'async_driver_register'));
 }
@@ -62,7 +62,7 @@ export function driverAttach(bus: BusContext, driver: DriverSpec): Completion {
   for (const device of bus.devices) {
     if (device.explicitBindOnly) continue;
     const step = (): Completion => {
-      if (device.state.dead || bus.index.byName(driver.name)?.spec !== driver) return;
+      if (stateOf(device).dead || bus.index.byName(driver.name)?.spec !== driver) return;
       const match = driverMatchDevice(bus, driver, device);
       if (match === null) return;
       if (match === 'defer') {
@@ -70,8 +70,8 @@ export function driverAttach(bus: BusContext, driver: DriverSpec): Completion {
         return;
       }
       if (allowsAsyncProbing(bus, driver)) {
-        if (device.state.driver !== null || device.state.asyncDriver !== null) return;
-        device.state.queueAsync(driver, match);
+        if (stateOf(device).driver !== null || stateOf(device).asyncDriver !== null) return;
+        stateOf(device).queueAsync(driver, match);
         bus.core.scheduler.schedule(`async attach ${driver.name} ${bus.name}/${device.name}`, () =>
           whenUnlocked(device, () => asyncAttach(bus, device)),
         );
@@ -80,7 +80,7 @@ export function driverAttach(bus: BusContext, driver: DriverSpec): Completion {
       const outcome = driverProbeDevice(bus, driver, device, match, 'driver_register');
       return isPromise(outcome) ? outcome.then(() => undefined) : undefined;
     };
-    const held = device.state.lock;
+    const held = stateOf(device).lock;
     waits.push(held === null ? step() : held.then(step));
   }
   return allDone(waits);

@@ -1,7 +1,7 @@
 import { KernelError } from '@vfiokit/core';
 import { andThen, type Completion } from './completion.js';
 import type { BusContext } from './core-context.js';
-import type { Device, DriverSpec } from './device.js';
+import { type Device, type DriverSpec, stateOf } from './device.js';
 import { holding, withDeviceLock } from './device-lock.js';
 import type { MatchInfo } from './match-info.js';
 import { driverMatchDevice, probeOnce } from './probe.js';
@@ -15,8 +15,9 @@ import { driverMatchDevice, probeOnce } from './probe.js';
 export function bindStore(bus: BusContext, driver: DriverSpec, device: Device): Completion {
   const legacy = bus.core.legacyBindStore;
   // Before v5.13: `if (dev && dev->driver == NULL && driver_match_device(drv, dev))`, also unlocked.
-  if (legacy && device.state.driver !== null) {
-    throw new KernelError('ENODEV', `${device.name} is already bound to ${device.state.driver.name}`);
+  const bound = stateOf(device).driver;
+  if (legacy && bound !== null) {
+    throw new KernelError('ENODEV', `${device.name} is already bound to ${bound.name}`);
   }
   const match = driverMatchDevice(bus, driver, device);
   if (match === null) throw new KernelError('ENODEV', `${driver.name} does not match ${device.name}`);

@@ -5,8 +5,9 @@ import type { BusType } from './bus-type.js';
 import { BUS_TYPES } from './bus-types.js';
 import { allDone, andThen, type Completion, isPromise } from './completion.js';
 import type { BusContext, CoreContext } from './core-context.js';
+import { contextOf } from './core-registry.js';
 import type { BusName, DeviceDescription } from './description.js';
-import { Device, type DriverSpec } from './device.js';
+import { Device, type DriverSpec, stateOf } from './device.js';
 import { whenUnlocked, withDeviceLock } from './device-lock.js';
 import { checkPlatformId, PLATFORM_DEVID_AUTO } from './device-name.js';
 import type { ProbeTrigger } from './events.js';
@@ -24,13 +25,14 @@ const OVERRIDE_MAX = 4095;
  * perform on it. Every failing operation throws a `KernelError` with the errno the kernel
  * returns; operations that may wait for a driver's remove return a {@link Completion}.
  */
-export class Bus implements BusContext {
+export class Bus {
   /** `platform` or `amba`. */
   readonly name: BusName;
   /** What makes this bus differ from the other: match, modalias, attributes, identification. */
   readonly type: BusType;
-  /** @internal what the driver core's steps need of the kernel-global state. */
-  readonly core: CoreContext;
+  readonly #core: CoreContext;
+  /** This bus as the driver core's steps see it. */
+  readonly #context: BusContext;
   /** Registered drivers, indexed for matching. */
   readonly index: DriverIndex = new DriverIndex();
   /** `drivers_autoprobe` (default on): automatic probing on device add and driver registration. */
@@ -39,11 +41,22 @@ export class Bus implements BusContext {
   private readonly autoIds = new Set<number>();
   private nextSeq = 0;
 
-  /** @internal buses are made by `DriverCore`. */
-  constructor(name: BusName, core: CoreContext) {
+  /** Buses are made by a `DriverCore`, which passes itself as `owner`. */
+  constructor(name: BusName, owner: object) {
+    const core = contextOf(owner);
     this.name = name;
     this.type = BUS_TYPES[name];
-    this.core = core;
+    this.#core = core;
+    const live = (): readonly Device[] => this.devices;
+    this.#context = {
+      name,
+      type: this.type,
+      index: this.index,
+      core,
+      get devices() {
+        return live();
+      },
+    };
   }
 
   /**
@@ -53,12 +66,12 @@ export class Bus implements BusContext {
    */
   device(name: string): Device | undefined {
     const device = this.deviceMap.get(lookupName(name));
-    return device === undefined || device.state.dead ? undefined : device;
+    return device === undefined || stateOf(device).dead ? undefined : device;
   }
 
   /** Live devices in the order they were added. */
   get devices(): readonly Device[] {
-    return [...this.deviceMap.values()].filter((device) => !device.state.dead);
+    return [...this.deviceMap.values()].filter((device) => !stateOf(device).dead);
   }
 
   /** The registered driver called `name`. */
@@ -112,7 +125,7 @@ export class Bus implements BusContext {
     }
     let parent: Device | undefined;
     if (description.parent !== undefined) {
-      parent = this.core.platformDevice(description.parent);
+      parent = this.#core.platformDevice(description.parent);
       if (parent === undefined) {
         throw new KernelError(
           'EINVAL',
@@ -122,18 +135,18 @@ export class Bus implements BusContext {
     }
     const auto = description.id === PLATFORM_DEVID_AUTO ? this.lowestFreeAutoId() : undefined;
     const device = new Device(description, auto, parent);
-    if (this.deviceMap.has(device.name) || this.core.devicePaths.has(device.sysfsPath)) {
+    if (this.deviceMap.has(device.name) || this.#core.devicePaths.has(device.sysfsPath)) {
       throw new KernelError('EEXIST', `${this.name} device ${device.name} already exists`);
     }
     if (auto !== undefined) this.autoIds.add(auto);
     this.deviceMap.set(device.name, device);
-    this.core.devicePaths.set(device.sysfsPath, device);
+    this.#core.devicePaths.set(device.sysfsPath, device);
     // drivers/amba/bus.c amba_device_add(): a device whose IDs are not hard-coded is read
     // before device_add(); when they cannot be read yet, uevents stay suppressed until
     // amba_match() reads them (and sends the held-back add uevent then).
-    if (!ensureIdentified(this, device)) device.state.suppressUevents();
-    else if (this.core.observed('add')) {
-      this.core.emit('add', { bus: this.name, device: device.name, modalias: this.type.modalias(device) });
+    if (!ensureIdentified(this.#context, device)) stateOf(device).suppressUevents();
+    else if (this.#core.observed('add')) {
+      this.#core.emit('add', { bus: this.name, device: device.name, modalias: this.type.modalias(device) });
     }
     this.probeDevice(device, 'device_add');
     return device;
@@ -153,20 +166,20 @@ export class Bus implements BusContext {
    */
   removeDevice(name: string): Completion {
     const device = this.requireDevice(name);
-    device.state.died();
-    this.core.deferredDel(device);
+    stateOf(device).died();
+    this.#core.deferredDel(device);
     const done = (): void => {
       this.deviceMap.delete(device.name);
-      this.core.devicePaths.delete(device.sysfsPath);
+      this.#core.devicePaths.delete(device.sysfsPath);
       // platform_device_del(): an AUTO id goes back to the ida.
       if (device.description.id === PLATFORM_DEVID_AUTO) this.autoIds.delete(device.id);
-      this.core.emit('remove', { bus: this.name, device: device.name });
+      this.#core.emit('remove', { bus: this.name, device: device.name });
     };
     // device_del() cannot fail: the device goes whatever its driver's remove does, and a
     // driver's bug still reaches the caller afterwards.
     let released: Completion;
     try {
-      released = withDeviceLock(device, () => releaseDriver(this, device));
+      released = withDeviceLock(device, () => releaseDriver(this.#context, device));
     } catch (error) {
       done();
       throw error;
@@ -195,7 +208,7 @@ export class Bus implements BusContext {
     }
     this.index.add({ spec: driver, seq: this.nextSeq++ });
     if (!this.autoprobe || driver.sysfsBindOnly === true) return undefined;
-    return driverAttach(this, driver);
+    return driverAttach(this.#context, driver);
   }
 
   /**
@@ -209,11 +222,11 @@ export class Bus implements BusContext {
     this.index.remove(entry);
     const results: Completion[] = [];
     for (const device of this.deviceMap.values()) {
-      device.state.dropAsync(entry.spec);
-      if (device.state.driver === entry.spec) {
+      stateOf(device).dropAsync(entry.spec);
+      if (stateOf(device).driver === entry.spec) {
         results.push(
           withDeviceLock(device, () =>
-            device.state.driver === entry.spec ? releaseDriver(this, device) : undefined,
+            stateOf(device).driver === entry.spec ? releaseDriver(this.#context, device) : undefined,
           ),
         );
       }
@@ -235,7 +248,7 @@ export class Bus implements BusContext {
   bind(driverName: string, deviceName: string): Completion {
     const driver = this.bindFileDriver(driverName, 'bind');
     const device = this.requireDevice(deviceName);
-    return bindStore(this, driver, device);
+    return bindStore(this.#context, driver, device);
   }
 
   /**
@@ -249,10 +262,10 @@ export class Bus implements BusContext {
   unbind(driverName: string, deviceName: string): Completion {
     const driver = this.bindFileDriver(driverName, 'unbind');
     const device = this.requireDevice(deviceName);
-    if (device.state.driver !== driver) {
+    if (stateOf(device).driver !== driver) {
       throw new KernelError('ENODEV', `${device.name} is not bound to ${driver.name}`);
     }
-    return withDeviceLock(device, () => releaseDriver(this, device));
+    return withDeviceLock(device, () => releaseDriver(this.#context, device));
   }
 
   /**
@@ -274,7 +287,7 @@ export class Bus implements BusContext {
     // driver_set_override() swaps the string under device_lock(dev): a write during a
     // remove that waits (vfio with its fd open) blocks until that remove has finished.
     return withDeviceLock(device, () => {
-      device.state.setOverride(name.length === 0 ? null : name);
+      stateOf(device).setOverride(name.length === 0 ? null : name);
     });
   }
 
@@ -291,10 +304,10 @@ export class Bus implements BusContext {
     // bus_rescan_devices_helper() tests `!dev->driver` without the device lock: a device
     // whose driver's remove is still waiting (vfio, fd open) is skipped at once and ends up
     // unbound when that remove finishes — the hand-back race a VMM script has to handle.
-    if (device.state.driver !== null || device.explicitBindOnly) return undefined;
+    if (stateOf(device).driver !== null || device.explicitBindOnly) return undefined;
     return withDeviceLock(device, () => {
-      if (device.state.driver !== null) return;
-      const walked = attachWalk(this, device, {
+      if (stateOf(device).driver !== null) return;
+      const walked = attachWalk(this.#context, device, {
         checkAsync: false,
         wantAsync: false,
         automatic: true,
@@ -323,13 +336,13 @@ export class Bus implements BusContext {
   private rescanFrom(devices: readonly Device[], start: number): Completion {
     for (let i = start; i < devices.length; i++) {
       const device = devices[i]!;
-      if (device.state.dead || device.explicitBindOnly) continue;
+      if (stateOf(device).dead || device.explicitBindOnly) continue;
       // bus_rescan_devices_helper(): `if (!dev->driver)` before any lock, so a device whose
       // remove is still waiting is skipped, not waited for.
-      if (device.state.driver !== null) continue;
-      const held = device.state.lock;
+      if (stateOf(device).driver !== null) continue;
+      const held = stateOf(device).lock;
       if (held !== null) return held.then(() => this.rescanFrom(devices, i));
-      const walked = attachWalk(this, device, {
+      const walked = attachWalk(this.#context, device, {
         checkAsync: false,
         wantAsync: false,
         automatic: true,
@@ -354,7 +367,7 @@ export class Bus implements BusContext {
    * async pass on the scheduler (drivers/base/dd.c __device_attach).
    */
   probeDevice(device: Device, via: ProbeTrigger): void {
-    if (!this.autoprobe || device.explicitBindOnly || device.state.dead) return;
-    whenUnlocked(device, () => deviceInitialProbe(this, device, via));
+    if (!this.autoprobe || device.explicitBindOnly || stateOf(device).dead) return;
+    whenUnlocked(device, () => deviceInitialProbe(this.#context, device, via));
   }
 }

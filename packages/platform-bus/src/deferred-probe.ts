@@ -1,5 +1,5 @@
 import type { Scheduler } from '@vfiokit/core';
-import type { Device } from './device.js';
+import { type Device, stateOf } from './device.js';
 import type { DeferredEvent } from './events.js';
 
 /**
@@ -41,7 +41,7 @@ export class DeferredProbe {
    * queued, once; the `deferred` event reports it.
    */
   add(device: Device, driver: string | null, reason: string): void {
-    if (!device.state.canMatch || device.state.dead) return;
+    if (!stateOf(device).canMatch || stateOf(device).dead) return;
     if (!this.#pending.has(device) && !this.#active.has(device)) this.#pending.add(device);
     this.#announce({ bus: device.bus, device: device.name, driver, code: 'EPROBE_DEFER', reason });
   }

@@ -1,5 +1,5 @@
 import { type Completion, isPromise } from './completion.js';
-import type { Device } from './device.js';
+import { type Device, stateOf } from './device.js';
 
 /**
  * Runs `work` under the device lock (`device_lock(dev)`): at once when the lock is free,
@@ -7,7 +7,7 @@ import type { Device } from './device.js';
  * in `device_lock`; here it gets a promise.
  */
 export function withDeviceLock<T>(device: Device, work: () => Completion<T>): Completion<T> {
-  const held = device.state.lock;
+  const held = stateOf(device).lock;
   if (held === null) return work();
   return held.then(() => withDeviceLock(device, work));
 }
@@ -17,7 +17,7 @@ export function withDeviceLock<T>(device: Device, work: () => Completion<T>): Co
  * caller to report to, so a waiting result is only watched for driver bugs by `work` itself.
  */
 export function whenUnlocked(device: Device, work: () => void): void {
-  const held = device.state.lock;
+  const held = stateOf(device).lock;
   if (held === null) work();
   else void held.then(() => whenUnlocked(device, work));
 }
@@ -29,7 +29,7 @@ export function whenUnlocked(device: Device, work: () => void): void {
  */
 export function holding<T>(device: Device, completion: Completion<T>): Completion<T> {
   if (isPromise(completion)) {
-    device.state.hold(
+    stateOf(device).hold(
       completion.then(
         () => undefined,
         () => undefined,

@@ -6,6 +6,19 @@ import type { AmbaId, MatchInfo, ProbeFailure, ProbeResult, ProbeType, RemoveRes
 
 const NONE: readonly never[] = Object.freeze([]);
 
+/** Each device's driver-core bookkeeping, reachable by the core's modules only (not exported by the package). */
+const STATES = new WeakMap<Device, DeviceState<DriverSpec>>();
+
+/**
+ * The driver-core bookkeeping of `device`, changed only through its transition methods.
+ * @internal
+ */
+export function stateOf(device: Device): DeviceState<DriverSpec> {
+  const state = STATES.get(device);
+  if (state === undefined) throw new TypeError('not a Device');
+  return state;
+}
+
 /**
  * A device on a bus (`struct platform_device` / `struct amba_device`). Drivers read its
  * description in probe; the driver core owns its binding state.
@@ -40,8 +53,7 @@ export class Device {
   drvdata: unknown;
   /** Why the last probe attempt failed, if it did; cleared on a successful bind. */
   lastProbeError: ProbeFailure | undefined;
-  /** @internal driver-core bookkeeping, changed only through its transition methods. */
-  readonly state: DeviceState<DriverSpec>;
+  readonly #state: DeviceState<DriverSpec>;
 
   /**
    * @param autoId the id allocated for `PLATFORM_DEVID_AUTO` (the bus allocates it).
@@ -63,21 +75,22 @@ export class Device {
     this.drvdata = undefined;
     this.lastProbeError = undefined;
     const override = description.driverOverride;
-    this.state = new DeviceState({
+    this.#state = new DeviceState({
       override: override === undefined || override === '' ? null : override,
       periphid: description.periphid ?? 0,
       primecell: description.primecell,
     });
+    STATES.set(this, this.#state);
   }
 
   /** The bound driver's name, or `null`. */
   get driverName(): string | null {
-    return this.state.driver?.name ?? null;
+    return this.#state.driver?.name ?? null;
   }
 
   /** `driver_override`, or `null` when unset. */
   get driverOverride(): string | null {
-    return this.state.driverOverride;
+    return this.#state.driverOverride;
   }
 
   /** The `compatible` list (empty for devices without a DT node). */
@@ -97,7 +110,7 @@ export class Device {
 
   /** The AMBA peripheral id, 0 until known (always 0 on the platform bus). */
   get periphid(): number {
-    return this.state.periphid;
+    return this.#state.periphid;
   }
 
   /** Whether this device is an AMBA PrimeCell (vfio-amba vs vfio-platform). */
@@ -107,12 +120,12 @@ export class Device {
 
   /** How the bound driver matched (the table entry), or `null` when unbound. */
   get match(): MatchInfo | null {
-    return this.state.match;
+    return this.#state.match;
   }
 
   /** Whether device_del() has begun: the device is gone from its bus. */
   get dead(): boolean {
-    return this.state.dead;
+    return this.#state.dead;
   }
 
   /**
@@ -121,7 +134,7 @@ export class Device {
    * or `DriverCore.triggerDeferredProbe`) retries the device.
    */
   providePrimecellRegisters(model: MmioDevice): void {
-    this.state.providePrimecell(model);
+    this.#state.providePrimecell(model);
   }
 }
 

@@ -8,6 +8,7 @@ import {
 import { ambaProxyDriver } from './amba-proxy.js';
 import { Bus } from './bus.js';
 import type { CoreContext } from './core-context.js';
+import { registerCore } from './core-registry.js';
 import { DeferredProbe } from './deferred-probe.js';
 import type { BusName } from './description.js';
 import type { Device } from './device.js';
@@ -144,8 +145,9 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
           throw error;
         }),
     };
-    this.platform = new Bus('platform', context);
-    this.amba = new Bus('amba', context);
+    registerCore(this, context);
+    this.platform = new Bus('platform', this);
+    this.amba = new Bus('amba', this);
     this.sysfs = new Sysfs({
       platform: this.platform,
       amba: this.amba,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stateOf } from './device.js';
 import { DriverCore } from './driver-core.js';
 import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
@@ -24,7 +25,7 @@ describe('device lifecycle walk', () => {
     const state = (): string => {
       const device = core.platform.device(HDMI);
       if (device === undefined) return 'gone';
-      if (device.state.removing) return `removing(${device.driverName})`;
+      if (stateOf(device).removing) return `removing(${device.driverName})`;
       return device.driverName ?? 'unbound';
     };
     const trace: string[] = [];

@@ -1,7 +1,7 @@
 import { isKernelError, KernelError } from '@vfiokit/core';
 import { andThen, type Completion, isPromise } from './completion.js';
 import type { BusContext } from './core-context.js';
-import type { Device, DriverSpec } from './device.js';
+import { type Device, type DriverSpec, stateOf } from './device.js';
 import { holding } from './device-lock.js';
 import type { ProbeTrigger } from './events.js';
 import type { MatchInfo } from './match-info.js';
@@ -37,7 +37,7 @@ export function ensureIdentified(bus: BusContext, device: Device): boolean {
     if (!isKernelError(error)) throw error;
     return false;
   }
-  if (device.state.identified(id) && bus.core.observed('add')) {
+  if (stateOf(device).identified(id) && bus.core.observed('add')) {
     bus.core.emit('add', { bus: bus.name, device: device.name, modalias: bus.type.modalias(device) });
   }
   return true;
@@ -102,11 +102,11 @@ function reallyProbe(
   match: MatchInfo,
   via: ProbeTrigger,
 ): Completion<ProbeOutcome> {
-  device.state.probing(driver, match);
+  stateOf(device).probing(driver, match);
   try {
     bus.core.dmaConfigure.configure(device, driver);
   } catch (error) {
-    device.state.unbound();
+    stateOf(device).unbound();
     device.drvdata = undefined;
     if (!isKernelError(error)) throw error;
     failProbe(bus, device, driver, error, 'dma_configure', via);
@@ -114,7 +114,7 @@ function reallyProbe(
   }
   const failed = (thrown: unknown): ProbeOutcome => {
     bus.core.dmaConfigure.cleanup(device, driver);
-    device.state.unbound();
+    stateOf(device).unbound();
     device.drvdata = undefined;
     if (!isKernelError(thrown)) throw thrown;
     let error = thrown;
@@ -170,16 +170,16 @@ export function probeOnce(
   match: MatchInfo,
   via: ProbeTrigger,
 ): Completion<ProbeOutcome> {
-  if (device.state.dead)
+  if (stateOf(device).dead)
     return { kind: 'core-error', error: new KernelError('ENODEV', `${device.name} is gone`) };
-  const bound = device.state.driver;
+  const bound = stateOf(device).driver;
   if (bound !== null) {
     return {
       kind: 'core-error',
       error: new KernelError('EBUSY', `${device.name} is already bound to ${bound.name}`),
     };
   }
-  device.state.matched();
+  stateOf(device).matched();
   return reallyProbe(bus, driver, device, match, via);
 }
 
@@ -289,7 +289,7 @@ export function attachWalk(bus: BusContext, device: Device, walk: AttachWalk): C
 
 /** A match returned `EPROBE_DEFER`: `dev->can_match = true` and onto the deferred list. */
 export function deferMatch(bus: BusContext, device: Device, driver: DriverSpec | null): KernelError {
-  device.state.matched();
+  stateOf(device).matched();
   const reason = 'PrimeCell ID registers are not readable yet';
   bus.core.deferredAdd(device, driver?.name ?? null, reason);
   return new KernelError('EPROBE_DEFER', `${device.name}: ${reason}`);

@@ -1,6 +1,6 @@
 import { type Completion, isPromise } from './completion.js';
 import type { BusContext } from './core-context.js';
-import type { Device } from './device.js';
+import { type Device, stateOf } from './device.js';
 
 /**
  * `__device_release_driver()` (drivers/base/dd.c): driver_sysfs_remove() first (the
@@ -16,14 +16,14 @@ import type { Device } from './device.js';
  * passed on to the caller afterwards: nothing leaves a device `removing` forever.
  */
 export function releaseDriver(bus: BusContext, device: Device): Completion {
-  const driver = device.state.driver;
-  if (driver === null || device.state.removing) return device.state.lock ?? undefined;
-  device.state.removeStarted();
+  const driver = stateOf(device).driver;
+  if (driver === null || stateOf(device).removing) return stateOf(device).lock ?? undefined;
+  stateOf(device).removeStarted();
   const finish = (): void => {
     try {
       bus.core.dmaConfigure.cleanup(device, driver);
     } finally {
-      device.state.unbound();
+      stateOf(device).unbound();
       device.drvdata = undefined;
       bus.core.emit('unbind', { bus: bus.name, device: device.name, driver: driver.name });
     }
@@ -46,7 +46,7 @@ export function releaseDriver(bus: BusContext, device: Device): Completion {
     throw error;
   });
   // The lock never rejects: operations queued behind it run whatever the remove did.
-  device.state.hold(
+  stateOf(device).hold(
     done.then(
       () => undefined,
       () => undefined,

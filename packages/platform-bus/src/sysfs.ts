@@ -2,7 +2,7 @@ import { isKernelError, KernelError } from '@vfiokit/core';
 import type { Bus } from './bus.js';
 import { modalias } from './bus-types.js';
 import { isPromise } from './completion.js';
-import type { Device } from './device.js';
+import { type Device, stateOf } from './device.js';
 import { strerror } from './strerror.js';
 import { relativeLink } from './sysfs-link.js';
 
@@ -280,7 +280,7 @@ export class Sysfs {
     // driver_sysfs_remove() runs before the driver's remove: a device whose remove waits
     // is no longer listed, though dev->driver still points here.
     const bound = (): Device[] =>
-      bus.devices.filter((device) => device.state.driver === driver && !device.state.removing);
+      bus.devices.filter((device) => stateOf(device).driver === driver && !stateOf(device).removing);
     const files = driver.suppressBindAttrs === true ? [] : ['bind', 'unbind'];
     // bus_add_driver(): every driver directory has a write-only `uevent`, with or without
     // bind files (suppress_bind_attrs).
@@ -309,7 +309,7 @@ export class Sysfs {
     const bus = this.source.bus(device.bus);
     const attrs = (): string[] => {
       const names = [...bus.type.attributes, 'subsystem', 'sysfs_bind_only'];
-      if (device.state.driver !== null && !device.state.removing) names.push('driver');
+      if (stateOf(device).driver !== null && !stateOf(device).removing) names.push('driver');
       if (device.description.ofNode !== undefined) names.push('of_node');
       if (device.iommuGroup !== undefined) names.push('iommu_group');
       return names;
@@ -336,7 +336,7 @@ export class Sysfs {
         return {
           kind: 'file',
           // platform.c / amba/bus.c driver_override_show: sprintf("%s\n"), "(null)" when unset.
-          read: () => `${device.state.driverOverride ?? '(null)'}\n`,
+          read: () => `${stateOf(device).driverOverride ?? '(null)'}\n`,
           write: (data) => bus.setDriverOverride(device.name, data),
         };
       case 'modalias':

@@ -3,6 +3,7 @@
 // state changed behind the core's back.
 import { KernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
+import { stateOf } from '../device.js';
 import { DriverCore } from '../driver-core.js';
 import { recordingDriver } from './arndale.js';
 import { BindMonitor } from './bind-monitor.js';
@@ -124,7 +125,7 @@ describe('BindMonitor fires on each planted bug', () => {
     const { core, monitor } = watched();
     const device = core.platform.device('d0')!;
     // A core that binds without driver_bound()'s uevent.
-    device.state.probing(core.platform.driver('host')!, { reason: 'of', compatible: 'x,dev' });
+    stateOf(device).probing(core.platform.driver('host')!, { reason: 'of', compatible: 'x,dev' });
     monitor.checkQuiescent();
     expect(monitor.violations).toEqual(['platform/d0 is bound to host, events say nothing']);
   });
