@@ -1,8 +1,8 @@
 import { isKernelError, KernelError, type ResetTarget, rejectUnknownOptions } from '@vfiokit/core';
+import type { ResetLookupSource, ResetModuleHandle } from './lookup.js';
 import type { ResetRegistryMode } from './mode.js';
 import type { AcpiCompanion, ResetControl, ResetDeviceInfo } from './providers.js';
 import type { ResetReport } from './report.js';
-import type { ResetModuleHandle, ResetRegistry } from './reset-registry.js';
 
 /** Options of the probe-time lookup; unknown keys are refused with `EINVAL`. */
 export interface GetResetOptions {
@@ -30,7 +30,7 @@ type Provider =
 
 /**
  * A device's reset as the vfio platform drivers hold it from probe to remove: the provider
- * found by {@link ResetRegistry.getReset}, its report, and the calls the driver makes.
+ * found by `ResetRegistry.getReset`, its report, and the calls the driver makes.
  *
  * - `hasReset` is `vfio_platform_has_reset` (sets `VFIO_DEVICE_FLAGS_RESET` in GET_INFO).
  * - `call` is `vfio_platform_call_reset` (VFIO_DEVICE_RESET): no reset → `EINVAL`.
@@ -50,8 +50,8 @@ export class DeviceReset {
     this.resetRequired = resetRequired;
   }
 
-  /** @internal Use {@link ResetRegistry.getReset}. */
-  static probe(registry: ResetRegistry, device: ResetDeviceInfo, options: GetResetOptions): DeviceReset {
+  /** @internal Use `ResetRegistry.getReset`. */
+  static probe(registry: ResetLookupSource, device: ResetDeviceInfo, options: GetResetOptions): DeviceReset {
     rejectUnknownOptions(options, ['resetRequired'], 'getReset');
     rejectUnknownOptions(device, ['name', 'compatible', 'acpi', 'resets'], 'getReset device');
     if (device.acpi !== undefined) rejectUnknownOptions(device.acpi, ['hid', 'rst'], 'getReset device.acpi');

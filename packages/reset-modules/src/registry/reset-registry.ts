@@ -1,32 +1,18 @@
-import { isKernelError, KernelError, type ResetHandler, rejectUnknownOptions } from '@vfiokit/core';
+import { isKernelError, KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { DeviceReset, type GetResetOptions } from './device-reset.js';
+import type { ResetModuleHandle, ResetModuleLookup } from './lookup.js';
 import { RESET_REGISTRY_MODES, type ResetRegistryMode } from './mode.js';
 import type { ResetDeviceInfo } from './providers.js';
+
+export type { ResetModuleHandle, ResetModuleLookup } from './lookup.js';
+
 import {
-  type ResetDeprecation,
   type ResetDisposer,
   type ResetModuleDefinition,
   type ResetModuleLoader,
   type ResetModuleRegistration,
   resetModuleAlias,
 } from './reset-module.js';
-
-/**
- * A reference on a reset module taken by a lookup (`try_module_get(owner)`); `release` drops
- * it (`module_put`, from vfio_platform_put_reset). While any reference on an owner is held,
- * the owner's registrations cannot be disposed.
- */
-export interface ResetModuleHandle {
-  readonly compatible: string;
-  readonly owner: string;
-  readonly reset: ResetHandler;
-  /** The registration's `upstream` (true unless it said otherwise). */
-  readonly upstream: boolean;
-  /** The registration's deprecation notice, `null` when it has none. */
-  readonly deprecation: ResetDeprecation | null;
-  /** Drops the reference; `EINVAL` when it was dropped already. */
-  release(): void;
-}
 
 /** Options of a {@link ResetRegistry}; unknown keys are refused with `EINVAL`. */
 export interface ResetRegistryOptions {
@@ -37,15 +23,6 @@ export interface ResetRegistryOptions {
 }
 
 const REGISTRATION_KEYS = ['compatible', 'reset', 'owner', 'upstream', 'deprecation', 'description'] as const;
-
-/** What a {@link ResetRegistry.get} did: the handle (or none) and whether the loader ran. */
-export interface ResetModuleLookup {
-  readonly handle: ResetModuleHandle | null;
-  /** The alias given to the loader, `null` when the first lookup hit or no loader is set. */
-  readonly loaderAlias: string | null;
-  /** What the loader failed with (ignored as request_module's result is), `null` otherwise. */
-  readonly loaderError: KernelError | null;
-}
 
 interface Node extends ResetModuleRegistration {
   live: boolean;
