@@ -24,5 +24,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', ...exclude],
     setupFiles: [`${root}test/setup/fast-check.ts`],
     passWithNoTests: false,
+    // Instrumented code on a shared 2-core machine: property tests need more than 5 s.
+    testTimeout: 60_000,
   },
 });
