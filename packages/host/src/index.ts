@@ -7,7 +7,7 @@
 export { type CmdlineParam, kstrtobool, kstrtouint, normalizeParamName, splitCmdline } from './cmdline.js';
 export { AddressMap } from './devices/address-map.js';
 export { VirtualClock } from './devices/clock.js';
-export { FwCfgModel } from './devices/fw-cfg.js';
+export { FwCfgModel, QEMU_VIRT_FW_CFG_FILES } from './devices/fw-cfg.js';
 export { PL011_ID, Pl011Model } from './devices/pl011.js';
 export { PL031_ID, Pl031Model, type Pl031Options } from './devices/pl031.js';
 export { PL061_ID, Pl061Model, type Pl061Options } from './devices/pl061.js';

@@ -151,6 +151,16 @@ describe('the other QEMU virt cells', () => {
     expect(fw.read(0x10, 4)).toBe(0x554d4551);
   });
 
+  it('fw-cfg lists QEMU virt's nine files in FW_CFG_FILE_DIR (big-endian count, 64-byte entries)', () => {
+    const fw = new FwCfgModel();
+    fw.write(8, 2, 0x1900);
+    expect(fw.read(0, 4)).toBe(0x09000000); // bytes 00 00 00 09
+    expect(fw.read(0, 4)).toBe(0); // bios-geometry: size 0
+    expect(fw.read(0, 4)).toBe(0x2000); // select 0x0020, reserved
+    fw.write(8, 2, 0x0500); // NB_CPUS, a little-endian u16
+    expect(fw.read(0, 2)).toBe(1);
+  });
+
   it('PL011 reads QEMU reset values and keeps its plain registers', () => {
     const uart = new Pl011Model();
     expect(uart.read(0x18, 4)).toBe(0x90);
