@@ -1,4 +1,4 @@
-import { KernelError, type MmioDevice } from '@vfiokit/core';
+import { KernelError, type MmioDevice, rejectUnknownOptions } from '@vfiokit/core';
 import * as R from '../hw/smmu-v2-regs.js';
 import type { ArmLpaeIoPgtable } from '../pgtable/io-pgtable-arm.js';
 import type { DomainFlushOps } from '../pgtable/lpae-domain.js';
@@ -37,6 +37,7 @@ export class ArmSmmuV2Programmer {
   private readonly contexts = new Map<number, SmmuV2Context>();
 
   constructor(smmu: MmioDevice, options: { readonly v1?: boolean } = {}) {
+    rejectUnknownOptions(options, ['v1'], 'ArmSmmuV2Programmer');
     this.smmu = smmu;
     const id1 = smmu.read(R.GR0_ID1, 4);
     this.numPage = 2 ** (((id1 >>> 28) & 7) + 1);
@@ -70,6 +71,11 @@ export class ArmSmmuV2Programmer {
 
   /** `arm_smmu_write_context_bank` then `arm_smmu_write_sme` (S2CR, then SMR). */
   attach(context: SmmuV2Context): void {
+    rejectUnknownOptions(
+      context,
+      ['contextBank', 'smrIndex', 'streamId', 'smrMask', 'pgtable', 'asid', 'vmid'],
+      'ArmSmmuV2Programmer.attach',
+    );
     const s = this.smmu;
     const cb = context.contextBank;
     const base = this.contextBankBase(cb);
@@ -136,6 +142,7 @@ export class ArmSmmuV2Programmer {
 
   /** The `iommu_flush_ops` + `iotlb_sync` arm-smmu uses for the domain in `contextBank`. */
   flushOps(contextBank: number, options: FlushOpsOptions = {}): DomainFlushOps {
+    rejectUnknownOptions(options, ['omitLeafTlbi'], 'ArmSmmuV2Programmer.flushOps');
     const s = this.smmu;
     const base = this.contextBankBase(contextBank);
     const context = (): SmmuV2Context => {

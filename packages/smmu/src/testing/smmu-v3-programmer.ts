@@ -1,4 +1,10 @@
-import { KernelError, type MmioDevice, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
+import {
+  KernelError,
+  type MmioDevice,
+  type PhysAddr,
+  type PhysicalMemory,
+  rejectUnknownOptions,
+} from '@vfiokit/core';
 import * as R from '../hw/smmu-v3-regs.js';
 import type { ArmLpaeIoPgtable } from '../pgtable/io-pgtable-arm.js';
 import type { DomainFlushOps } from '../pgtable/lpae-domain.js';
@@ -56,6 +62,7 @@ export class ArmSmmuV3Programmer {
   private readonly cds = new Map<number, number>();
 
   constructor(smmu: MmioDevice, options: ArmSmmuV3ProgrammerOptions) {
+    rejectUnknownOptions(options, ['allocator', 'twoLevel', 'log2Size', 'split'], 'ArmSmmuV3Programmer');
     this.smmu = smmu;
     this.allocator = options.allocator;
     this.memory = options.allocator.memory;
@@ -120,6 +127,7 @@ export class ArmSmmuV3Programmer {
     asid: number,
     overrides: { readonly ips?: number } = {},
   ): void {
+    rejectUnknownOptions(overrides, ['ips'], 'ArmSmmuV3Programmer.attachStage1');
     const c = pgtable.s1Cfg;
     if (c === undefined) throw new KernelError('EINVAL', 'stage-1 table without its config');
     const cd = this.allocator.alloc(64);
@@ -204,6 +212,7 @@ export class ArmSmmuV3Programmer {
 
   /** The stage-1 (by ASID) or stage-2 (by VMID) flush ops of an arm-smmu-v3 domain. */
   flushOps(stage: 1 | 2, tag: number, options: V3FlushOpsOptions = {}): DomainFlushOps {
+    rejectUnknownOptions(options, ['omitLeafTlbi'], 'ArmSmmuV3Programmer.flushOps');
     let gather: { start: number; end: number; pgsize: number } | undefined;
     const invalidate = (iova: number, size: number, granule: number, leaf: boolean): void => {
       for (let at = iova; at < iova + size; at += granule) {
