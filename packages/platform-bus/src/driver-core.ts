@@ -24,6 +24,7 @@ const OPTION_KEYS = optionKeys<DriverCoreOptions>({
   indexedMatching: true,
   legacyBindStore: true,
   ambaStubDriver: true,
+  sysfsBindOnlyAttribute: true,
 });
 
 /** Options of a {@link DriverCore}. */
@@ -64,6 +65,11 @@ export interface DriverCoreOptions {
    * driver is never matched, so never deferred and never announced.
    */
   readonly ambaStubDriver?: boolean;
+  /**
+   * Give every device the 2013 proposal's `sysfs_bind_only` attribute file (default `false`:
+   * Linux has no such file). The {@link Device.explicitBindOnly} flag itself works either way.
+   */
+  readonly sysfsBindOnlyAttribute?: boolean;
 }
 
 /** A device waiting on the deferred-probe list. */
@@ -153,6 +159,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       amba: this.amba,
       bus: (name) => this.bus(name),
       devicePaths: this.#devicePaths,
+      sysfsBindOnlyAttribute: options.sysfsBindOnlyAttribute ?? false,
     });
     if (options.ambaStubDriver ?? true) void this.amba.registerDriver(ambaProxyDriver());
   }

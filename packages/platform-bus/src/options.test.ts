@@ -8,7 +8,13 @@ describe('options objects reject unknown keys', () => {
   it('DriverCore: a misspelt option is EINVAL, the spelt ones work', () => {
     expect(errnoOf(() => new DriverCore({ legacyBindstore: true } as never))).toBe('EINVAL');
     expect(
-      () => new DriverCore({ legacyBindStore: true, ambaStubDriver: false, indexedMatching: false }),
+      () =>
+        new DriverCore({
+          legacyBindStore: true,
+          ambaStubDriver: false,
+          indexedMatching: false,
+          sysfsBindOnlyAttribute: true,
+        }),
     ).not.toThrow();
   });
 

@@ -32,7 +32,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
   });
 
   it('with the 2013 wildcard driver (matchAnyDevice + sysfsBindOnly) the same commands bind vfio-platform', () => {
-    const core = new DriverCore();
+    const core = new DriverCore({ sysfsBindOnlyAttribute: true });
     core.platform.registerDriver(s3cI2cDriver());
     const vfio = recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true });
     core.platform.registerDriver(vfio);
@@ -67,7 +67,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
   });
 
   it('the seed race: a rescan between unbind and bind gives the device back to s3c-i2c (EBUSY)', () => {
-    const core = new DriverCore();
+    const core = new DriverCore({ sysfsBindOnlyAttribute: true });
     core.platform.registerDriver(s3cI2cDriver());
     core.platform.registerDriver(
       recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),
@@ -82,7 +82,7 @@ describe('seed 002 on the Exynos5250 Arndale I2C controllers', () => {
   });
 
   it('the 2013 explicit-bind-only flag closes the race', () => {
-    const core = new DriverCore();
+    const core = new DriverCore({ sysfsBindOnlyAttribute: true });
     core.platform.registerDriver(s3cI2cDriver());
     core.platform.registerDriver(
       recordingMetaDriver('vfio-platform', { matchAnyDevice: true, sysfsBindOnly: true }),

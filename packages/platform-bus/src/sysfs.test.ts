@@ -6,7 +6,7 @@ import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/
 const HDMI = '12ce0000.i2c';
 
 function arndale() {
-  const core = new DriverCore();
+  const core = new DriverCore({ sysfsBindOnlyAttribute: true });
   core.platform.registerDriver(s3cI2cDriver());
   core.platform.registerDriver(recordingMetaDriver('vfio-platform'));
   for (const d of arndaleI2cDevices())

@@ -57,7 +57,8 @@ function flag(value: boolean): string {
 /**
  * A sysfs view of a {@link DriverCore} laid out as Linux 6.12 lays it out: each device's
  * directory under its parent in `/sys/devices/platform/` (`driver_override`, `modalias` for
- * platform devices, `id` and `resource` for AMBA ones, the 2013 proposal's `sysfs_bind_only`,
+ * platform devices, `id` and `resource` for AMBA ones, the 2013 proposal's `sysfs_bind_only` when
+ * the core is made with `sysfsBindOnlyAttribute`,
  * and the `driver`, `subsystem`, `of_node`, `iommu_group` links), `/sys/bus/<bus>/devices/<dev>`
  * links to it, `/sys/bus/<bus>/drivers/<drv>/{bind,unbind,<dev>}`,
  * `/sys/bus/<bus>/{drivers_probe,drivers_autoprobe}` and `/sys/kernel/iommu_groups/<n>/devices/`.
@@ -72,6 +73,8 @@ export interface SysfsSource {
   bus(name: string): Bus;
   /** Live devices by their directory under `/sys/devices`. */
   readonly devicePaths: ReadonlyMap<string, Device>;
+  /** Whether devices have the 2013 proposal's `sysfs_bind_only` file (not in Linux). */
+  readonly sysfsBindOnlyAttribute: boolean;
 }
 
 export class Sysfs {
@@ -308,7 +311,8 @@ export class Sysfs {
   private deviceDir(device: Device, parts: readonly string[]): Node | undefined {
     const bus = this.source.bus(device.bus);
     const attrs = (): string[] => {
-      const names = [...bus.type.attributes, 'subsystem', 'sysfs_bind_only'];
+      const names = [...bus.type.attributes, 'subsystem'];
+      if (this.source.sysfsBindOnlyAttribute) names.push('sysfs_bind_only');
       if (stateOf(device).driver !== null && !stateOf(device).removing) names.push('driver');
       if (device.description.ofNode !== undefined) names.push('of_node');
       if (device.iommuGroup !== undefined) names.push('iommu_group');

@@ -90,6 +90,8 @@ export function createRaceSystem(
   const tasks = fastCheckScheduler(scheduler);
   const core = new DriverCore({
     scheduler: tasks,
+    // The suite writes the 2013 proposal's flag through its sysfs file.
+    sysfsBindOnlyAttribute: true,
     ...(setup.asyncProbeDrivers === undefined ? {} : { asyncProbeDrivers: setup.asyncProbeDrivers }),
   });
   const monitor = new BindMonitor(core);

@@ -68,7 +68,7 @@ export function seedRaceProperty(
   );
   return fc.asyncProperty(fc.scheduler(), noise, async (s, events) => {
     const tasks = fastCheckScheduler(s);
-    const core = new DriverCore({ scheduler: tasks });
+    const core = new DriverCore({ scheduler: tasks, sysfsBindOnlyAttribute: true });
     const host = options.hostDriver?.() ?? s3cI2cDriver();
     const wildcard = protection !== 'driver_override';
     const vfio = recordingMetaDriver(
