@@ -151,7 +151,7 @@ describe('the other QEMU virt cells', () => {
     expect(fw.read(0x10, 4)).toBe(0x554d4551);
   });
 
-  it('fw-cfg lists QEMU virt's nine files in FW_CFG_FILE_DIR (big-endian count, 64-byte entries)', () => {
+  it('fw-cfg lists the nine files of QEMU virt in FW_CFG_FILE_DIR (big-endian count, 64-byte entries)', () => {
     const fw = new FwCfgModel();
     fw.write(8, 2, 0x1900);
     expect(fw.read(0, 4)).toBe(0x09000000); // bytes 00 00 00 09
