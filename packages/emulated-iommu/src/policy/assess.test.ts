@@ -62,6 +62,16 @@ describe('hard evidence of mastering → master', () => {
     expect(v.source).toContain('of_dma_is_coherent');
   });
 
+  it('a hard-evidence verdict has no entry, and a master override that agrees is not a conflict', () => {
+    const v = assessDmaCapability(
+      { ...gadget, dmaCoherent: true },
+      { overrides: [{ path: '/soc/gadget@1000', verdict: 'master' }] },
+    );
+    expect(v).not.toHaveProperty('entry');
+    expect(v.overruled).toEqual([]);
+    expect(v.reason).toBe('dma-coherent: the firmware says it does cache-coherent DMA');
+  });
+
   it('the strongest evidence is reported first: iommus before #dma-cells before dma-coherent', () => {
     const v = assessDmaCapability({ ...gadget, dmaCoherent: true, dmaCells: 1, iommus: ['/smmu'] });
     expect(v.rule).toBe('iommus');
@@ -139,6 +149,10 @@ describe('vfiokit,no-dma (vfiokit own device-tree property)', () => {
     );
   });
 
+  it('a blank text is no reason', () => {
+    expect(assessDmaCapability({ ...gadget, noDma: '  ' }).reason).toBe('vfiokit,no-dma in the device tree');
+  });
+
   it('false is absent', () => {
     expect(assessDmaCapability({ ...gadget, noDma: false }).verdict).toBe('unknown');
   });
@@ -194,6 +208,11 @@ describe('built-in class tables', () => {
     expect(assessDmaCapability({ ...uart, periphid: 0x00341011 }).verdict).toBe('non-master');
   });
 
+  it('a periphid on a node whose entry is no PrimeCell does not matter', () => {
+    const v = assessDmaCapability({ ...gadget, compatible: ['arm,sbsa-uart'], periphid: 0x00041011 });
+    expect(v).toMatchObject({ verdict: 'non-master', entry: 'arm,sbsa-uart' });
+  });
+
   it('builtinNonMasterClasses: false turns the table off', () => {
     const v = assessDmaCapability(uart, { builtinNonMasterClasses: false });
     expect(v.verdict).toBe('unknown');
@@ -211,6 +230,11 @@ describe('unknown', () => {
   it('everything else, with a reason and a rule id', () => {
     const v = assessDmaCapability(gadget);
     expect(v).toMatchObject({ verdict: 'unknown', cannotDma: false, rule: 'no-rule', overruled: [] });
+    expect(v.reason).toBe('no rule proves it cannot do DMA (no override, no vfiokit,no-dma, no class entry)');
+  });
+
+  it('options that switch rules off do not change the reason of a device they do not concern', () => {
+    const v = assessDmaCapability(gadget, { dtProperty: false, builtinNonMasterClasses: false });
     expect(v.reason).toBe('no rule proves it cannot do DMA (no override, no vfiokit,no-dma, no class entry)');
   });
 

@@ -71,7 +71,7 @@ function nonMasterClassOf(facts: DmaFacts): { entry: DmaClassEntry; periphidMism
 function overrideOf(
   facts: DmaFacts,
   options: CompiledDmaPolicyOptions,
-): { override: DmaOverride; key: string; kind: DmaOverrideKind } | undefined {
+): { override: DmaOverride; kind: DmaOverrideKind; ref: DmaRuleRef } | undefined {
   const candidates: [DmaOverrideKind, string | undefined][] = [
     ['path', facts.path],
     ['device', facts.deviceName],
@@ -81,7 +81,8 @@ function overrideOf(
     if (value === undefined) continue;
     const key = overrideKey(kind, value);
     const override = options.overrides.get(key);
-    if (override !== undefined) return { override, key, kind };
+    if (override !== undefined)
+      return { override, kind, ref: { rule: 'override', entry: key, source: SOURCE.override } };
   }
   return undefined;
 }
@@ -122,19 +123,10 @@ function classRef(rule: 'master-class' | 'non-master-class', entry: DmaClassEntr
   return { rule, entry: entry.id, source: entry.source };
 }
 
-/** How an overruled rule is named in a reason. */
+/** How an overruled rule (an override, the DT property or a class entry) is named in a reason. */
 function nameOf(ref: DmaRuleRef): string {
-  switch (ref.rule) {
-    case 'override':
-      return 'user override';
-    case 'dt-property':
-      return VFIOKIT_NO_DMA_PROPERTY;
-    case 'master-class':
-    case 'non-master-class':
-      return ref.entry ?? ref.rule;
-    default:
-      return ref.rule;
-  }
+  if (ref.rule === 'override') return 'user override';
+  return ref.entry ?? VFIOKIT_NO_DMA_PROPERTY;
 }
 
 function unique(values: readonly string[]): string[] {
@@ -182,8 +174,6 @@ export function assessCompiled(facts: DmaFacts, options: CompiledDmaPolicyOption
       ? nonMasterHit.entry
       : undefined;
 
-  const overrideRef: DmaRuleRef | undefined =
-    chosen === undefined ? undefined : { rule: 'override', entry: chosen.key, source: SOURCE.override };
   const dtRef: DmaRuleRef | undefined = dtProperty
     ? { rule: 'dt-property', source: SOURCE.dtProperty }
     : undefined;
@@ -219,20 +209,20 @@ export function assessCompiled(facts: DmaFacts, options: CompiledDmaPolicyOption
   const strongest = hard[0];
   if (strongest !== undefined) {
     const explicitNonMaster = present(
-      chosen?.override.verdict === 'non-master' ? overrideRef : undefined,
+      chosen?.override.verdict === 'non-master' ? chosen.ref : undefined,
       dtRef,
       nonMasterRef,
     );
     return verdict('master', strongest.ref, strongest.reason, explicitNonMaster);
   }
   // 2. User override.
-  if (chosen !== undefined && overrideRef !== undefined) {
-    const { override, kind } = chosen;
+  if (chosen !== undefined) {
+    const { override, kind, ref } = chosen;
     const stated =
       override.reason ??
       (override.verdict === 'master' ? 'declared a bus master' : 'declared unable to do DMA');
     const overruled = override.verdict === 'master' ? present(dtRef, nonMasterRef) : present(masterRef);
-    return verdict(override.verdict, overrideRef, `user override by ${kind}: ${stated}`, overruled);
+    return verdict(override.verdict, ref, `user override by ${kind}: ${stated}`, overruled);
   }
   // 3. vfiokit,no-dma.
   if (dtRef !== undefined) {
@@ -245,10 +235,20 @@ export function assessCompiled(facts: DmaFacts, options: CompiledDmaPolicyOption
     );
   }
   // 4. and 5. The class tables: a bus-master class wins over a non-master one.
-  if (masterClass !== undefined && masterRef !== undefined)
-    return verdict('master', masterRef, `${masterClass.label}: ${masterClass.reason}`, present(nonMasterRef));
-  if (nonMasterClass !== undefined && nonMasterRef !== undefined)
-    return verdict('non-master', nonMasterRef, `${nonMasterClass.label}: ${nonMasterClass.reason}`, []);
+  if (masterClass !== undefined)
+    return verdict(
+      'master',
+      classRef('master-class', masterClass),
+      `${masterClass.label}: ${masterClass.reason}`,
+      present(nonMasterRef),
+    );
+  if (nonMasterClass !== undefined)
+    return verdict(
+      'non-master',
+      classRef('non-master-class', nonMasterClass),
+      `${nonMasterClass.label}: ${nonMasterClass.reason}`,
+      [],
+    );
   // 6. Unknown, saying what would have decided.
   return verdict(
     'unknown',
