@@ -25,6 +25,9 @@ import { HostProcess, type HostProcessOptions } from './process/host-process.js'
 /** `TAINT_USER` (include/linux/panic.h): bit 6, `U` in the taint string. */
 export const TAINT_USER: number = 1 << 6;
 
+/** `TAINT_FLAGS_COUNT` of Linux 6.12 (include/linux/panic.h: TAINT_TEST is bit 18). */
+export const TAINT_FLAGS_COUNT = 19;
+
 /** The name vfio gives the IOMMU group it allocates for a no-IOMMU device (drivers/vfio/group.c). */
 export const VFIO_NOIOMMU_GROUP_NAME = 'vfio-noiommu';
 
@@ -230,10 +233,20 @@ export class Host {
     return this.core.findDevice(name);
   }
 
-  /** `/proc/sys/kernel/tainted`: TAINT_USER once a no-IOMMU group was created. */
+  /** `/proc/sys/kernel/tainted`: TAINT_USER once a no-IOMMU group was created, plus what was added. */
   get tainted(): number {
-    return this.vfio.tainted ? TAINT_USER : 0;
+    return this.taintFlags | (this.vfio.tainted ? TAINT_USER : 0);
   }
+
+  /**
+   * `add_taint()` for each bit of `flags` below TAINT_FLAGS_COUNT (19 in 6.12), as a write
+   * to /proc/sys/kernel/tainted does (proc_taint); taint is never cleared.
+   */
+  addTaint(flags: bigint): void {
+    this.taintFlags |= Number(flags & ((1n << BigInt(TAINT_FLAGS_COUNT)) - 1n));
+  }
+
+  private taintFlags = 0;
 
   /** A new process (root, as the oracle's runner: CAP_SYS_RAWIO and CAP_IPC_LOCK). */
   spawn(options: HostProcessOptions = {}): HostProcess {

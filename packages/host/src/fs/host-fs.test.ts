@@ -33,10 +33,22 @@ describe('HostFs', () => {
     expect(errnoOf(() => host.fs.cat('/dev/vfio'))).toBe('EISDIR');
     expect(errnoOf(() => host.fs.ls('/proc/sys/kernel/tainted'))).toBe('ENOTDIR');
     expect(errnoOf(() => host.fs.readlink('/proc/sys/kernel/tainted'))).toBe('EINVAL');
-    expect(errnoOf(() => host.fs.write('/proc/sys/kernel/tainted', '1'))).toBe('EACCES');
+    expect(errnoOf(() => host.fs.write('/proc/cmdline', '1'))).toBe('EIO');
+    expect(errnoOf(() => host.fs.cat('/dev/vfio/vfio'))).toBe('EINVAL');
     expect(host.fs.exists('/dev/vfio/vfio')).toBe(true);
     expect(host.fs.exists('/dev/vfio/0')).toBe(false);
     expect(host.fs.ls('/sys')).toContain('module');
+  });
+
+  it('a write to /proc/sys/kernel/tainted adds taint bits (proc_taint), never clears them', () => {
+    const host = createHost(virtDtb());
+    expect(host.fs.write('/proc/sys/kernel/tainted', '0\n')).toBe(2);
+    expect(host.fs.write('/proc/sys/kernel/tainted', '4096\n')).toBe(5);
+    expect(host.fs.write('/proc/sys/kernel/tainted', '0x1\n')).toBe(4);
+    expect(host.fs.cat('/proc/sys/kernel/tainted')).toBe('4097\n');
+    expect(errnoOf(() => host.fs.write('/proc/sys/kernel/tainted', 'x'))).toBe('EINVAL');
+    expect(errnoOf(() => host.fs.write('/proc/sys/kernel/tainted', '-1'))).toBe('EINVAL');
+    expect(host.fs.write('/proc/sys/kernel/tainted', '')).toBe(0);
   });
 
   it('runs shell commands: echo -n, cat, ls, readlink', async () => {

@@ -32,8 +32,7 @@ export class HostFs {
     const extra = this.extra(path);
     if (extra === undefined) return this.host.core.sysfs.read(path);
     if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
-    // /dev/vfio/* have no read file operation: read(2) is EINVAL.
-    if (extra.kind === 'chardev') throw new KernelError('EINVAL', `${path}: no read on this device`);
+    if (extra.kind === 'chardev') return this.openChardev(path, 'read');
     return extra.read();
   }
 
@@ -50,12 +49,25 @@ export class HostFs {
     const extra = this.extra(path);
     if (extra === undefined) return this.host.core.sysfs.write(path, data);
     if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
-    if (extra.kind === 'chardev') throw new KernelError('EINVAL', `${path}: no write on this device`);
-    if (extra.write === undefined) throw new KernelError('EACCES', `${path}: read-only file`);
-    // sysfs_kf_write(): an empty write never reaches the store.
+    if (extra.kind === 'chardev') return this.openChardev(path, 'write');
+    if (extra.write === undefined) {
+      // A read-only proc file has no proc_write: EIO (fs/proc/inode.c proc_reg_write); sysfs
+      // attributes without a store refuse the open for writing: EACCES.
+      throw new KernelError(path.startsWith('/proc/') ? 'EIO' : 'EACCES', `${path}: read-only file`);
+    }
+    // sysfs_kf_write() and proc_sys_call_handler(): an empty write never reaches the handler.
     if (data.length === 0) return 0;
     extra.write(data);
     return data.length;
+  }
+
+  // open(2) of a VFIO node runs its open (a group is single-open: EBUSY; no-IOMMU needs
+  // CAP_SYS_RAWIO), then read(2)/write(2) is EINVAL: neither fops has read or write.
+  private openChardev(path: string, op: 'read' | 'write'): never {
+    const process = this.host.spawn({ comm: 'cat' });
+    const fd = process.open(path);
+    process.close(fd);
+    throw new KernelError('EINVAL', `${path}: no ${op} file operation`);
   }
 
   /** Lists a directory (`ls`), sorted by byte value. */
@@ -155,7 +167,14 @@ export class HostFs {
     if (key === 'cmdline') return { kind: 'file', read: () => `${this.host.cmdline}\n` };
     if (key === 'sys') return { kind: 'dir', list: () => ['kernel'] };
     if (key === 'sys/kernel') return { kind: 'dir', list: () => ['tainted'] };
-    if (key === 'sys/kernel/tainted') return { kind: 'file', read: () => `${this.host.tainted}\n` };
+    if (key === 'sys/kernel/tainted') {
+      return {
+        kind: 'file',
+        read: () => `${this.host.tainted}\n`,
+        // kernel/sysctl.c proc_taint(): proc_doulongvec_minmax, then add_taint() for every bit.
+        write: (data) => this.host.addTaint(parseProcUlong(data)),
+      };
+    }
     return missing();
   }
 
@@ -278,6 +297,21 @@ const MODULE_VERSIONS: Readonly<Record<string, string>> = {
   vfio_platform_amdxgbe: '0.1',
   vfio_platform_calxedaxgmac: '0.1',
 };
+
+/**
+ * proc_doulongvec_minmax()'s parse of one value: leading white space, then an unsigned
+ * number in base 0 (`0x` hex, leading-0 octal, decimal) ending at white space or the end;
+ * anything else (a sign, letters) is `EINVAL`.
+ */
+function parseProcUlong(data: string): bigint {
+  const match = /^[ \t\n]*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:[ \t\n].*)?$/s.exec(data);
+  if (match === null) throw new KernelError('EINVAL', `'${data}' is not an unsigned long`);
+  const text = match[1] ?? '0';
+  const value = /^0[0-7]+$/.test(text) ? BigInt(`0o${text.slice(1)}`) : BigInt(text);
+  if (value > 0xffff_ffff_ffff_ffffn)
+    throw new KernelError('EINVAL', `${text} does not fit an unsigned long`);
+  return value;
+}
 
 function split(path: string): string[] {
   return path.split('/').filter((part) => part.length > 0);
