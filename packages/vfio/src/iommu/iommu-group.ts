@@ -1,4 +1,4 @@
-import { type IommuDomain, type IommuEndpoint, KernelError } from '@vfiokit/core';
+import { type IommuDomain, type IommuEndpoint, KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { IommuDmaOwnership } from '@vfiokit/platform-bus';
 
 /** Options of an {@link IommuGroup}. */
@@ -38,6 +38,7 @@ export class IommuGroup {
   private attached: IommuDomain | null = null;
 
   constructor(options: IommuGroupOptions) {
+    rejectUnknownOptions(options, ['id', 'allocateDomain', 'cacheCoherent', 'ownership'], 'IommuGroup');
     this.id = options.id;
     this.allocate = options.allocateDomain;
     this.coherent = options.cacheCoherent ?? (() => true);

@@ -1,4 +1,4 @@
-import { ImmediateScheduler, KernelError, type Scheduler } from '@vfiokit/core';
+import { ImmediateScheduler, KernelError, rejectUnknownOptions, type Scheduler } from '@vfiokit/core';
 import {
   type HostIrqChip,
   type IrqReturn,
@@ -53,6 +53,7 @@ export class SimpleIrqChip implements HostIrqChip {
   }
 
   requestIrq(irq: number, handler: () => IrqReturn, options: RequestIrqOptions): void {
+    rejectUnknownOptions(options, ['name', 'noAutoEn'], 'requestIrq');
     const line = this.line(irq);
     if (line.handler !== null) throw new KernelError('EBUSY', `irq ${irq} is taken by ${line.name}`);
     line.handler = handler;

@@ -1,3 +1,4 @@
+import { rejectUnknownOptions } from '@vfiokit/core';
 import type { DriverSpec } from '@vfiokit/platform-bus';
 import { type KernelProfile, kernelAtLeast } from '../profile.js';
 import { VFIO_DEVICE_FLAGS_AMBA } from '../uapi/flags.js';
@@ -26,6 +27,11 @@ export function vfioAmbaDeprecation(profile: KernelProfile): string | null {
  * AMBA, and never `reset_required`. v6.18 marks it deprecated and says so once at probe.
  */
 export function vfioAmbaDriver(options: VfioMetaDriverOptions): DriverSpec {
+  rejectUnknownOptions(
+    options,
+    ['vfio', 'resets', 'irqChip', 'iommuGroupOf', 'mmio', 'dmaPolicy', 'delay', 'log'],
+    'vfioAmbaDriver',
+  );
   let warned = false;
   const deprecation = vfioAmbaDeprecation(options.vfio.profile);
   const driver = vfioMetaDriver(

@@ -1,3 +1,4 @@
+import { rejectUnknownOptions } from '@vfiokit/core';
 import type { DriverSpec } from '@vfiokit/platform-bus';
 import { VFIO_DEVICE_FLAGS_PLATFORM } from '../uapi/flags.js';
 import type { VfioPlatformBinder } from './binder.js';
@@ -15,6 +16,11 @@ export interface VfioPlatformDriverOptions extends VfioMetaDriverOptions {
  * flags PLATFORM, `reset_required` from the module parameter.
  */
 export function vfioPlatformDriver(options: VfioPlatformDriverOptions): DriverSpec {
+  rejectUnknownOptions(
+    options,
+    ['vfio', 'resets', 'irqChip', 'iommuGroupOf', 'mmio', 'dmaPolicy', 'delay', 'log', 'resetRequired'],
+    'vfioPlatformDriver',
+  );
   const resetRequired = options.resetRequired ?? true;
   return vfioMetaDriver(
     'vfio-platform',

@@ -1,4 +1,11 @@
-import { IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_WRITE, type IommuReservedRegion, type Iova } from '@vfiokit/core';
+import {
+  IOMMU_MMIO,
+  IOMMU_NOEXEC,
+  IOMMU_WRITE,
+  type IommuReservedRegion,
+  type Iova,
+  rejectUnknownOptions,
+} from '@vfiokit/core';
 import { FlatIommuDomain } from '@vfiokit/core/testing';
 import type { IommuDmaOwnership } from '@vfiokit/platform-bus';
 import { IommuGroup } from '../iommu/iommu-group.js';
@@ -36,6 +43,11 @@ export interface TestIommuGroupOptions {
 export function testIommuGroup(
   options: TestIommuGroupOptions,
 ): IommuGroup & { readonly domains: FlatIommuDomain[] } {
+  rejectUnknownOptions(
+    options,
+    ['id', 'devices', 'pgsizeBitmap', 'inputBits', 'reservedRegions', 'coherent', 'ownership'],
+    'testIommuGroup',
+  );
   const domains: FlatIommuDomain[] = [];
   const group = new IommuGroup({
     id: options.id,

@@ -1,4 +1,11 @@
-import { type AccessSize, EventFd, type EventFdOptions, KernelError, type PhysAddr } from '@vfiokit/core';
+import {
+  type AccessSize,
+  EventFd,
+  type EventFdOptions,
+  KernelError,
+  type PhysAddr,
+  rejectUnknownOptions,
+} from '@vfiokit/core';
 import type { Vfio } from '../vfio.js';
 import { UserAddressSpace } from './address-space.js';
 import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from './file.js';
@@ -43,6 +50,7 @@ export class UserProcess implements Task, VfioSyscalls {
   private readonly vmas: Vma[] = [];
 
   constructor(options: UserProcessOptions) {
+    rejectUnknownOptions(options, ['vfio', 'pid', 'comm', 'capabilities', 'rlimitMemlock'], 'UserProcess');
     this.vfio = options.vfio;
     this.pid = options.pid ?? 1000;
     this.comm = options.comm ?? 'vmm';
