@@ -95,7 +95,7 @@ export default function run(): void {
       ['page-table bytes per 4K mapping', (tableBytes / PAGES).toFixed(2)],
       ['simulated memory (populated pages) bytes per 4K mapping', (simulatedBytes / PAGES).toFixed(2)],
       [
-        'JS heap bytes per 4K mapping (tables + IOTLB + reference Map)',
+        'JS heap bytes per 4K mapping (tables + IOTLB + reference Map; a heap delta, GC-dependent)',
         ((heapAfter - heapBefore) / PAGES).toFixed(0),
       ],
     ],
