@@ -251,6 +251,43 @@ describe('oracle: the model runner follows FORMAT.md', () => {
     ]);
   });
 
+  it('a background poll waits while the parent runs: the alarm the parent unmasks reaches it', async () => {
+    const { transcript } = await runScenario(
+      [
+        'cmdline vfio.enable_unsafe_noiommu_mode=1',
+        'write /sys/bus/amba/devices/9010000.pl031/driver_override vfio-amba',
+        'write /sys/bus/amba/drivers/rtc-pl031/unbind 9010000.pl031',
+        'write /sys/bus/amba/drivers/vfio-amba/bind 9010000.pl031',
+        'open C /dev/vfio/vfio',
+        'open G /dev/vfio/noiommu-0',
+        'ioctl G VFIO_GROUP_SET_CONTAINER C',
+        'ioctl C VFIO_SET_IOMMU VFIO_NOIOMMU_IOMMU',
+        'ioctl G VFIO_GROUP_GET_DEVICE_FD 9010000.pl031 D',
+        'eventfd E',
+        'ioctl D VFIO_DEVICE_SET_IRQS DATA_EVENTFD|ACTION_TRIGGER 0 0 1 E',
+        'bg J poll E 3000',
+        'bg S sleep 300',
+        'wait J 100',
+        'pwrite D 0x04 00200000',
+        'pwrite D 0x08 00200000',
+        'pwrite D 0x10 01000000',
+        'wait J 3000',
+        'wait S 1000',
+        '',
+      ].join('\n'),
+      { dtb },
+    );
+    expect(transcript.split('\n').slice(-8, -1)).toEqual([
+      'bg S sleep 300 -> started',
+      'wait J 100 -> blocked',
+      'pwrite D 0x04 00200000 -> 4',
+      'pwrite D 0x08 00200000 -> 4',
+      'pwrite D 0x10 01000000 -> 4',
+      'wait J 3000 -> count=1',
+      'wait S 1000 -> ok',
+    ]);
+  });
+
   it('parses differences.md strictly', () => {
     const header = '| scenario | line | field | kernel | model | reason |\n|---|---|---|---|---|---|\n';
     expect(parseDifferences(`${header}| s | 3 | \`flags\` | 0x1 | 0x3 | why \\| not |\n`)).toEqual([

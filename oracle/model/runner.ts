@@ -419,13 +419,15 @@ class ScenarioRunner {
         const ms = numberArg(line, a + 1);
         if (ms < 0n) throw new ScenarioError(line.lineno, 'poll MS must be >= 0');
         if (!execute) return '';
-        return this.poll(p(), fd, Number(ms));
+        return inBg ? this.pollInBackground(p(), fd, Number(ms)) : this.poll(p(), fd, Number(ms));
       }
       case 'sleep': {
         needArgs(line, a, 1);
         const ms = numberArg(line, a);
         if (ms < 0n) throw new ScenarioError(line.lineno, 'sleep MS must be >= 0');
         if (!execute) return '';
+        // A background job's sleep ends when the parent has let that much model time pass.
+        if (inBg) return this.after(Number(ms), () => 'ok');
         this.hostOf().advanceTime(Number(ms));
         return 'ok';
       }
@@ -477,6 +479,40 @@ class ScenarioRunner {
     } catch (error) {
       return errnoOf(error);
     }
+  }
+
+  // A timer on the model clock, MS milliseconds from now, resolving with `result()`.
+  private after(ms: number, result: () => string): Promise<string> {
+    const clock = this.hostOf().clock;
+    return new Promise((resolve) => {
+      clock.at(clock.nowNs + ms * 1_000_000, () => resolve(result()));
+    });
+  }
+
+  // poll(2) in a background job: it waits while the parent goes on, and ends when the
+  // eventfd is signalled or when the parent has let MS of model time pass.
+  private pollInBackground(proc: HostProcess, fd: number, ms: number): string | Promise<string> {
+    if (fd < 0) return this.after(ms, () => 'timeout');
+    let eventfd: ReturnType<HostProcess['eventfdOf']>;
+    try {
+      eventfd = proc.eventfdOf(fd);
+    } catch {
+      return this.poll(proc, fd, 0); // not an eventfd: answered at once, as poll() would
+    }
+    if (eventfd.readable) return this.poll(proc, fd, 0);
+    const clock = this.hostOf().clock;
+    return new Promise((resolve) => {
+      let timer: number | undefined;
+      const onSignal = (): void => {
+        if (timer !== undefined) clock.cancel(timer);
+        resolve(this.poll(proc, fd, 0));
+      };
+      eventfd.once('signal', onSignal);
+      timer = clock.at(clock.nowNs + ms * 1_000_000, () => {
+        eventfd.off('signal', onSignal);
+        resolve(this.poll(proc, fd, 0));
+      });
+    });
   }
 
   // runner.c `bg`: the child drops every named fd and mapping its command does not name,
