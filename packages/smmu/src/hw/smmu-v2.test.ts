@@ -172,3 +172,34 @@ describe('ArmSmmuV2 IOTLB', () => {
     expect(smmu.read(cb0 + R.CB_TLBSTATUS, 4)).toBe(0);
   });
 });
+
+describe('ArmSmmuV2 bypass paths', () => {
+  it('out of reset (sCR0.CLIENTPD) everything bypasses; with USFCFG clear unmatched streams bypass', () => {
+    const smmu = new ArmSmmuV2({ memory: new PhysicalMemory() });
+    expect(smmu.translate(7, 0x1234 as Iova, 'write')).toBe(0x1234);
+    smmu.write(R.GR0_sCR0, 4, 0);
+    expect(smmu.translate(7, 0x1234 as Iova, 'write')).toBe(0x1234);
+    smmu.write(R.GR0_sCR0, 4, R.sCR0_USFCFG);
+    expect(smmu.translate(7, 0x1234 as Iova, 'write')).toMatchObject({ kind: 'blocked' });
+  });
+
+  it('S2CR type BYPASS passes addresses through; type FAULT blocks; SCTLR.M = 0 bypasses the bank', () => {
+    const { smmu, cb0 } = setup();
+    smmu.write(R.GR0_S2CR_BASE, 4, R.S2CR_TYPE_BYPASS << 16);
+    expect(smmu.translate(SID, 0x7000 as Iova, 'read')).toBe(0x7000);
+    smmu.write(R.GR0_S2CR_BASE, 4, R.S2CR_TYPE_FAULT << 16);
+    expect(smmu.translate(SID, 0x7000 as Iova, 'read')).toMatchObject({ kind: 'blocked' });
+    smmu.write(R.GR0_S2CR_BASE, 4, R.S2CR_TYPE_TRANS << 16);
+    smmu.write(cb0 + R.CB_SCTLR, 4, 0);
+    expect(smmu.translate(SID, 0x7000 as Iova, 'read')).toBe(0x7000);
+  });
+
+  it('byte and halfword accesses read and merge within a register', () => {
+    const { smmu, cb0 } = setup();
+    smmu.write(cb0 + R.CB_CONTEXTIDR, 4, 0x11223344);
+    expect(smmu.read(cb0 + R.CB_CONTEXTIDR + 1, 1)).toBe(0x33);
+    expect(smmu.read(cb0 + R.CB_CONTEXTIDR + 2, 2)).toBe(0x1122);
+    smmu.write(cb0 + R.CB_CONTEXTIDR + 2, 2, 0xaabb);
+    expect(smmu.read(cb0 + R.CB_CONTEXTIDR, 4)).toBe(0xaabb3344);
+  });
+});
