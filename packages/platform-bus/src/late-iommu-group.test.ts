@@ -1,3 +1,4 @@
+import { KernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
 import { DriverCore } from './driver-core.js';
@@ -68,5 +69,23 @@ describe('a device that got its IOMMU group after it was bound (iommu_device_unu
     await expect(unbind).rejects.toThrow('remove bug');
     await bind;
     expect(device.driverName).toBe('host');
+  });
+
+  it('a failed probe whose cleanup hook throws still leaves the device unbound', () => {
+    const core = new DriverCore({
+      dmaConfigure: {
+        configure: () => undefined,
+        cleanup: () => {
+          throw new RangeError('buggy hook');
+        },
+      },
+    });
+    core.platform.registerDriver(
+      recordingDriver('host', { ofMatchTable: ['x,dev'], verdict: () => new KernelError('EIO', 'no') }),
+    );
+    expect(() => core.platform.addDevice({ name: 'd0', bus: 'platform', compatible: ['x,dev'] })).toThrow(
+      'buggy hook',
+    );
+    expect(core.platform.device('d0')?.driverName).toBeNull();
   });
 });

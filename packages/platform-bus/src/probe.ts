@@ -113,9 +113,14 @@ function reallyProbe(
     return { kind: 'core-error', error };
   }
   const failed = (thrown: unknown): ProbeOutcome => {
-    bus.core.dmaConfigure.cleanup(device, driver);
-    stateOf(device).unbound();
-    device.drvdata = undefined;
+    try {
+      bus.core.dmaConfigure.cleanup(device, driver);
+    } finally {
+      // device_unbind_cleanup(), whatever the cleanup hook did: a failed probe never
+      // leaves the device half-bound.
+      stateOf(device).unbound();
+      device.drvdata = undefined;
+    }
     if (!isKernelError(thrown)) throw thrown;
     let error = thrown;
     if (error.code === 'EPROBE_DEFER' && driver.preventDeferredProbe === true) {
