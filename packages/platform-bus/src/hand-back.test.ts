@@ -2,6 +2,7 @@
 // lock in unbind_store and bus_rescan_devices_helper (drivers/base/bus.c), so while vfio's
 // remove waits for user space to close the device fd, a second unbind succeeds (after
 // waiting) and drivers_probe or a rescan return at once, leaving the device unbound.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
@@ -70,5 +71,38 @@ describe('drivers_probe and rescan while vfio remove waits (bus_rescan_devices_h
     expect(core.sysfs.list('/sys/bus/platform/drivers/vfio-platform')).toEqual(['bind', 'uevent', 'unbind']);
     close();
     await unbind;
+  });
+});
+
+describe('the hand-back window as a property', () => {
+  it('whatever user space and udev do while the fd is open, drivers_probe and rescans return at once and the device ends unbound', async () => {
+    const op = fc.constantFrom('unbind-again', 'drivers_probe', 'rescan', 'clear-override', 'autoprobe-off');
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 8 }), async (ops) => {
+        const { core, close } = vfioWithOpenFd();
+        const first = core.platform.unbind('vfio-platform', HDMI);
+        const waits: Promise<unknown>[] = [];
+        for (const step of ops) {
+          if (step === 'unbind-again') {
+            const again = core.platform.unbind('vfio-platform', HDMI);
+            expect(again).toBeInstanceOf(Promise);
+            waits.push(Promise.resolve(again));
+          } else if (step === 'drivers_probe') {
+            expect(core.platform.driversProbe(HDMI)).toBeUndefined();
+          } else if (step === 'rescan') {
+            expect(core.platform.rescan()).toBeUndefined();
+          } else if (step === 'clear-override') {
+            waits.push(Promise.resolve(core.platform.setDriverOverride(HDMI, '\n')));
+          } else {
+            core.platform.autoprobe = false;
+          }
+        }
+        close();
+        await first;
+        await Promise.all(waits);
+        expect(core.platform.device(HDMI)?.driverName).toBeNull();
+      }),
+      { numRuns: 200 },
+    );
   });
 });
