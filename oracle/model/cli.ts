@@ -20,6 +20,7 @@ try {
   process.stdout.write(transcript);
 } catch (error) {
   if (error instanceof ScenarioError) {
+    process.stdout.write(error.partialTranscript ?? '');
     process.stderr.write(`model runner: ${path}: ${error.message}\n`);
     process.exit(2);
   }

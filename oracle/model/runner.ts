@@ -141,10 +141,19 @@ class ScenarioRunner {
   }
 
   private async execute(): Promise<string> {
-    let out = '';
+    const out = { text: '' };
+    try {
+      return await this.executeInto(out);
+    } catch (error) {
+      if (error instanceof ScenarioError) error.partialTranscript = out.text;
+      throw error;
+    }
+  }
+
+  private async executeInto(out: { text: string }): Promise<string> {
     for (const line of this.lines) {
       if (this.isHeader(line)) {
-        out += `${echoLine(line)}\n`;
+        out.text += `${echoLine(line)}\n`;
         continue;
       }
       let result = this.command(line, 1, 'execute', false, this.process);
@@ -155,10 +164,10 @@ class ScenarioRunner {
           throw new ScenarioError(line.lineno, 'a foreground command waits forever on the model');
         result = settled;
       }
-      out += `${echoLine(line)} -> ${result}\n`;
+      out.text += `${echoLine(line)} -> ${result}\n`;
       await flush();
     }
-    return out;
+    return out.text;
   }
 
   private isHeader(line: ScenarioLine): boolean {

@@ -21,11 +21,17 @@ export interface ScenarioLine {
 /** A scenario that does not parse or uses a name wrongly (FORMAT.md "Scenario errors"). */
 export class ScenarioError extends Error {
   readonly lineno: number;
+  /**
+   * For an error found while running (a job waited for twice, a foreground write that never
+   * returns): the transcript up to that line, as the C runner has printed it when it exits.
+   */
+  partialTranscript: string | undefined;
 
   constructor(lineno: number, message: string) {
     super(`line ${lineno}: scenario error: ${message}`);
     this.name = 'ScenarioError';
     this.lineno = lineno;
+    this.partialTranscript = undefined;
   }
 }
 
