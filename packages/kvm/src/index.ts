@@ -1,2 +1,57 @@
-// The capability of this package arrives with its own issue; until then it exports nothing.
-export {};
+export {
+  GIC_SPURIOUS_INTID,
+  ioc,
+  KVM_IRQ_ROUTING_IRQCHIP_PPI,
+  KVM_IRQCHIP_NUM_PINS,
+  KVM_MAX_IRQ_ROUTES,
+  KVM_UAPI_CONSTANTS,
+  type KvmUapiConstant,
+  VGIC_MAX_SPI,
+  VGIC_NR_PRIVATE_IRQS,
+  VGIC_NR_SGIS,
+} from './uapi/constants.js';
+export {
+  decodeIrqLine,
+  encodeIrqLine,
+  type KvmIrqLineFields,
+  type KvmIrqLineRequest,
+  type KvmIrqType,
+} from './uapi/irq-line.js';
+export {
+  decodeKvmStruct,
+  encodeKvmStruct,
+  KVM_UAPI_STRUCTS,
+  type KvmFieldSpec,
+  type KvmStructName,
+  type KvmStructSpec,
+  type KvmStructValues,
+} from './uapi/struct.js';
+export type { VgicIrq, VgicIrqConfig } from './vgic/irq.js';
+export {
+  type DeactivationListener,
+  type GicVersion,
+  IDLE_PRIORITY,
+  VGIC_PRI_MASK,
+  Vgic,
+  VgicCpuInterface,
+} from './vgic/vgic.js';
+export type { IrqfdArgs, KvmStats } from './vm/irqfd.js';
+export {
+  KVM_USER_MEM_SLOTS,
+  type Memslot,
+  Memslots,
+  type MemslotsOptions,
+  type UserspaceMemoryRegion,
+} from './vm/memslots.js';
+export {
+  buildRoutingTable,
+  defaultRouting,
+  type IrqchipPpiRoute,
+  type IrqchipRoute,
+  type KernelRoute,
+  type MsiRoute,
+  type OtherRoute,
+  type RoutingEntry,
+  type RoutingTable,
+} from './vm/routing.js';
+export { type DeviceAttr, type KvmDevice, Vm, type VmOptions } from './vm/vm.js';

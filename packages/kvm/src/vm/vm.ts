@@ -1,0 +1,421 @@
+import { type EventFd, KernelError, PhysicalMemory, rejectUnknownOptions } from '@vfiokit/core';
+import {
+  KVM_UAPI_CONSTANTS as K,
+  KVM_IRQ_ROUTING_IRQCHIP_PPI,
+  VGIC_MAX_RESERVED,
+  VGIC_NR_IRQS_LEGACY,
+  VGIC_NR_PRIVATE_IRQS,
+  VGIC_V2_MAX_CPUS,
+  VGIC_V3_MAX_CPUS,
+} from '../uapi/constants.js';
+import { decodeIrqLine } from '../uapi/irq-line.js';
+import { type GicVersion, Vgic, type VgicCpuInterface } from '../vgic/vgic.js';
+import type { Irqfd, IrqfdArgs, KvmStats, Resampler } from './irqfd.js';
+import { Memslots, type UserspaceMemoryRegion } from './memslots.js';
+import {
+  buildRoutingTable,
+  defaultRouting,
+  type IrqchipPpiRoute,
+  type IrqchipRoute,
+  type KernelRoute,
+  type RoutingEntry,
+  type RoutingTable,
+} from './routing.js';
+
+export interface VmOptions {
+  /** Number of vCPUs (KVM_CREATE_VCPU before the vGIC is initialised). Default 1. */
+  readonly vcpus?: number;
+  /** The VMM's memory that memslots point into (default: a fresh 48-bit PhysicalMemory). */
+  readonly userMemory?: PhysicalMemory;
+  /** IPA bits (default 40). */
+  readonly ipaBits?: number;
+  /** Host PAGE_SIZE (default 4 KiB). */
+  readonly pageSize?: number;
+  /** NOT IN LINUX: accept seed 003's KVM_IRQ_ROUTING_IRQCHIP_PPI routes (default false). */
+  readonly ppiRouting?: boolean;
+}
+
+/** `struct kvm_device_attr` with the value the kernel would `get_user` from `addr`. */
+export interface DeviceAttr {
+  readonly group: number;
+  readonly attr: number;
+  /** The u32/u64 at `addr` (NR_IRQS count, a base address); omitted for CTRL_INIT. */
+  readonly value?: number;
+  readonly flags?: number;
+}
+
+/** A device created by KVM_CREATE_DEVICE (the vGIC): KVM_SET_DEVICE_ATTR / KVM_HAS_DEVICE_ATTR. */
+export interface KvmDevice {
+  readonly type: number;
+  setAttr(attr: DeviceAttr): void;
+  hasAttr(attr: DeviceAttr): boolean;
+}
+
+const ADDR_ALIGN_V2 = 0x1000;
+const ADDR_ALIGN_V3 = 0x1_0000;
+
+/**
+ * A KVM virtual machine on arm64 (Linux 6.12): memslots, an in-kernel vGIC created with
+ * KVM_CREATE_DEVICE and initialised with KVM_DEV_ARM_VGIC_CTRL_INIT, KVM_IRQ_LINE, KVM_IRQFD
+ * (with resamplefd) and KVM_SET_GSI_ROUTING. The guest runs through {@link Vm.vcpu}.
+ */
+export class Vm {
+  readonly memslots: Memslots;
+  readonly nrVcpus: number;
+  readonly ppiRouting: boolean;
+  readonly stats: KvmStats = { irqfdWakeups: 0, irqLines: 0, resamples: 0, droppedInjections: 0 };
+  private vgicModel: GicVersion | undefined;
+  private nrSpis = 0;
+  private readonly addresses = new Map<number, number>();
+  private vgicState: Vgic | undefined;
+  private routing: RoutingTable = { map: new Map(), chip: new Map(), ppiChip: new Map() };
+  private readonly irqfds: Irqfd[] = [];
+  private readonly resamplers = new Map<number, Resampler>();
+
+  constructor(options: VmOptions = {}) {
+    rejectUnknownOptions(options, ['vcpus', 'userMemory', 'ipaBits', 'pageSize', 'ppiRouting'], 'Vm');
+    this.nrVcpus = options.vcpus ?? 1;
+    if (!Number.isInteger(this.nrVcpus) || this.nrVcpus < 1 || this.nrVcpus > VGIC_V3_MAX_CPUS)
+      throw new KernelError('EINVAL', `vcpus ${String(options.vcpus)} is not 1..${VGIC_V3_MAX_CPUS}`);
+    this.ppiRouting = options.ppiRouting ?? false;
+    this.memslots = new Memslots({
+      userMemory: options.userMemory ?? new PhysicalMemory(),
+      ...(options.ipaBits === undefined ? {} : { ipaBits: options.ipaBits }),
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    });
+  }
+
+  /** `KVM_SET_USER_MEMORY_REGION`. */
+  setUserMemoryRegion(region: UserspaceMemoryRegion): void {
+    this.memslots.setUserMemoryRegion(region);
+  }
+
+  /** Whether KVM_DEV_ARM_VGIC_CTRL_INIT has run (`vgic_initialized`). */
+  get vgicInitialized(): boolean {
+    return this.vgicState !== undefined;
+  }
+
+  /** The initialised vGIC; `ENXIO` before KVM_DEV_ARM_VGIC_CTRL_INIT. */
+  get vgic(): Vgic {
+    if (this.vgicState === undefined) throw new KernelError('ENXIO', 'the vGIC is not initialised');
+    return this.vgicState;
+  }
+
+  /** The guest's GIC CPU interface of vCPU `index` (after vGIC init). */
+  vcpu(index: number): VgicCpuInterface {
+    return this.vgic.cpu(index);
+  }
+
+  /**
+   * `KVM_CREATE_DEVICE` of KVM_DEV_TYPE_ARM_VGIC_V2 / _V3 (kvm_vgic_create): a second vGIC is
+   * `EEXIST`; more vCPUs than the model allows (8 for GICv2) is `E2BIG`; another type `ENODEV`.
+   */
+  createDevice(type: number): KvmDevice {
+    if (type !== K.KVM_DEV_TYPE_ARM_VGIC_V2 && type !== K.KVM_DEV_TYPE_ARM_VGIC_V3)
+      throw new KernelError('ENODEV', `KVM_CREATE_DEVICE type ${type} is not modelled (vGIC v2/v3 only)`);
+    if (this.vgicModel !== undefined)
+      throw new KernelError('EEXIST', 'the VM already has an in-kernel irqchip');
+    const version: GicVersion = type === K.KVM_DEV_TYPE_ARM_VGIC_V2 ? 2 : 3;
+    if (this.nrVcpus > (version === 2 ? VGIC_V2_MAX_CPUS : VGIC_V3_MAX_CPUS))
+      throw new KernelError('E2BIG', `${this.nrVcpus} vCPUs exceed GICv${version}'s limit`);
+    this.vgicModel = version;
+    return {
+      type,
+      setAttr: (attr) => this.vgicSetAttr(version, attr),
+      hasAttr: (attr) => this.vgicHasAttr(version, attr),
+    };
+  }
+
+  private vgicHasAttr(version: GicVersion, attr: DeviceAttr): boolean {
+    switch (attr.group) {
+      case K.KVM_DEV_ARM_VGIC_GRP_ADDR:
+        return version === 2
+          ? attr.attr === K.KVM_VGIC_V2_ADDR_TYPE_DIST || attr.attr === K.KVM_VGIC_V2_ADDR_TYPE_CPU
+          : attr.attr === K.KVM_VGIC_V3_ADDR_TYPE_DIST || attr.attr === K.KVM_VGIC_V3_ADDR_TYPE_REDIST;
+      case K.KVM_DEV_ARM_VGIC_GRP_NR_IRQS:
+        return true;
+      case K.KVM_DEV_ARM_VGIC_GRP_CTRL:
+        return attr.attr === K.KVM_DEV_ARM_VGIC_CTRL_INIT;
+      default:
+        return false;
+    }
+  }
+
+  // arch/arm64/kvm/vgic/vgic-kvm-device.c vgic_set_common_attr (+ kvm_vgic_addr).
+  private vgicSetAttr(version: GicVersion, attr: DeviceAttr): void {
+    rejectUnknownOptions(attr, ['group', 'attr', 'value', 'flags'], 'KVM_SET_DEVICE_ATTR');
+    switch (attr.group) {
+      case K.KVM_DEV_ARM_VGIC_GRP_ADDR: {
+        if (!this.vgicHasAttr(version, attr))
+          throw new KernelError('ENXIO', `vGIC address type ${attr.attr} unknown for GICv${version}`);
+        const addr = attr.value ?? 0;
+        const align = version === 2 ? ADDR_ALIGN_V2 : ADDR_ALIGN_V3;
+        if (this.addresses.has(attr.attr))
+          throw new KernelError('EEXIST', `vGIC address type ${attr.attr} already set`);
+        if (!Number.isSafeInteger(addr) || addr % align !== 0)
+          throw new KernelError('EINVAL', `vGIC base 0x${addr.toString(16)} is not ${align / 1024}K aligned`);
+        if (addr >= 2 ** this.memslots.ipaBits)
+          throw new KernelError('E2BIG', 'vGIC base beyond the IPA space');
+        this.addresses.set(attr.attr, addr);
+        return;
+      }
+      case K.KVM_DEV_ARM_VGIC_GRP_NR_IRQS: {
+        const val = attr.value ?? 0;
+        if (val < VGIC_NR_PRIVATE_IRQS + 32 || val > VGIC_MAX_RESERVED || val & 31)
+          throw new KernelError('EINVAL', `NR_IRQS ${val}: need 64..1023, a multiple of 32`);
+        if (this.nrSpis !== 0)
+          throw new KernelError('EBUSY', 'NR_IRQS already set (or the vGIC is initialised)');
+        this.nrSpis = val - VGIC_NR_PRIVATE_IRQS;
+        return;
+      }
+      case K.KVM_DEV_ARM_VGIC_GRP_CTRL:
+        if (attr.attr !== K.KVM_DEV_ARM_VGIC_CTRL_INIT) break;
+        this.vgicInit(version);
+        return;
+    }
+    throw new KernelError('ENXIO', `vGIC attribute group ${attr.group} attr ${attr.attr} not supported`);
+  }
+
+  // vgic-init.c vgic_init: idempotent; freezes nr_spis (default 224); default routing.
+  private vgicInit(version: GicVersion): void {
+    if (this.vgicState !== undefined) return;
+    if (this.nrSpis === 0) this.nrSpis = VGIC_NR_IRQS_LEGACY - VGIC_NR_PRIVATE_IRQS;
+    const vgic = new Vgic(version, this.nrVcpus, this.nrSpis);
+    vgic.onDeactivate((intid, vcpu) => this.notifyAcked(intid, vcpu));
+    this.vgicState = vgic;
+    this.setRoutingTable(buildRoutingTable(defaultRouting(this.nrSpis), this.routingContext()));
+  }
+
+  /** The base addresses user space set (KVM_DEV_ARM_VGIC_GRP_ADDR), by address type. */
+  get vgicAddresses(): ReadonlyMap<number, number> {
+    return this.addresses;
+  }
+
+  /**
+   * `KVM_IRQ_LINE` with the raw `kvm_irq_level.irq` (arch/arm64/kvm/arm.c
+   * kvm_vm_ioctl_irq_line): CPU type with a vGIC → ENXIO; SPI/PPI without one → ENXIO; PPI of a
+   * missing vCPU or outside 16..31 → EINVAL; SPI below 32 or past the VM's SPIs → EINVAL; a
+   * GICv3 vGIC not yet initialised → EBUSY (vgic_lazy_init initialises a GICv2 one); other
+   * types → EINVAL.
+   */
+  irqLine(irq: number, level: number): void {
+    const f = decodeIrqLine(irq);
+    const inKernel = this.vgicModel !== undefined;
+    switch (f.irqType) {
+      case K.KVM_ARM_IRQ_TYPE_CPU:
+        if (inKernel) throw new KernelError('ENXIO', 'KVM_ARM_IRQ_TYPE_CPU with an in-kernel vGIC');
+        if (f.vcpu >= this.nrVcpus) throw new KernelError('EINVAL', `vCPU ${f.vcpu} does not exist`);
+        if (f.irqId > K.KVM_ARM_IRQ_CPU_FIQ)
+          throw new KernelError('EINVAL', `CPU line ${f.irqId} is neither IRQ nor FIQ`);
+        throw new KernelError('ENXIO', 'vCPU IRQ/FIQ lines without a vGIC are not modelled');
+      case K.KVM_ARM_IRQ_TYPE_PPI:
+        if (!inKernel) throw new KernelError('ENXIO', 'PPI injection needs an in-kernel vGIC');
+        if (f.vcpu >= this.nrVcpus) throw new KernelError('EINVAL', `vCPU ${f.vcpu} does not exist`);
+        if (f.irqId < 16 || f.irqId >= VGIC_NR_PRIVATE_IRQS)
+          throw new KernelError('EINVAL', `PPI INTID ${f.irqId} is not 16..31`);
+        this.lazyInit().injectIrq(f.irqId, level !== 0, f.vcpu);
+        break;
+      case K.KVM_ARM_IRQ_TYPE_SPI:
+        if (!inKernel) throw new KernelError('ENXIO', 'SPI injection needs an in-kernel vGIC');
+        if (f.irqId < VGIC_NR_PRIVATE_IRQS) throw new KernelError('EINVAL', `SPI INTID ${f.irqId} < 32`);
+        this.lazyInit().injectIrq(f.irqId, level !== 0);
+        break;
+      default:
+        throw new KernelError('EINVAL', `KVM_IRQ_LINE irq_type ${f.irqType}`);
+    }
+    this.stats.irqLines++;
+  }
+
+  // vgic.c vgic_lazy_init: only a GICv2 vGIC initialises itself on first injection.
+  private lazyInit(): Vgic {
+    if (this.vgicState === undefined) {
+      if (this.vgicModel !== 2)
+        throw new KernelError('EBUSY', 'GICv3 vGIC not initialised (KVM_DEV_ARM_VGIC_CTRL_INIT)');
+      this.vgicInit(2);
+    }
+    return this.vgic;
+  }
+
+  // --- routing ---------------------------------------------------------------------------
+
+  private routingContext(): { ppiRouting: boolean; nrVcpus: number } {
+    return { ppiRouting: this.ppiRouting, nrVcpus: this.nrVcpus };
+  }
+
+  /**
+   * `KVM_SET_GSI_ROUTING` (kvm_main.c + irqchip.c kvm_set_irq_routing): more than
+   * KVM_MAX_IRQ_ROUTES entries or non-zero `flags` → EINVAL, then each entry is validated
+   * (see buildRoutingTable); on success the table replaces the old one atomically and every
+   * irqfd re-reads its route (kvm_irq_routing_update → irqfd_update).
+   */
+  setGsiRouting(entries: readonly RoutingEntry[], flags = 0): void {
+    if (entries.length > 4096) throw new KernelError('EINVAL', 'more than KVM_MAX_IRQ_ROUTES entries');
+    if (flags !== 0) throw new KernelError('EINVAL', `kvm_irq_routing.flags ${flags}`);
+    this.setRoutingTable(buildRoutingTable(entries, this.routingContext()));
+  }
+
+  /** The current routes of `gsi`. */
+  routesOf(gsi: number): readonly KernelRoute[] {
+    return this.routing.map.get(gsi) ?? [];
+  }
+
+  private setRoutingTable(table: RoutingTable): void {
+    this.routing = table;
+  }
+
+  /**
+   * `kvm_set_irq(kvm, source, gsi, level)`: every route of the GSI's `set`; errors are
+   * swallowed as in the kernel (counted in stats.droppedInjections).
+   */
+  setIrq(gsi: number, level: boolean): void {
+    for (const route of this.routesOf(gsi)) {
+      try {
+        this.deliver(route, level);
+      } catch {
+        this.stats.droppedInjections++;
+      }
+    }
+  }
+
+  private deliver(route: KernelRoute, level: boolean): void {
+    if (route.type === K.KVM_IRQ_ROUTING_IRQCHIP) {
+      // vgic_irqfd_set_irq: vgic_valid_spi, then kvm_vgic_inject_irq (which lazily inits).
+      const intid = (route as IrqchipRoute).pin + VGIC_NR_PRIVATE_IRQS;
+      if (intid >= this.nrSpis + VGIC_NR_PRIVATE_IRQS)
+        throw new KernelError('EINVAL', `SPI ${intid} not valid`);
+      this.lazyInit().injectIrq(intid, level);
+    } else if (route.type === K.KVM_IRQ_ROUTING_MSI) {
+      // kvm_set_msi: no vITS in this model → -ENODEV (the VM has no KVM_DEV_TYPE_ARM_VGIC_ITS).
+      throw new KernelError('ENODEV', 'MSI route without a vITS');
+    } else if (route.type === KVM_IRQ_ROUTING_IRQCHIP_PPI) {
+      const p = route as IrqchipPpiRoute;
+      this.lazyInit().injectIrq(p.pin + 16, level, p.vcpu);
+    }
+  }
+
+  // kvm_notify_acked_irq(kvm, 0, pin): EOI maintenance of a level SPI (and, NOT IN LINUX, of a
+  // PPI with an extension route) reaches the ack notifiers (resamplers) of the pin's GSI.
+  private notifyAcked(intid: number, vcpu: number): void {
+    let gsi: number | undefined;
+    if (intid >= VGIC_NR_PRIVATE_IRQS) gsi = this.routing.chip.get(intid - VGIC_NR_PRIVATE_IRQS);
+    else if (intid >= 16 && this.ppiRouting) gsi = this.routing.ppiChip.get(`${vcpu}:${intid - 16}`);
+    if (gsi === undefined) return;
+    const resampler = this.resamplers.get(gsi);
+    if (resampler === undefined) return;
+    // irqfd_resampler_ack: de-assert, then signal every resamplefd of the GSI.
+    this.setIrq(gsi, false);
+    for (const irqfd of resampler.irqfds) {
+      this.stats.resamples++;
+      irqfd.resamplefd?.signal();
+    }
+  }
+
+  // --- irqfd -----------------------------------------------------------------------------
+
+  /**
+   * `KVM_IRQFD` (virt/kvm/eventfd.c kvm_irqfd): unknown flags → EINVAL; DEASSIGN → deassign;
+   * else assign: vGIC not initialised → EAGAIN (kvm_arch_intc_initialized); closed eventfd or
+   * resamplefd → EBADF; an eventfd already bound to an irqfd of this VM → EBUSY. A count
+   * already pending at assign injects once (the count stays until the next wakeup).
+   */
+  irqfd(args: IrqfdArgs): void {
+    rejectUnknownOptions(args, ['fd', 'gsi', 'flags', 'resamplefd'], 'KVM_IRQFD');
+    const flags = args.flags ?? 0;
+    if (flags & ~(K.KVM_IRQFD_FLAG_DEASSIGN | K.KVM_IRQFD_FLAG_RESAMPLE))
+      throw new KernelError('EINVAL', `KVM_IRQFD flags 0x${flags.toString(16)}`);
+    if (flags & K.KVM_IRQFD_FLAG_DEASSIGN) {
+      this.irqfdDeassign(args);
+      return;
+    }
+    if (!this.vgicInitialized) throw new KernelError('EAGAIN', 'KVM_IRQFD before the vGIC is initialised');
+    if (!args.fd.isOpen) throw new KernelError('EBADF', 'irqfd eventfd is closed');
+    const resample = (flags & K.KVM_IRQFD_FLAG_RESAMPLE) !== 0;
+    if (resample && (args.resamplefd === undefined || !args.resamplefd.isOpen))
+      throw new KernelError('EBADF', 'resamplefd is not an open eventfd');
+    if (this.irqfds.some((i) => i.eventfd === args.fd))
+      throw new KernelError('EBUSY', 'this eventfd is used for another irq already');
+    let resampler: Resampler | undefined;
+    if (resample) {
+      resampler = this.resamplers.get(args.gsi);
+      if (resampler === undefined) {
+        resampler = { gsi: args.gsi, irqfds: new Set() };
+        this.resamplers.set(args.gsi, resampler);
+      }
+    }
+    const fd = args.fd;
+    const irqfd: Irqfd = {
+      eventfd: fd,
+      gsi: args.gsi,
+      resamplefd: resample ? args.resamplefd : undefined,
+      resampler,
+      active: true,
+      onSignal: () => this.irqfdWakeup(irqfd),
+      onClose: () => this.irqfdDeactivate(irqfd),
+    };
+    resampler?.irqfds.add(irqfd);
+    this.irqfds.push(irqfd);
+    fd.on('signal', irqfd.onSignal);
+    fd.on('close', irqfd.onClose);
+    // vfs_poll → EPOLLIN → schedule_work(&irqfd->inject), without consuming the count.
+    if (fd.readable) this.irqfdInject(irqfd);
+  }
+
+  /** The irqfds bound now (gsi, resample). */
+  listIrqfds(): Array<{ gsi: number; resample: boolean; eventfd: EventFd }> {
+    return this.irqfds.map((i) => ({ gsi: i.gsi, resample: i.resampler !== undefined, eventfd: i.eventfd }));
+  }
+
+  // irqfd_wakeup: EPOLLIN consumes the count and injects level 1 (kvm_arch_set_irq_inatomic
+  // succeeds for IRQCHIP routes once the vGIC is initialised); other routes go to
+  // irqfd_inject, which pulses 1/0 without a resampler, or asserts 1 with one.
+  private irqfdWakeup(irqfd: Irqfd): void {
+    irqfd.eventfd.consume();
+    this.stats.irqfdWakeups++;
+    const routes = this.routesOf(irqfd.gsi);
+    const only = routes.length === 1 ? routes[0] : undefined; // irqfd_update: n_entries == 1
+    if (irqfd.active && only?.type === K.KVM_IRQ_ROUTING_IRQCHIP) {
+      try {
+        this.deliver(only, true);
+      } catch {
+        this.stats.droppedInjections++;
+      }
+      return;
+    }
+    this.irqfdInject(irqfd);
+  }
+
+  private irqfdInject(irqfd: Irqfd): void {
+    if (irqfd.resampler === undefined) {
+      this.setIrq(irqfd.gsi, true);
+      this.setIrq(irqfd.gsi, false);
+    } else {
+      this.setIrq(irqfd.gsi, true);
+    }
+  }
+
+  // irqfd_deactivate + irqfd_shutdown (flushed synchronously, as kvm_irqfd_deassign waits):
+  // unhook from the eventfd; the last irqfd of a resampler de-asserts the GSI.
+  private irqfdDeactivate(irqfd: Irqfd): void {
+    if (!irqfd.active) return;
+    irqfd.active = false;
+    this.irqfds.splice(this.irqfds.indexOf(irqfd), 1);
+    irqfd.eventfd.off('signal', irqfd.onSignal);
+    irqfd.eventfd.off('close', irqfd.onClose);
+    const r = irqfd.resampler;
+    if (r !== undefined) {
+      r.irqfds.delete(irqfd);
+      if (r.irqfds.size === 0) {
+        this.resamplers.delete(r.gsi);
+        this.setIrq(r.gsi, false);
+      }
+    }
+  }
+
+  // kvm_irqfd_deassign: EBADF for a closed fd; every irqfd with this eventfd AND gsi goes;
+  // no match is not an error (returns 0).
+  private irqfdDeassign(args: IrqfdArgs): void {
+    if (!args.fd.isOpen) throw new KernelError('EBADF', 'irqfd eventfd is closed');
+    for (const irqfd of [...this.irqfds])
+      if (irqfd.eventfd === args.fd && irqfd.gsi === args.gsi) this.irqfdDeactivate(irqfd);
+  }
+}
