@@ -2,9 +2,10 @@
 // Linux 6.12) that the model uses. c-header.test.ts compiles the real headers with gcc and
 // checks every name and value listed here, so a typo or a changed value fails a test.
 
-const IOC_WRITE = 1;
-const IOC_READ = 2;
-const KVMIO = 0xae;
+/** `_IOC_WRITE` / `_IOC_READ` and KVM's ioctl type `KVMIO`. */
+export const IOC_WRITE = 1;
+export const IOC_READ = 2;
+export const KVMIO = 0xae;
 
 /** `_IOC(dir, type, nr, size)` of include/uapi/asm-generic/ioctl.h (arm64 uses the generic layout). */
 export function ioc(dir: number, type: number, nr: number, size: number): number {
@@ -71,16 +72,16 @@ export const KVM_UAPI_CONSTANTS = {
   KVM_DEV_TYPE_ARM_VGIC_V2: 5,
   KVM_DEV_TYPE_ARM_VGIC_V3: 7,
   KVM_DEV_TYPE_ARM_VGIC_ITS: 8,
-  // ioctl numbers: _IOW/_IOWR(KVMIO, nr, struct)
-  KVM_SET_USER_MEMORY_REGION: ioc(IOC_WRITE, KVMIO, 0x46, 32),
-  KVM_IRQ_LINE: ioc(IOC_WRITE, KVMIO, 0x61, 8),
-  KVM_SET_GSI_ROUTING: ioc(IOC_WRITE, KVMIO, 0x6a, 8),
-  KVM_IRQFD: ioc(IOC_WRITE, KVMIO, 0x76, 32),
-  KVM_SIGNAL_MSI: ioc(IOC_WRITE, KVMIO, 0xa5, 32),
-  KVM_CREATE_DEVICE: ioc(IOC_READ | IOC_WRITE, KVMIO, 0xe0, 12),
-  KVM_SET_DEVICE_ATTR: ioc(IOC_WRITE, KVMIO, 0xe1, 24),
-  KVM_GET_DEVICE_ATTR: ioc(IOC_WRITE, KVMIO, 0xe2, 24),
-  KVM_HAS_DEVICE_ATTR: ioc(IOC_WRITE, KVMIO, 0xe3, 24),
+  // ioctl numbers: _IOW/_IOWR(KVMIO, nr, struct) (uapi.test.ts recomputes them with ioc())
+  KVM_SET_USER_MEMORY_REGION: 0x4020ae46,
+  KVM_IRQ_LINE: 0x4008ae61,
+  KVM_SET_GSI_ROUTING: 0x4008ae6a,
+  KVM_IRQFD: 0x4020ae76,
+  KVM_SIGNAL_MSI: 0x4020aea5,
+  KVM_CREATE_DEVICE: 0xc00caee0,
+  KVM_SET_DEVICE_ATTR: 0x4018aee1,
+  KVM_GET_DEVICE_ATTR: 0x4018aee2,
+  KVM_HAS_DEVICE_ATTR: 0x4018aee3,
 } as const;
 
 export type KvmUapiConstant = keyof typeof KVM_UAPI_CONSTANTS;
@@ -103,7 +104,7 @@ export const VGIC_NR_IRQS_LEGACY = 256;
 export const VGIC_V2_MAX_CPUS = 8;
 export const VGIC_V3_MAX_CPUS = 512;
 /** `KVM_IRQCHIP_NUM_PINS` (include/kvm/arm_vgic.h): 1020 − 32. */
-export const KVM_IRQCHIP_NUM_PINS = 1020 - 32;
+export const KVM_IRQCHIP_NUM_PINS = 988;
 /** `KVM_MAX_IRQ_ROUTES` (include/linux/kvm_host.h). */
 export const KVM_MAX_IRQ_ROUTES = 4096;
 /** The INTID a GIC CPU interface returns when nothing can be acknowledged. */

@@ -18,7 +18,19 @@ const u32 = (offset: number): KvmFieldSpec => ({ offset, size: 4 });
 const u64 = (offset: number): KvmFieldSpec => ({ offset, size: 8 });
 
 /** The struct layouts of include/uapi/linux/kvm.h (Linux 6.12, arm64) the model encodes. */
-export const KVM_UAPI_STRUCTS = {
+export type KvmStructName =
+  | 'kvm_irq_level'
+  | 'kvm_irqfd'
+  | 'kvm_irq_routing_irqchip'
+  | 'kvm_irq_routing_msi'
+  | 'kvm_irq_routing_entry'
+  | 'kvm_irq_routing'
+  | 'kvm_msi'
+  | 'kvm_device_attr'
+  | 'kvm_create_device'
+  | 'kvm_userspace_memory_region';
+
+export const KVM_UAPI_STRUCTS: Readonly<Record<KvmStructName, KvmStructSpec>> = {
   kvm_irq_level: {
     size: 8,
     // `union { __u32 irq; __s32 status; }`: status is the same word, read back as signed.
@@ -80,9 +92,7 @@ export const KVM_UAPI_STRUCTS = {
     },
     arrays: {},
   },
-} as const satisfies Record<string, KvmStructSpec>;
-
-export type KvmStructName = keyof typeof KVM_UAPI_STRUCTS;
+};
 /** Member values of a struct: u32 members as numbers, u64 members as bigints. */
 export type KvmStructValues = Readonly<Record<string, number | bigint>>;
 

@@ -99,3 +99,18 @@ describe('struct codecs (little-endian, layouts checked against the header by c-
     }
   });
 });
+
+describe('ioctl numbers', () => {
+  it('are _IOW/_IOWR(KVMIO, nr, sizeof(struct)) (include/uapi/asm-generic/ioctl.h)', async () => {
+    const { ioc, IOC_READ, IOC_WRITE, KVMIO } = await import('./constants.js');
+    const { KVM_UAPI_STRUCTS: S } = await import('./struct.js');
+    expect(K.KVM_IRQ_LINE).toBe(ioc(IOC_WRITE, KVMIO, 0x61, S.kvm_irq_level.size));
+    expect(K.KVM_IRQFD).toBe(ioc(IOC_WRITE, KVMIO, 0x76, S.kvm_irqfd.size));
+    expect(K.KVM_SET_GSI_ROUTING).toBe(ioc(IOC_WRITE, KVMIO, 0x6a, S.kvm_irq_routing.size));
+    expect(K.KVM_CREATE_DEVICE).toBe(ioc(IOC_READ | IOC_WRITE, KVMIO, 0xe0, S.kvm_create_device.size));
+    expect(K.KVM_SET_DEVICE_ATTR).toBe(ioc(IOC_WRITE, KVMIO, 0xe1, S.kvm_device_attr.size));
+    expect(K.KVM_SET_USER_MEMORY_REGION).toBe(
+      ioc(IOC_WRITE, KVMIO, 0x46, S.kvm_userspace_memory_region.size),
+    );
+  });
+});
