@@ -158,7 +158,6 @@ class ScenarioRunner {
       }
       let result = this.command(line, 1, 'execute', false, this.process);
       if (isPromise(result)) {
-        await flush();
         const settled = await settledOrUndefined(result);
         if (settled === undefined)
           throw new ScenarioError(line.lineno, 'a foreground command waits forever on the model');
@@ -579,15 +578,25 @@ class ScenarioRunner {
   }
 }
 
+// Whether a promise settles once pending work has run: its value, its error rethrown, or
+// undefined while it still waits. The handlers are attached at once, so a rejection is never
+// left unhandled in between.
 async function settledOrUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
-  let value: T | undefined;
-  let done = false;
-  void promise.then((v) => {
-    value = v;
-    done = true;
-  });
-  await flush();
-  return done ? value : undefined;
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  void promise.then(
+    (value) => {
+      outcome = { ok: true, value };
+    },
+    (error: unknown) => {
+      outcome = { ok: false, error };
+    },
+  );
+  // A handful of turns of the event loop lets every chain that can settle without model
+  // time (a completed unbind, a job's exit) settle; a write that waits for user space does not.
+  for (let turn = 0; turn < 8 && outcome === undefined; turn++) await flush();
+  if (outcome === undefined) return undefined;
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 // A string of byte-valued chars (what the host's files hold) as bytes.
