@@ -567,10 +567,10 @@ class ScenarioRunner {
     const job = name.job;
     if (job === undefined || job.waited)
       throw new ScenarioError(line.lineno, `job ${name.name} was already waited for`);
-    await flush();
+    for (let turn = 0; turn < 8 && job.result === undefined; turn++) await flush();
     if (job.result === undefined) {
       this.hostOf().advanceTime(ms);
-      await flush();
+      for (let turn = 0; turn < 8 && job.result === undefined; turn++) await flush();
     }
     if (job.result === undefined) return 'blocked';
     job.waited = true;
