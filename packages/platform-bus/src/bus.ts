@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { deviceInitialProbe, driverAttach } from './attach.js';
 import { bindStore } from './bind-store.js';
 import type { BusType } from './bus-type.js';
@@ -12,9 +12,27 @@ import { whenUnlocked, withDeviceLock } from './device-lock.js';
 import { checkPlatformId, PLATFORM_DEVID_AUTO } from './device-name.js';
 import type { ProbeTrigger } from './events.js';
 import { DriverIndex } from './match-index.js';
+import { optionKeys } from './options.js';
 import { attachWalk, ensureIdentified } from './probe.js';
 import { releaseDriver } from './release.js';
 import { cString, lookupName } from './sysfs-string.js';
+
+const DESCRIPTION_KEYS = optionKeys<DeviceDescription>({
+  name: true,
+  id: true,
+  parent: true,
+  bus: true,
+  ofNode: true,
+  compatible: true,
+  acpiIds: true,
+  regions: true,
+  irqs: true,
+  periphid: true,
+  primecell: true,
+  iommuGroup: true,
+  explicitBindOnly: true,
+  driverOverride: true,
+});
 
 /** `PAGE_SIZE − 1`: driver_set_override() refuses writes of this many bytes (drivers/base/driver.c). */
 const OVERRIDE_MAX = 4095;
@@ -105,11 +123,14 @@ export class Bus {
    * `device_add()` + `bus_probe_device()`: names the device (platform_device_add(): `pdev->name`
    * and `pdev->id`, `/` → `!`), places it under its parent in `/sys/devices/platform/`,
    * registers it (`EEXIST` if the name is taken on the bus or in the parent's directory,
-   * `EINVAL` for an empty name, a bad id, an unknown parent, or a device of the other bus),
+   * `EINVAL` for an unknown description field, an empty name, a bad id, an unknown parent,
+   * or a device of the other bus),
    * sends the `add` uevent (an AMBA device first tries to read its periphid, and holds the
    * uevent back until it is known) and, with `drivers_autoprobe` on, probes it.
    */
   addDevice(description: DeviceDescription): Device {
+    // A misspelt field (`compatibles`) would silently change how the device matches.
+    rejectUnknownOptions(description, DESCRIPTION_KEYS, 'addDevice');
     if (description.bus !== this.name) {
       throw new KernelError(
         'EINVAL',

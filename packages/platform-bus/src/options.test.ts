@@ -18,6 +18,14 @@ describe('options objects reject unknown keys', () => {
     ).not.toThrow();
   });
 
+  it('a device description with a misspelt field is EINVAL', () => {
+    const core = new DriverCore();
+    expect(
+      errnoOf(() => core.platform.addDevice({ name: 'd0', bus: 'platform', compatibles: ['x'] } as never)),
+    ).toBe('EINVAL');
+    expect(core.platform.device('d0')).toBeUndefined();
+  });
+
   it('the testing helpers: recordingDriver, bindRaceCommands, RaceSetup, seedRaceProperty', () => {
     expect(errnoOf(() => recordingDriver('d', { ofMatchTabel: ['x'] } as never))).toBe('EINVAL');
     expect(errnoOf(() => bindRaceCommands(arndaleRaceSetup(), { maxCommand: 3 } as never))).toBe('EINVAL');
