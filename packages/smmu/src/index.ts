@@ -4,7 +4,11 @@
 export { Iotlb, type IotlbEntry, iotlbTag } from './hw/iotlb.js';
 export { SmmuDmaPort, type SmmuDmaPortOptions, type StreamTranslator } from './hw/smmu-dma-port.js';
 export { type ArmSmmuModel, ArmSmmuV2, type ArmSmmuV2Events, type ArmSmmuV2Options } from './hw/smmu-v2.js';
+/** Register offsets and fields of SMMUv1/v2 (arm-smmu.h names), for drivers that program the model. */
+export * as smmuV2Regs from './hw/smmu-v2-regs.js';
 export { ArmSmmuV3, type ArmSmmuV3Events, type ArmSmmuV3Options } from './hw/smmu-v3.js';
+/** Registers, STE/CD fields, command opcodes and event IDs of SMMUv3 (arm-smmu-v3.h names). */
+export * as smmuV3Regs from './hw/smmu-v3-regs.js';
 export {
   granuleBitsOfTg0,
   outputBitsOfPs,
