@@ -111,6 +111,8 @@ export async function runScenario(
 class ScenarioRunner {
   private readonly lines: readonly ScenarioLine[];
   private readonly names = new NameTable();
+  /** Promises of commands that end by themselves (`wait`), unlike a write that may wait for user space. */
+  private readonly alwaysSettles = new WeakSet<Promise<string>>();
   private host: Host | undefined;
   private process: HostProcess | undefined;
 
@@ -157,6 +159,7 @@ class ScenarioRunner {
         continue;
       }
       let result = this.command(line, 1, 'execute', false, this.process);
+      if (isPromise(result) && this.alwaysSettles.has(result)) result = await result;
       if (isPromise(result)) {
         const settled = await settledOrUndefined(result);
         if (settled === undefined)
@@ -448,7 +451,9 @@ class ScenarioRunner {
         const ms = numberArg(line, a + 1);
         if (ms < 0n) throw new ScenarioError(line.lineno, 'wait MS must be >= 0');
         if (!execute) return '';
-        return this.wait(line, name, Number(ms));
+        const waiting = this.wait(line, name, Number(ms));
+        this.alwaysSettles.add(waiting);
+        return waiting;
       }
       default:
         throw new ScenarioError(line.lineno, `unknown command ${cmd}`);
