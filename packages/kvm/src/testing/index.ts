@@ -1,0 +1,2 @@
+export { errno } from './errno.js';
+export { initialisedVm } from './vm.js';
