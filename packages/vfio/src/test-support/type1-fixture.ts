@@ -1,4 +1,4 @@
-import { physAddr } from '@vfiokit/core';
+import { type PhysicalMemory, physAddr } from '@vfiokit/core';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
 import type { VfioDevice } from '../device/vfio-device.js';
@@ -30,14 +30,20 @@ export function type1Fixture(
     readonly type?: number;
     readonly setIommu?: boolean;
     readonly rlimitMemlock?: number;
+    /** Host RAM behind the VMM's mappings (for copies to user memory). */
+    readonly memory?: PhysicalMemory;
   } = {},
 ): Type1Fixture {
-  const { type, setIommu, rlimitMemlock, ...vfioOptions } = options;
+  const { type, setIommu, rlimitMemlock, memory, ...vfioOptions } = options;
   const vfio = new Vfio({ allowUnsafeInterrupts: true, ...vfioOptions });
   const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0', streamIds: [3] }] });
   const ops = countingDeviceOps();
   const device = vfio.registerGroupDevice({ name: 'dev0', ops, iommuGroup });
-  const process = new UserProcess({ vfio, rlimitMemlock: rlimitMemlock ?? 2 ** 40 });
+  const process = new UserProcess({
+    vfio,
+    rlimitMemlock: rlimitMemlock ?? 2 ** 40,
+    ...(memory === undefined ? {} : { memory }),
+  });
   process.addressSpace.mmap(GUEST_RAM_VADDR, physAddr(GUEST_RAM_PHYS), GUEST_RAM_SIZE);
   const container = VfioContainerHandle.open(process);
   const group = VfioGroupHandle.open(process, 5);

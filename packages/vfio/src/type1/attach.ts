@@ -1,6 +1,7 @@
 import { KernelError } from '@vfiokit/core';
 import { perDeviceMsiIsolation } from '../profile.js';
 import type { Task } from '../user/task.js';
+import { populateBitmapFull } from './dirty.js';
 import type { VfioDma } from './dma.js';
 import { aperResize, apertureOf, countsAsReserved, resvExclude } from './iova-list.js';
 import { mapIntoDomain, pinDma, unmapUnpin, unpinDma } from './pin.js';
@@ -105,6 +106,9 @@ export function type1DetachGroup(iommu: Type1Iommu, group: Type1Group): void {
   const at = iommu.domains.findIndex((d) => d.groups.includes(group.iommuGroup));
   const entry = iommu.domains[at];
   if (entry === undefined) throw new KernelError('EINVAL', `group ${group.id} is not attached`);
+  // detach_group_done: a group that could not report dirty pages leaves; while tracking, every
+  // page it could have written is dirty (vfio_iommu_populate_bitmap_full).
+  if (iommu.dirtyPageTracking) populateBitmapFull(iommu);
   if (iommu.domains.length === 1 && entry.groups.length === 1) {
     if (iommu.emulatedGroups.size === 0) for (const dma of [...iommu.dmas.all()]) removeDma(iommu, dma);
     else for (const dma of iommu.dmas.all()) unmapUnpinReaccount(iommu, dma);

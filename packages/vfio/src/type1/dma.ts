@@ -34,6 +34,8 @@ export interface VfioDma {
    * with a reference count; `accounted` when the pin charged `locked_vm` (no IOMMU domain).
    */
   readonly pfnList: Map<number, { readonly paddr: PhysAddr; refs: number; accounted: boolean }>;
+  /** `dma->bitmap`: one bit per smallest IOMMU page while dirty tracking runs, else null. */
+  bitmap: Uint8Array | null;
 }
 
 /** `dma->locked_vm`: the pages this mapping charged to its mm (IOMMU pins and accounted external pins). */

@@ -1,5 +1,6 @@
 import { IOMMU_READ, IOMMU_WRITE, KernelError, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
 import type { Task } from '../user/task.js';
+import { markDirty } from './dirty.js';
 import type { VfioDma } from './dma.js';
 import { HOST_PAGE_SIZE, type Type1Iommu } from './type1-iommu.js';
 
@@ -56,6 +57,8 @@ export function type1PinPages(
       }
       if (doAccounting) dma.mm.lockedVm++;
       dma.pfnList.set(at, { paddr, refs: 1, accounted: doAccounting });
+      // A newly pinned page counts as dirty while tracking (vfio_iommu_type1_pin_pages).
+      markDirty(iommu, dma, at, HOST_PAGE_SIZE);
       pages.push(paddr);
     }
   } catch (error) {
@@ -120,6 +123,7 @@ export function type1DmaRw(
       if (write) memory.write(chunk.paddr, piece);
       else memory.read(chunk.paddr, piece);
     }
+    if (write) markDirty(iommu, dma, at, length);
     done += length;
   }
 }

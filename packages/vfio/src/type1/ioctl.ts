@@ -23,6 +23,7 @@ import { vfioIommuType1DmaMap, vfioIommuType1DmaUnmap } from '../uapi/structs-io
 import { integerArg, pointerArg } from '../user/args.js';
 import type { IoctlArg } from '../user/file.js';
 import type { Task } from '../user/task.js';
+import { accessOk, type1DirtyPages, unmapBitmap, verifyBitmapSize } from './dirty.js';
 import { type1GetInfo } from './info.js';
 import { type1MapDma } from './map.js';
 import type { Type1Iommu } from './type1-iommu.js';
@@ -96,25 +97,28 @@ export function type1Ioctl(
       if (dirty && (unmap.flags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)) !== 0) {
         throw new KernelError('EINVAL', 'GET_DIRTY_BITMAP cannot be combined with ALL or VADDR');
       }
+      let bitmap: ReturnType<typeof unmapBitmap> | undefined;
       if (dirty) {
         if (unmap.argsz < minsz + VFIO_BITMAP_SIZE)
           throw new KernelError('EINVAL', 'no vfio_bitmap after the header');
-        // vfio_dma_do_unmap: a bitmap is only served while dirty tracking runs, which this
-        // model never starts (VFIO_IOMMU_DIRTY_PAGES is not modelled).
-        throw new KernelError('EINVAL', 'dirty page tracking is not enabled');
+        bitmap = unmapBitmap(bytes, minsz);
+        accessOk(bitmap.data, bitmap.size);
+        const pgshift = BigInt((bitmap.pgsize & -bitmap.pgsize).toString(2).length - 1);
+        verifyBitmapSize(unmap.size >> (bitmap.pgsize === 0n ? 63n : pgshift), bitmap.size);
       }
       const size = type1UnmapDma(iommu, current, {
         iova: unmap.iova,
         size: unmap.size,
         all: (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0,
         invalidateVaddr: (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR) !== 0,
+        ...(bitmap === undefined ? {} : { bitmap }),
       });
       vfioIommuType1DmaUnmap.encodePrefix({ ...unmap, size: BigInt(size) }, minsz, bytes);
       return 0;
     }
     case VFIO_IOMMU_DIRTY_PAGES:
-      if (!iommu.v2) throw new KernelError('EACCES', 'VFIO_IOMMU_DIRTY_PAGES needs TYPE1v2');
-      throw new KernelError('EOPNOTSUPP', 'dirty page tracking is outside this model');
+      type1DirtyPages(iommu, current, pointerArg(arg, 'VFIO_IOMMU_DIRTY_PAGES'));
+      return 0;
     default:
       throw new KernelError('ENOTTY', `type1: unknown ioctl 0x${request.toString(16)}`);
   }

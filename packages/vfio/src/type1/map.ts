@@ -1,6 +1,7 @@
 import { IOMMU_READ, IOMMU_WRITE, KernelError } from '@vfiokit/core';
 import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_WRITE } from '../uapi/flags.js';
 import type { Task } from '../user/task.js';
+import { allocDmaBitmap } from './dirty.js';
 import { lockedPagesOf, type VfioDma } from './dma.js';
 import { iovaDmaValid } from './iova-list.js';
 import { pinMapDma } from './pin.js';
@@ -83,11 +84,13 @@ export function type1MapDma(iommu: Type1Iommu, current: Task, request: DmaMapReq
     vaddrInvalid: false,
     pinned: [],
     pfnList: new Map(),
+    bitmap: null,
   };
   // No IOMMU-backed domain (only emulated groups): the mapping is only recorded.
   if (iommu.hasDomain) pinMapDma(iommu, dma, current);
   iommu.dmas.insert(dma);
   iommu.dmaAvail--;
+  if (iommu.dirtyPageTracking) allocDmaBitmap(iommu, dma);
 }
 
 /**

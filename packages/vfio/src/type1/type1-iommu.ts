@@ -67,6 +67,8 @@ export class Type1Iommu {
   iovaList: IovaRange[] = [];
   pgsizeBitmap: bigint = PAGE_MASK_BITMAP;
   vaddrInvalidCount = 0;
+  /** `dirty_page_tracking` (VFIO_IOMMU_DIRTY_PAGES START/STOP). */
+  dirtyPageTracking = false;
 
   constructor(v2: boolean, env: Type1Environment) {
     this.v2 = v2;

@@ -1,6 +1,7 @@
 import { KernelError } from '@vfiokit/core';
 import { kernelAtLeast } from '../profile.js';
 import type { Task } from '../user/task.js';
+import { updateUserBitmap } from './dirty.js';
 import type { VfioDma } from './dma.js';
 import { unmapUnpin } from './pin.js';
 import type { Type1Iommu } from './type1-iommu.js';
@@ -15,6 +16,8 @@ export interface DmaUnmapRequest {
   readonly all: boolean;
   /** `VFIO_DMA_UNMAP_FLAG_VADDR`: invalidate user addresses, keep the mappings. */
   readonly invalidateVaddr: boolean;
+  /** `VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP`: the `vfio_bitmap` that follows the header. */
+  readonly bitmap?: { readonly pgsize: bigint; readonly size: bigint; readonly data: bigint };
 }
 
 /**
@@ -42,6 +45,9 @@ export function type1UnmapDma(iommu: Type1Iommu, current: Task, request: DmaUnma
   }
   // Page-aligned values below 2^65 are exact numbers; the ALL range's end (2^64 - 1) rounds to
   // 2^64, which is past every mapping, as the exclusive end should be.
+  // When dirty tracking is enabled, allow only min supported pgsize.
+  if (request.bitmap !== undefined && (!iommu.dirtyPageTracking || request.bitmap.pgsize !== pgsize))
+    throw new KernelError('EINVAL', 'GET_DIRTY_BITMAP without tracking or with another page size');
   const startN = Number(iova);
   const endN = Number(iova + size);
   const page = iommu.minPageSize;
@@ -75,6 +81,7 @@ export function type1UnmapDma(iommu: Type1Iommu, current: Task, request: DmaUnma
       continue;
     }
     notifyDmaUnmap(iommu, dma);
+    if (request.bitmap !== undefined) updateUserBitmap(iommu, current, dma, startN, request.bitmap.data);
     unmapped += dma.size;
     removeDma(iommu, dma);
   }

@@ -4,6 +4,7 @@ import {
   type EventFdOptions,
   KernelError,
   type PhysAddr,
+  type PhysicalMemory,
   rejectUnknownOptions,
 } from '@vfiokit/core';
 import type { Vfio } from '../vfio.js';
@@ -21,6 +22,11 @@ export interface UserProcessOptions {
   readonly capabilities?: readonly Capability[];
   /** `RLIMIT_MEMLOCK` in bytes (default 8 MiB, the usual distribution default). */
   readonly rlimitMemlock?: number;
+  /**
+   * The host RAM behind the address space's anonymous mappings, for what the kernel copies to
+   * and from user memory (a dirty bitmap). Default none: such copies fault (`EFAULT`).
+   */
+  readonly memory?: PhysicalMemory;
 }
 
 const GROUP_PREFIX = '/dev/vfio/';
@@ -43,6 +49,7 @@ export class UserProcess implements Task, VfioSyscalls {
   readonly mm: Mm;
   rlimitMemlock: number;
   private readonly vfio: Vfio;
+  private readonly memory: PhysicalMemory | undefined;
   private readonly caps: Set<Capability>;
   private readonly files = new Map<number, VfioFile | EventFd>();
   // struct file reference counts: one per fd, one per vma (the VMA holds vm_file).
@@ -50,12 +57,17 @@ export class UserProcess implements Task, VfioSyscalls {
   private readonly vmas: Vma[] = [];
 
   constructor(options: UserProcessOptions) {
-    rejectUnknownOptions(options, ['vfio', 'pid', 'comm', 'capabilities', 'rlimitMemlock'], 'UserProcess');
+    rejectUnknownOptions(
+      options,
+      ['vfio', 'pid', 'comm', 'capabilities', 'rlimitMemlock', 'memory'],
+      'UserProcess',
+    );
     this.vfio = options.vfio;
     this.pid = options.pid ?? 1000;
     this.comm = options.comm ?? 'vmm';
     this.caps = new Set(options.capabilities ?? []);
     this.rlimitMemlock = options.rlimitMemlock ?? 8 * 1024 * 1024;
+    this.memory = options.memory;
     this.mm = { addressSpace: new UserAddressSpace(), lockedVm: 0 };
   }
 
@@ -158,6 +170,36 @@ export class UserProcess implements Task, VfioSyscalls {
     if (vma === undefined) return;
     this.mm.addressSpace.munmap(vma.start, vma.length);
     this.fput(vma.file);
+  }
+
+  /** `copy_to_user`: writes RAM-backed user memory; `EFAULT` for unmapped or device memory. */
+  copyToUser(vaddr: number, bytes: Uint8Array): void {
+    const memory = this.userMemory();
+    let done = 0;
+    for (const chunk of this.mm.addressSpace.resolve(vaddr, bytes.length)) {
+      if (chunk.pfnmap) throw new KernelError('EFAULT', `0x${chunk.vaddr.toString(16)} is device memory`);
+      memory.write(chunk.paddr, bytes.subarray(done, done + chunk.size));
+      done += chunk.size;
+    }
+  }
+
+  /** `copy_from_user`. */
+  copyFromUser(vaddr: number, length: number): Uint8Array {
+    const memory = this.userMemory();
+    const out = new Uint8Array(length);
+    let done = 0;
+    for (const chunk of this.mm.addressSpace.resolve(vaddr, length)) {
+      if (chunk.pfnmap) throw new KernelError('EFAULT', `0x${chunk.vaddr.toString(16)} is device memory`);
+      memory.read(chunk.paddr, out.subarray(done, done + chunk.size));
+      done += chunk.size;
+    }
+    return out;
+  }
+
+  private userMemory(): PhysicalMemory {
+    if (this.memory === undefined)
+      throw new KernelError('EFAULT', 'this process has no RAM behind its mappings');
+    return this.memory;
   }
 
   /** A user load of `size` bytes at `vaddr` through a device mapping; `EFAULT` elsewhere. */

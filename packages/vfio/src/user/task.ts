@@ -22,4 +22,8 @@ export interface Task {
   capable(capability: Capability): boolean;
   /** `fdget(fd)`: the open file behind an fd; `EBADF` when none. */
   fdget(fd: number): VfioFile | EventFd;
+  /** `copy_to_user`: writes user memory (`EFAULT` where none); absent, every copy faults. */
+  copyToUser?(vaddr: number, bytes: Uint8Array): void;
+  /** `copy_from_user`. */
+  copyFromUser?(vaddr: number, length: number): Uint8Array;
 }
