@@ -324,3 +324,15 @@ describe('ArmLpaeDomain types', () => {
     expect(allocator.liveAllocations).toBe(1);
   });
 });
+
+describe('deliberate deviation: runs of leaves at a concatenated stage-2 pgd', () => {
+  it('maps 1G blocks past the first 512 entries of a level-1 pgd of 4096 entries (ias 42)', () => {
+    // The kernel computes max_entries = ARM_LPAE_PTES_PER_TABLE - index (512 - 600 < 0) here;
+    // the model counts the entries the pgd really has.
+    const { pgtable } = setup({ format: 'ARM_64_LPAE_S2', ias: 42 });
+    expect(pgtable.startLevel).toBe(1);
+    expect(pgtable.entries(1)).toBe(4096);
+    expect(pgtable.map_pages(600 * SZ_1G, 0, SZ_1G, 2, RW)).toBe(2 * SZ_1G);
+    expect(pgtable.iova_to_phys(601 * SZ_1G + 5)).toBe(SZ_1G + 5);
+  });
+});
