@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compareTranscripts,
@@ -295,6 +296,44 @@ describe('oracle: the model runner follows FORMAT.md', () => {
       'wait J 3000 -> count=1',
       'wait S 1000 -> ok',
     ]);
+  });
+
+  it('is deterministic: any sequence of recipe and VFIO commands gives the same transcript twice (property)', async () => {
+    const pl031 = '9010000.pl031';
+    const commands = fc.constantFrom(
+      `write /sys/bus/amba/devices/${pl031}/driver_override vfio-amba`,
+      `write /sys/bus/amba/devices/${pl031}/driver_override "\\n"`,
+      `write /sys/bus/amba/drivers/rtc-pl031/unbind ${pl031}`,
+      `write /sys/bus/amba/drivers/rtc-pl031/bind ${pl031}`,
+      `write /sys/bus/amba/drivers/vfio-amba/bind ${pl031}`,
+      `write /sys/bus/amba/drivers_probe ${pl031}`,
+      `readlink /sys/bus/amba/devices/${pl031}/driver`,
+      'ls /dev/vfio',
+      'read /proc/sys/kernel/tainted',
+      'ls /sys/kernel/iommu_groups',
+      'ioctl C VFIO_CHECK_EXTENSION VFIO_NOIOMMU_IOMMU',
+      'ioctl G VFIO_GROUP_GET_STATUS',
+      'ioctl G VFIO_GROUP_SET_CONTAINER C',
+      'ioctl C VFIO_SET_IOMMU VFIO_NOIOMMU_IOMMU',
+      'pread G 0 4',
+      'sleep 700',
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(commands, { maxLength: 12 }), async (body) => {
+        const scenario = [
+          'cmdline vfio.enable_unsafe_noiommu_mode=1',
+          'open C /dev/vfio/vfio',
+          'open G /dev/vfio/noiommu-0',
+          ...body,
+          '',
+        ].join('\n');
+        const first = await runScenario(scenario, { dtb });
+        const second = await runScenario(scenario, { dtb });
+        expect(second.transcript).toBe(first.transcript);
+        expect(first.transcript.split('\n').length).toBe(body.length + 4);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('parses differences.md strictly', () => {
