@@ -9,7 +9,12 @@ import { contextOf } from './core-registry.js';
 import type { BusName, DeviceDescription } from './description.js';
 import { Device, type DriverSpec, stateOf } from './device.js';
 import { whenUnlocked, withDeviceLock } from './device-lock.js';
-import { checkPlatformId, PLATFORM_DEVID_AUTO } from './device-name.js';
+import {
+  checkPlatformId,
+  PLATFORM_DEVID_AUTO,
+  type PlatformNaming,
+  splitPlatformName,
+} from './device-name.js';
 import type { ProbeTrigger } from './events.js';
 import { DriverIndex } from './match-index.js';
 import { optionKeys } from './options.js';
@@ -154,12 +159,14 @@ export class Bus {
         );
       }
     }
+    const naming = this.namingOf(description);
     const auto = description.id === PLATFORM_DEVID_AUTO ? this.lowestFreeAutoId() : undefined;
-    const device = new Device(description, auto, parent);
+    const device = new Device(description, auto, parent, naming);
     if (this.deviceMap.has(device.name) || this.#core.devicePaths.has(device.sysfsPath)) {
       throw new KernelError('EEXIST', `${this.name} device ${device.name} already exists`);
     }
     if (auto !== undefined) this.autoIds.add(auto);
+    if (naming?.auto === true) this.autoIds.add(naming.id);
     this.deviceMap.set(device.name, device);
     this.#core.devicePaths.set(device.sysfsPath, device);
     // drivers/amba/bus.c amba_device_add(): a device whose IDs are not hard-coded is read
@@ -171,6 +178,19 @@ export class Bus {
     }
     this.probeDevice(device, 'device_add');
     return device;
+  }
+
+  /**
+   * A platform device described by its device name (`serial8250.0`, `alarmtimer.0.auto`)
+   * rather than by `pdev->name` and `id`: the name platform_device_add() would have built is
+   * read back, so matching and the modalias see `pdev->name`. Device-tree and ACPI devices
+   * are always PLATFORM_DEVID_NONE (their names are taken as they are), and an explicit
+   * `id` (PLATFORM_DEVID_NONE included) says how to read the name.
+   */
+  private namingOf(description: DeviceDescription): PlatformNaming | undefined {
+    if (!this.type.deviceIds || description.id !== undefined) return undefined;
+    if (description.ofNode !== undefined || description.acpiIds !== undefined) return undefined;
+    return splitPlatformName(description.name);
   }
 
   /** `ida_alloc(&platform_devid_ida)`: the lowest id no `.auto` device holds. */
@@ -193,7 +213,9 @@ export class Bus {
       this.deviceMap.delete(device.name);
       this.#core.devicePaths.delete(device.sysfsPath);
       // platform_device_del(): an AUTO id goes back to the ida.
-      if (device.description.id === PLATFORM_DEVID_AUTO) this.autoIds.delete(device.id);
+      if (device.description.id === PLATFORM_DEVID_AUTO || device.name.endsWith('.auto')) {
+        this.autoIds.delete(device.id);
+      }
       this.#core.emit('remove', { bus: this.name, device: device.name });
     };
     // device_del() cannot fail: the device goes whatever its driver's remove does, and a

@@ -21,11 +21,14 @@ export interface MmioResource {
  */
 export interface DeviceDescription {
   /**
-   * The device's name: for a device-tree device (and any device without {@link id}) the
-   * kernel device name, unique on its bus (`12ce0000.i2c`, `9010000.pl031`); for a platform
-   * device with an `id`, `pdev->name` (`serial8250`), from which the device name is built
-   * (`serial8250.0`). Platform matching (id table, driver name) and the `platform:` modalias
-   * use this name, not the device name. A `/` becomes `!` in the device name only.
+   * The device's name. For a device-tree or ACPI device it is the kernel device name
+   * (`12ce0000.i2c`, `9010000.pl031`), which is also `pdev->name`. For a platform device
+   * with an {@link id} it is `pdev->name` (`serial8250`), from which the device name is
+   * built (`serial8250.0`). A platform device without `id`, `ofNode` or `acpiIds` may be
+   * given by its device name: a trailing `.<n>` or `.<n>.auto` is read as the id
+   * (`serial8250.0` is `pdev->name` `serial8250`, id 0). Platform matching (id table, driver
+   * name) and the `platform:` modalias use `pdev->name`. A `/` becomes `!` in the device name
+   * only.
    */
   readonly name: string;
   /**

@@ -28,3 +28,25 @@ export function checkPlatformId(id: number): void {
     throw new KernelError('EINVAL', `invalid platform device id ${id}`);
   }
 }
+
+/** `pdev->name` and `pdev->id` of a platform device. */
+export interface PlatformNaming {
+  readonly platformName: string;
+  readonly id: number;
+  /** The id came from PLATFORM_DEVID_AUTO (the name ends in `.auto`). */
+  readonly auto: boolean;
+}
+
+/**
+ * Reads `pdev->name` and `pdev->id` back from a device name platform_device_add() built:
+ * `serial8250.0` → (`serial8250`, 0), `alarmtimer.0.auto` → (`alarmtimer`, 0, auto). Only a
+ * trailing `.<decimal id>` (as `%d` prints it) or `.<id>.auto` counts; anything else
+ * (`12ce0000.i2c`, `9020000.fw-cfg`) is no id.
+ */
+export function splitPlatformName(name: string): PlatformNaming | undefined {
+  const match = /^(.+)\.(0|[1-9]\d{0,9})(\.auto)?$/.exec(name);
+  if (match === null) return undefined;
+  const id = Number(match[2]);
+  if (id > 0x7fffffff) return undefined;
+  return { platformName: match[1]!, id, auto: match[3] !== undefined };
+}

@@ -1,6 +1,11 @@
 import type { MmioDevice } from '@vfiokit/core';
 import type { BusName, DeviceDescription, MmioResource } from './description.js';
-import { PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE, platformDeviceName } from './device-name.js';
+import {
+  PLATFORM_DEVID_AUTO,
+  PLATFORM_DEVID_NONE,
+  type PlatformNaming,
+  platformDeviceName,
+} from './device-name.js';
 import { DeviceState } from './device-state.js';
 import type { AmbaId, MatchInfo, ProbeFailure, ProbeResult, ProbeType, RemoveResult } from './match-info.js';
 
@@ -58,14 +63,16 @@ export class Device {
   /**
    * @param autoId the id allocated for `PLATFORM_DEVID_AUTO` (the bus allocates it).
    * @param parent the parent device, when the description names one.
+   * @param naming `pdev->name` and `pdev->id` when the bus read them from a device name
+   *   (`serial8250.0`) rather than from the description.
    */
-  constructor(description: DeviceDescription, autoId?: number, parent?: Device) {
-    const id = description.id ?? PLATFORM_DEVID_NONE;
-    const auto = id === PLATFORM_DEVID_AUTO;
-    this.id = auto ? (autoId ?? 0) : id;
-    this.platformName = description.name;
+  constructor(description: DeviceDescription, autoId?: number, parent?: Device, naming?: PlatformNaming) {
+    const id = naming?.id ?? description.id ?? PLATFORM_DEVID_NONE;
+    const auto = naming?.auto ?? id === PLATFORM_DEVID_AUTO;
+    this.id = auto && naming === undefined ? (autoId ?? 0) : id;
+    this.platformName = naming?.platformName ?? description.name;
     // AMBA devices never have an id (the bus refuses one), so this is the kobject name.
-    this.name = platformDeviceName(description.name, this.id, auto);
+    this.name = platformDeviceName(this.platformName, this.id, auto);
     this.parent = parent;
     this.sysfsPath = `${parent?.sysfsPath ?? '/sys/devices/platform'}/${this.name}`;
     this.bus = description.bus;

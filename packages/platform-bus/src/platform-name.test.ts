@@ -56,3 +56,28 @@ describe('a / in a name becomes ! in the device name only (kobject_set_name_varg
     expect(device.sysfsPath).toBe('/sys/devices/platform/cpu!pmu');
   });
 });
+
+describe('a platform device given by its device name (the id suffix read back)', () => {
+  it('serial8250.0 without an id is pdev->name serial8250, id 0, and binds serial8250', () => {
+    const core = new DriverCore();
+    core.platform.registerDriver(recordingDriver('serial8250'));
+    const device = core.platform.addDevice({ name: 'serial8250.0', bus: 'platform' });
+    expect([device.name, device.platformName, device.id]).toEqual(['serial8250.0', 'serial8250', 0]);
+    expect(device.driverName).toBe('serial8250');
+    expect(core.sysfs.read('/sys/bus/platform/devices/serial8250.0/modalias')).toBe('platform:serial8250\n');
+  });
+
+  it('alarmtimer.0.auto holds its auto id; device-tree names and an explicit NONE are taken as they are', () => {
+    const core = new DriverCore();
+    const alarm = core.platform.addDevice({ name: 'alarmtimer.0.auto', bus: 'platform' });
+    expect([alarm.platformName, alarm.id]).toEqual(['alarmtimer', 0]);
+    expect(core.platform.addDevice({ name: 'x', id: PLATFORM_DEVID_AUTO, bus: 'platform' }).name).toBe(
+      'x.1.auto',
+    );
+    const dt = core.platform.addDevice({ name: '10000000.2', bus: 'platform', ofNode: '/x@10000000' });
+    expect(dt.platformName).toBe('10000000.2');
+    const literal = core.platform.addDevice({ name: 'foo.7', id: -1, bus: 'platform' });
+    expect([literal.name, literal.platformName]).toEqual(['foo.7', 'foo.7']);
+    expect(core.platform.addDevice({ name: 'a.01', bus: 'platform' }).platformName).toBe('a.01');
+  });
+});
