@@ -46,6 +46,11 @@ export interface VfioOptions {
   readonly iommuGroupIds?: IommuGroupIds;
   /** Kernel log lines (`dev_warn`), as `"<driver> <device>: <message>"`. */
   readonly log?: (line: string) => void;
+  /**
+   * `CONFIG_VFIO_DEVICE_CDEV`: each registered device that is not no-IOMMU also gets
+   * `/dev/vfio/devices/vfio<index>` (default false, the Kconfig default while VFIO_GROUP is set).
+   */
+  readonly deviceCdev?: boolean;
   /** MSI isolation answers (default: nothing isolated, as for DT devices without `msi-parent`). */
   readonly msiIsolation?: MsiIsolation;
   /**
@@ -81,6 +86,7 @@ const VFIO_OPTION_KEYS = [
   'deviceDriver',
   'iommuGroupIds',
   'log',
+  'deviceCdev',
 ] as const satisfies readonly (keyof VfioOptions)[];
 
 // The module parameters vfio.ko and vfio_iommu_type1.ko declare, by module.
@@ -108,6 +114,9 @@ export class Vfio {
   private readonly ids: IommuGroupIds;
   private readonly fakeGroups = new Map<number, { id: number; name: 'vfio-noiommu'; devices: string[] }>();
   private readonly log: (line: string) => void;
+  private readonly deviceCdev: boolean;
+  // vfio.device_ida: `device->index`, allocated for every vfio_device (vfio_init_device).
+  private readonly deviceIndexes = new Map<VfioDevice, number>();
 
   constructor(options: VfioOptions = {}) {
     rejectUnknownOptions(options, VFIO_OPTION_KEYS, 'Vfio');
@@ -121,6 +130,7 @@ export class Vfio {
     this.deviceDriver = options.deviceDriver ?? (() => null);
     this.ids = options.iommuGroupIds ?? new IommuGroupIda();
     this.log = options.log ?? (() => undefined);
+    this.deviceCdev = options.deviceCdev ?? false;
     for (const [name, value] of Object.entries(options.moduleParams ?? {})) this.setParam(name, value);
   }
 
@@ -175,7 +185,26 @@ export class Vfio {
    * sorted as `ls` sorts. (The device cdevs under `/dev/vfio/devices` are not modelled.)
    */
   devNodes(): string[] {
-    return [...this.groupsByName.keys(), 'vfio'].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names = [...this.groupsByName.keys(), 'vfio'];
+    if (this.deviceNodes().length > 0) names.push('devices');
+    return names.sort(byBytes);
+  }
+
+  /**
+   * `ls /dev/vfio/devices`: `vfio<index>` for every registered device outside no-IOMMU groups
+   * when the device cdev is configured (`vfio_device_add`: no-IOMMU devices get no cdev).
+   */
+  deviceNodes(): string[] {
+    if (!this.deviceCdev) return [];
+    const names: string[] = [];
+    for (const [device, index] of this.deviceIndexes)
+      if (this.groupOf(device)?.kind !== 'noiommu' && device.registered) names.push(`vfio${index}`);
+    return names.sort(byBytes);
+  }
+
+  /** `device->index` (the `vfio<index>` device name), while registered. */
+  deviceIndex(device: VfioDevice): number | undefined {
+    return this.deviceIndexes.get(device);
   }
 
   /** Groups with registered devices, by `/dev/vfio` name. */
@@ -244,6 +273,7 @@ export class Vfio {
     if (group === undefined) throw new KernelError('ENODEV', `${device.name} is not registered`);
     const leave = (): void => {
       group.devices.splice(group.devices.indexOf(device), 1);
+      this.deviceIndexes.delete(device);
       // vfio_device_remove_group: fake groups lose the device (iommu_group_remove_device).
       const fake = this.fakeGroups.get(group.id);
       if (group.kind !== 'iommu' && fake !== undefined)
@@ -383,6 +413,10 @@ export class Vfio {
       throw new KernelError('EINVAL', `${spec.name} is registered already`);
     }
     const device = new VfioDevice(spec);
+    let index = 0;
+    const used = new Set(this.deviceIndexes.values());
+    while (used.has(index)) index++;
+    this.deviceIndexes.set(device, index);
     group.devices.push(device);
     this.groupsByName.set(group.name, group);
     return device;
@@ -392,4 +426,9 @@ export class Vfio {
 // dev_printk's prefix: dev_driver_string (the bound driver, during probe) and dev_name.
 function devPrefix(spec: VfioDeviceSpec): string {
   return spec.driver === undefined ? spec.name : `${spec.driver} ${spec.name}`;
+}
+
+// ls sorts by bytes (strcmp) in the C locale.
+function byBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

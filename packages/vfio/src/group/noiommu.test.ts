@@ -194,4 +194,16 @@ describe('vfio.enable_unsafe_noiommu_mode=1', () => {
       }),
     );
   });
+
+  it('with CONFIG_VFIO_DEVICE_CDEV, /dev/vfio/devices lists vfio<index> except for no-IOMMU devices (vfio_device_add)', () => {
+    const vfio = new Vfio({ enableUnsafeNoiommuMode: true, deviceCdev: true });
+    vfio.registerGroupDevice({ name: 'n0', ops: countingDeviceOps(), iommuGroup: undefined });
+    expect(vfio.devNodes()).toEqual(['noiommu-0', 'vfio']);
+    const e = vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: countingDeviceOps() });
+    expect(vfio.devNodes()).toEqual(['1', 'devices', 'noiommu-0', 'vfio']);
+    expect(vfio.deviceNodes()).toEqual(['vfio1']);
+    expect(vfio.deviceIndex(e)).toBe(1);
+    vfio.unregisterDevice(e);
+    expect(vfio.devNodes()).toEqual(['noiommu-0', 'vfio']);
+  });
 });
