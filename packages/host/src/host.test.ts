@@ -143,6 +143,18 @@ describe('createHost on QEMU virt', () => {
     expect(host.fs.ls('/sys/bus/platform/drivers')).toContain('vfio-platform');
   });
 
+  it('rtc-pl031 taking the RTC back acknowledges a pending alarm and disables it (RTC core)', async () => {
+    const host = createHost(virtDtb(), { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
+    const rtc = host.model('9010000.pl031');
+    rtc?.write(0x08, 4, 0x1000); // LR
+    rtc?.write(0x04, 4, 0x1000); // MR: raw alarm at once
+    rtc?.write(0x10, 4, 1); // IMSC
+    expect(rtc?.read(0x18, 4)).toBe(1);
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/bind');
+    expect([rtc?.read(0x10, 4), rtc?.read(0x14, 4)]).toEqual([0, 0]);
+  });
+
   it('typed options win over the command line', () => {
     const host = createHost(virtDtb(), { cmdline: NOIOMMU, reset_required: true });
     expect(host.params.reset_required).toBe(true);

@@ -198,9 +198,12 @@ function rtcPl031Driver(env: HostDriverEnvironment): DriverSpec {
   };
 }
 
-// pl031_interrupt(): acknowledge a masked alarm by writing ICR.
+// pl031_interrupt(): a masked alarm is acknowledged (ICR) and reported with rtc_update_irq();
+// the RTC core's timer work then finds no alarm timer left to arm and disables the alarm
+// (rtc_timer_do_work → rtc_alarm_disable → pl031_alarm_irq_enable(dev, 0) clears IMSC.AI).
 function handled(regs: MmioDevice | undefined): 'handled' | 'none' {
   if (regs === undefined || (regs.read(0x18, 4) & 1) === 0) return 'none';
   regs.write(0x1c, 4, 1);
+  regs.write(0x10, 4, regs.read(0x10, 4) & ~1);
   return 'handled';
 }
