@@ -101,6 +101,8 @@ export class Host {
       allowUnsafeInterrupts: this.params.allow_unsafe_interrupts,
       dmaEntryLimit: this.params.dma_entry_limit,
       enableUnsafeNoiommuMode: this.params.enable_unsafe_noiommu_mode,
+      // CONFIG_VFIO_DEVICE_CDEV=y in the oracle's kernel.
+      deviceCdev: true,
     });
     this.fs = new HostFs(this);
     for (const dt of this.dtDevices) {

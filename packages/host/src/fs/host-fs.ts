@@ -245,10 +245,18 @@ export class HostFs {
     const missing = (): never => {
       throw new KernelError('ENOENT', `${path}: no such file or directory`);
     };
-    const groups = (): string[] => [...this.host.vfio.groups.keys()];
+    const vfio = this.host.vfio;
+    const groups = (): string[] => [...vfio.groups.keys()];
     if (parts.length === 0) return { kind: 'dir', list: () => ['vfio'] };
     if (parts[0] !== 'vfio') return missing();
-    if (parts.length === 1) return { kind: 'dir', list: () => ['vfio', ...groups()] };
+    // The group nodes, the container, and `devices/` once a device cdev exists (devtmpfs makes
+    // the directory with its first node; no-IOMMU devices get none).
+    if (parts.length === 1) return { kind: 'dir', list: () => vfio.devNodes() };
+    if (parts[1] === 'devices' && vfio.deviceNodes().length > 0) {
+      if (parts.length === 2) return { kind: 'dir', list: () => vfio.deviceNodes() };
+      if (parts.length === 3 && vfio.deviceNodes().includes(parts[2] ?? '')) return { kind: 'chardev' };
+      return missing();
+    }
     if (parts.length === 2 && (parts[1] === 'vfio' || groups().includes(parts[1] ?? '')))
       return { kind: 'chardev' };
     return missing();
