@@ -62,4 +62,13 @@ describe('a device region mmapped into the user address space', () => {
     f.container.mapDma({ vaddr: 0x1_0000_0000, iova: 0x5000_0000, size: 0x2000 });
     expect(f.process.mm.lockedVm).toBe(2);
   });
+
+  it('MAP_DMA with write of a read-only device mapping is EFAULT; read-only MAP_DMA of it works', () => {
+    const f = openedPlatformFixture();
+    f.handle.mmap({ ...MAP, write: false });
+    expect(
+      thrownErrno(() => f.container.mapDma({ vaddr: 0x7000_0000, iova: 0x4000_0000, size: 0x1000 })),
+    ).toBe('EFAULT');
+    f.container.mapDma({ vaddr: 0x7000_0000, iova: 0x4000_0000, size: 0x1000, write: false });
+  });
 });

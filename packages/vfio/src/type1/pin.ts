@@ -1,4 +1,4 @@
-import { IOMMU_CACHE, type Iova, KernelError } from '@vfiokit/core';
+import { IOMMU_CACHE, IOMMU_WRITE, type Iova, KernelError } from '@vfiokit/core';
 import type { Task } from '../user/task.js';
 import { type MappedChunk, pinnedPages, type VfioDma } from './dma.js';
 import { HOST_PAGE_SIZE, type Type1Domain, type Type1Iommu } from './type1-iommu.js';
@@ -9,7 +9,13 @@ import { HOST_PAGE_SIZE, type Type1Domain, type Type1Iommu } from './type1-iommu
  * (the kernel logs "RLIMIT_MEMLOCK (%ld) exceeded"); `EFAULT` for unmapped user memory.
  */
 export function pinDma(dma: VfioDma, rlimitMemlock: number): MappedChunk[] {
-  const chunks = dma.mm.addressSpace.resolve(dma.vaddr, dma.size).map((c) => ({
+  const resolved = dma.mm.addressSpace.resolve(dma.vaddr, dma.size);
+  // vaddr_get_pfns → follow_fault_pfn: a write mapping of a read-only VM_PFNMAP vma cannot be
+  // faulted in for write (fixup_user_fault fails): EFAULT.
+  const readOnly = resolved.find((c) => c.pfnmap && !c.writable);
+  if (readOnly !== undefined && (dma.prot & IOMMU_WRITE) !== 0)
+    throw new KernelError('EFAULT', `0x${readOnly.vaddr.toString(16)} is a read-only device mapping`);
+  const chunks = resolved.map((c) => ({
     iova: (dma.iova + (c.vaddr - dma.vaddr)) as Iova,
     paddr: c.paddr,
     size: c.size,

@@ -20,6 +20,8 @@ export interface PinnedChunk {
   readonly size: number;
   /** Device memory from an mmapped region (`VM_PFNMAP`): no struct page, never charged. */
   readonly pfnmap: boolean;
+  /** The mapping allows writes (`VM_WRITE`). */
+  readonly writable: boolean;
 }
 
 /** What a user access at an address reaches. */
@@ -118,6 +120,7 @@ export class UserAddressSpace {
         paddr: (m.paddr + (cursor - m.vaddr)) as PhysAddr,
         size: stop - cursor,
         pfnmap: m.pfnmap,
+        writable: m.writable,
       });
       cursor = stop;
     }
