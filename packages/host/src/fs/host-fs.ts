@@ -165,7 +165,10 @@ export class HostFs {
     const key = parts.join('/');
     if (key === '') return { kind: 'dir', list: () => ['cmdline', 'sys'] };
     if (key === 'cmdline') return { kind: 'file', read: () => `${this.host.cmdline}\n` };
-    if (key === 'sys') return { kind: 'dir', list: () => ['kernel'] };
+    // /proc/sys as the oracle kernel lists it; only kernel/tainted is modelled inside.
+    if (key === 'sys') return { kind: 'dir', list: () => ['debug', 'dev', 'fs', 'kernel', 'user', 'vm'] };
+    if (['sys/debug', 'sys/dev', 'sys/fs', 'sys/user', 'sys/vm'].includes(key))
+      return { kind: 'dir', list: () => [] };
     if (key === 'sys/kernel') return { kind: 'dir', list: () => ['tainted'] };
     if (key === 'sys/kernel/tainted') {
       return {
