@@ -155,6 +155,13 @@ describe('createHost on QEMU virt', () => {
     expect([rtc?.read(0x10, 4), rtc?.read(0x14, 4)]).toEqual([0, 0]);
   });
 
+  it('host.sysfs is the same shell-like view as host.fs', async () => {
+    const host = createHost(virtDtb());
+    expect(host.sysfs).toBe(host.fs);
+    await host.sysfs.run('echo 9030000.pl061 > /sys/bus/amba/drivers/pl061_gpio/unbind');
+    expect(host.device('9030000.pl061')?.driverName).toBeNull();
+  });
+
   it('typed options win over the command line', () => {
     const host = createHost(virtDtb(), { cmdline: NOIOMMU, reset_required: true });
     expect(host.params.reset_required).toBe(true);

@@ -62,6 +62,8 @@ export class Host {
   readonly initEnv: readonly string[];
   /** The sysfs/proc/dev view. */
   readonly fs: HostFs;
+  /** The same view under the name issue 10 gives it (`host.sysfs.run('echo … > …')`). */
+  readonly sysfs: HostFs;
   /** Kernel log lines (parameter errors, vfio warnings), without timestamps. */
   readonly log: string[];
   /** The physical MMIO map of the register models. */
@@ -105,6 +107,7 @@ export class Host {
       deviceCdev: true,
     });
     this.fs = new HostFs(this);
+    this.sysfs = this.fs;
     for (const dt of this.dtDevices) {
       const model = modelFor(dt, {
         clock: this.clock,
