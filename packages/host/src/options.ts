@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import type { KernelProfile } from '@vfiokit/vfio';
 
 /**
@@ -45,22 +45,10 @@ const BOOLEAN_KEYS = ['reset_required', 'enable_unsafe_noiommu_mode', 'allow_uns
  * Checks an options object: `EINVAL` for anything that is not a plain object, for a key
  * {@link HostOptions} does not have, and for a value of the wrong type.
  */
-// @vfiokit/core has a shared `rejectUnknownOptions` in the working tree that is not released
-// yet; this local check says the same thing and can be replaced by it once it is.
 export function checkHostOptions(options: unknown): HostOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new KernelError('EINVAL', 'createHost: options must be an object');
-  }
+  rejectUnknownOptions(options as HostOptions, HOST_OPTION_KEYS, 'createHost');
   const record = options as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!(HOST_OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new KernelError(
-        'EINVAL',
-        `createHost: unknown option '${key}' (valid options: ${HOST_OPTION_KEYS.join(', ')})`,
-      );
-    }
-  }
   if (record.cmdline !== undefined && typeof record.cmdline !== 'string') {
     throw new KernelError('EINVAL', 'createHost: cmdline must be a string');
   }

@@ -1,4 +1,4 @@
-import { EventFd, KernelError } from '@vfiokit/core';
+import { EventFd, KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import {
   type Capability,
   type IoctlArg,
@@ -21,7 +21,7 @@ export interface HostProcessOptions {
   readonly rlimitMemlock?: number;
 }
 
-const OPTION_KEYS = ['comm', 'capabilities', 'rlimitMemlock'];
+const OPTION_KEYS: readonly (keyof HostProcessOptions)[] = ['comm', 'capabilities', 'rlimitMemlock'];
 
 /** An open file description: shared by the fds of a process and its forked children. */
 class OpenFile {
@@ -68,13 +68,7 @@ export class HostProcess implements Task, VfioSyscalls {
   private exited = false;
 
   constructor(host: Host, pid: number, options: HostProcessOptions = {}) {
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key))
-        throw new KernelError(
-          'EINVAL',
-          `spawn: unknown option '${key}' (valid options: ${OPTION_KEYS.join(', ')})`,
-        );
-    }
+    rejectUnknownOptions(options, OPTION_KEYS, 'spawn');
     this.host = host;
     this.pid = pid;
     this.comm = options.comm ?? 'runner';
