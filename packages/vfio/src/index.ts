@@ -163,6 +163,7 @@ export {
   vfioIovaRange,
 } from './uapi/structs-iommu.js';
 export { encodeIrqSet, type IrqSetRequest, vfioIrqInfo, vfioIrqSet } from './uapi/structs-irq.js';
+export { UapiError } from './uapi/uapi-error.js';
 export { type PinnedChunk, UserAddressSpace, type UserTarget } from './user/address-space.js';
 export type { IoctlArg, MmapRequest, MmapResult, VfioFile } from './user/file.js';
 export { UserProcess, type UserProcessOptions } from './user/process.js';

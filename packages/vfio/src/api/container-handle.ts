@@ -1,4 +1,3 @@
-import { toSafeNumber } from '@vfiokit/core';
 import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,

@@ -1,4 +1,3 @@
-import { toSafeNumber } from '@vfiokit/core';
 import {
   VFIO_DEVICE_GET_INFO,
   VFIO_DEVICE_GET_IRQ_INFO,
@@ -8,6 +7,7 @@ import {
 } from '../uapi/ioctls.js';
 import { vfioDeviceInfo, vfioRegionInfo } from '../uapi/structs-device.js';
 import { encodeIrqSet, vfioIrqInfo } from '../uapi/structs-irq.js';
+import { u64ToNumber } from '../uapi/uapi-error.js';
 import type { MmapRequest, MmapResult } from '../user/file.js';
 import type { VfioSyscalls } from '../user/syscalls.js';
 import { type IrqSet, irqSetRequest } from './irq-set.js';
@@ -73,8 +73,8 @@ export class VfioDeviceHandle {
     return {
       index,
       flags: info.flags,
-      size: toSafeNumber(info.size, 'region size'),
-      offset: toSafeNumber(info.offset, 'region offset'),
+      size: u64ToNumber(info.size, 'region size'),
+      offset: u64ToNumber(info.offset, 'region offset'),
     };
   }
 

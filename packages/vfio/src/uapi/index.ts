@@ -272,4 +272,7 @@ export {
   vfioIrqInfo,
   vfioIrqSet,
 } from './structs-irq.js';
-export { UapiError } from './uapi-error.js';
+export {
+  UapiError,
+  u64ToNumber,
+} from './uapi-error.js';
