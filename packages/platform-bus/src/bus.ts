@@ -6,7 +6,7 @@ import { BUS_TYPES } from './bus-types.js';
 import { allDone, andThen, type Completion, isPromise } from './completion.js';
 import type { BusContext, CoreContext } from './core-context.js';
 import { contextOf } from './core-registry.js';
-import type { BusName, DeviceDescription } from './description.js';
+import type { BusName, DeviceDescription, MmioResource } from './description.js';
 import { Device, type DriverSpec, stateOf } from './device.js';
 import { whenUnlocked, withDeviceLock } from './device-lock.js';
 import {
@@ -17,6 +17,7 @@ import {
 } from './device-name.js';
 import type { ProbeTrigger } from './events.js';
 import { DriverIndex } from './match-index.js';
+import type { AmbaId } from './match-info.js';
 import { optionKeys } from './options.js';
 import { attachWalk, ensureIdentified } from './probe.js';
 import { releaseDriver } from './release.js';
@@ -38,6 +39,10 @@ const DESCRIPTION_KEYS = optionKeys<DeviceDescription>({
   explicitBindOnly: true,
   driverOverride: true,
 });
+
+const REGION_KEYS = optionKeys<MmioResource>({ start: true, size: true, name: true });
+
+const AMBA_ID_KEYS = optionKeys<AmbaId>({ id: true, mask: true, data: true });
 
 /** `PAGE_SIZE − 1`: driver_set_override() refuses writes of this many bytes (drivers/base/driver.c). */
 const OVERRIDE_MAX = 4095;
@@ -136,6 +141,8 @@ export class Bus {
   addDevice(description: DeviceDescription): Device {
     // A misspelt field (`compatibles`) would silently change how the device matches.
     rejectUnknownOptions(description, DESCRIPTION_KEYS, 'addDevice');
+    for (const region of description.regions ?? [])
+      rejectUnknownOptions(region, REGION_KEYS, 'addDevice regions');
     if (description.bus !== this.name) {
       throw new KernelError(
         'EINVAL',
@@ -243,6 +250,11 @@ export class Bus {
    * over the existing devices. A `sysfsBindOnly` driver is never attached automatically.
    */
   registerDriver(driver: DriverSpec): Completion {
+    // A DriverSpec is a struct drivers extend (recordingDriver adds `probed`, as a kernel driver
+    // embeds struct device_driver), so its own keys are not checked; an id-table entry is plain
+    // data, where a misspelt `mask` would silently match every periphid whose masked value is 0.
+    for (const entry of driver.ambaIdTable ?? [])
+      rejectUnknownOptions(entry, AMBA_ID_KEYS, 'registerDriver ambaIdTable');
     if (driver.name.length === 0 || driver.name.includes('/')) {
       throw new KernelError('EINVAL', `invalid driver name "${driver.name}"`);
     }

@@ -35,4 +35,32 @@ describe('options objects reject unknown keys', () => {
     expect(errnoOf(() => seedRaceProperty('driver_override', { devices: 'x' } as never))).toBe('EINVAL');
     expect(() => recordingDriver('d', { ofMatchTable: ['x'], verdict: () => undefined })).not.toThrow();
   });
+
+  it('an AMBA id-table entry with a misspelt field is EINVAL, and the driver is not registered', () => {
+    const core = new DriverCore();
+    expect(
+      errnoOf(() =>
+        core.amba.registerDriver({
+          name: 'pl',
+          ambaIdTable: [{ id: 0x41031, mask: 0xfffff, maks: 1 }],
+          probe: () => {},
+        } as never),
+      ),
+    ).toBe('EINVAL');
+    expect(core.amba.driver('pl')).toBeUndefined();
+  });
+
+  it('a device region with a misspelt field is EINVAL', () => {
+    const core = new DriverCore();
+    expect(
+      errnoOf(() =>
+        core.platform.addDevice({
+          name: 'd0',
+          bus: 'platform',
+          regions: [{ start: 0, sise: 0x1000 }],
+        } as never),
+      ),
+    ).toBe('EINVAL');
+    expect(core.platform.device('d0')).toBeUndefined();
+  });
 });
