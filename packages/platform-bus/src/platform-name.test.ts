@@ -81,3 +81,36 @@ describe('a platform device given by its device name (the id suffix read back)',
     expect(core.platform.addDevice({ name: 'a.01', bus: 'platform' }).platformName).toBe('a.01');
   });
 });
+
+describe('a driver whose name holds a / (bus_add_driver → kobject_set_name_vargs)', () => {
+  it('registers; its sysfs directory and the driver link use !, matching and driver_override keep /', () => {
+    const core = new DriverCore();
+    const device = core.platform.addDevice({ name: 'cpu/pmu', bus: 'platform' });
+    core.platform.registerDriver(recordingDriver('cpu/pmu'));
+    // platform_match(): strcmp(pdev->name, drv->name), both "cpu/pmu".
+    expect(device.driverName).toBe('cpu/pmu');
+    expect(core.sysfs.list('/sys/bus/platform/drivers')).toContain('cpu!pmu');
+    expect(core.sysfs.readlink('/sys/devices/platform/cpu!pmu/driver')).toBe(
+      '../../../bus/platform/drivers/cpu!pmu',
+    );
+    expect(core.sysfs.list('/sys/bus/platform/drivers/cpu!pmu')).toEqual([
+      'bind',
+      'cpu!pmu',
+      'uevent',
+      'unbind',
+    ]);
+    expect(core.sysfs.write('/sys/bus/platform/drivers/cpu!pmu/unbind', 'cpu!pmu')).toBe(7);
+    expect(device.driverName).toBeNull();
+    // driver_override compares the written string with drv->name, so it is spelt with /.
+    core.sysfs.write('/sys/devices/platform/cpu!pmu/driver_override', 'cpu!pmu');
+    core.sysfs.write('/sys/bus/platform/drivers_probe', 'cpu!pmu');
+    expect(device.driverName).toBeNull();
+    core.sysfs.write('/sys/devices/platform/cpu!pmu/driver_override', 'cpu/pmu');
+    core.sysfs.write('/sys/bus/platform/drivers_probe', 'cpu!pmu');
+    expect(device.driverName).toBe('cpu/pmu');
+  });
+
+  it('an empty driver name is still EINVAL (kobject_add_internal refuses an empty name)', () => {
+    expect(errnoOf(() => new DriverCore().platform.registerDriver(recordingDriver('')))).toBe('EINVAL');
+  });
+});

@@ -3,6 +3,7 @@ import type { Bus } from './bus.js';
 import { modalias } from './bus-types.js';
 import { isPromise } from './completion.js';
 import { type Device, stateOf } from './device.js';
+import { kobjectName } from './device-name.js';
 import { strerror } from './strerror.js';
 import { relativeLink } from './sysfs-link.js';
 
@@ -260,8 +261,10 @@ export class Sysfs {
       return device === undefined ? undefined : this.deviceLink(`/sys/bus/${bus.name}/devices`, device, rest);
     }
     if (section === 'drivers') {
-      if (name === undefined) return dir(() => bus.drivers.map((d) => d.name));
-      return this.driverDir(bus, name, rest);
+      // bus_add_driver(): the directory is the kobject name, `/` in drv->name turned into `!`.
+      if (name === undefined) return dir(() => bus.drivers.map((d) => kobjectName(d.name)));
+      const driver = bus.drivers.find((d) => kobjectName(d.name) === name);
+      return driver === undefined ? undefined : this.driverDir(bus, driver.name, rest);
     }
     return undefined;
   }
@@ -361,7 +364,7 @@ export class Sysfs {
       case 'resource':
         return { kind: 'file', read: () => ambaResource(device) };
       case 'driver':
-        return link(`/sys/bus/${bus.name}/drivers/${device.driverName}`, (below) =>
+        return link(`/sys/bus/${bus.name}/drivers/${kobjectName(device.driverName ?? '')}`, (below) =>
           this.driverDir(bus, device.driverName ?? '', below),
         );
       case 'subsystem':
