@@ -4,9 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { guestPhysAddr, iova, type PhysAddr, physAddr, toSafeNumber } from './address.js';
 import {
+  addressRange,
+  alignDown,
   alignUp,
   checkedAdd,
   checkedDistance,
+  isAligned,
   isPageSize,
   rangeContains,
   rangeContainsAddress,
@@ -16,6 +19,7 @@ import { TranslatedDmaPort } from './dma-port.js';
 import { EventFd } from './eventfd.js';
 import type { IommuDomain } from './iommu-domain.js';
 import { isKernelError, KernelError } from './kernel-error.js';
+import { checkKernelVersion } from './kernel-version.js';
 import { PhysicalMemory } from './physical-memory.js';
 import { ManualScheduler } from './scheduler.js';
 import { FlatIommuDomain } from './testing/flat-iommu-domain.js';
@@ -290,5 +294,90 @@ describe('KernelError brand', () => {
     Object.defineProperty(foreign, Symbol.for('@vfiokit/core/KernelError'), { value: true });
     expect(isKernelError(foreign, 'EPERM')).toBe(true);
     expect(isKernelError(new KernelError('EPERM', 'x'))).toBe(true);
+  });
+});
+
+// Second mutation run: the survivors that are behaviours.
+describe('edges, second pass', () => {
+  it('small writes leave the neighbouring bytes as they were (no extra byte written)', () => {
+    const memory = new PhysicalMemory();
+    memory.allocate(at(0), 0x2000);
+    memory.write(at(0), new Uint8Array(0x2000).fill(0xff));
+    memory.write(at(0x10), Uint8Array.of(1, 2, 3));
+    expect(memory.readU8(at(0x13))).toBe(0xff);
+    memory.writeU16(at(0x20), 0x0102);
+    expect(memory.readU8(at(0x22))).toBe(0xff);
+    memory.writeU32(at(0xffe), 0x0a0b0c0d);
+    expect(memory.readU8(at(0x1002))).toBe(0xff);
+  });
+
+  it('a u64 that does not fit is refused before any byte is written', () => {
+    const memory = new PhysicalMemory();
+    memory.allocate(at(0), 0x1000);
+    memory.writeU64(at(0x40), 0x1111_2222_3333_4444n);
+    expect(() => memory.writeU64(at(0x40), 1n << 64n)).toThrow(
+      'EINVAL: value 18446744073709551616 does not fit in 64 bits',
+    );
+    expect(memory.readU64(at(0x40))).toBe(0x1111_2222_3333_4444n);
+  });
+
+  it('runAll runs exactly `limit` tasks before calling it a livelock', () => {
+    const looping = new ManualScheduler();
+    let runs = 0;
+    const again = (): void => {
+      runs++;
+      looping.schedule('again', again);
+    };
+    looping.schedule('again', again);
+    expect(thrownErrno(() => looping.runAll(5))).toBe('ETIMEDOUT');
+    expect(runs).toBe(5);
+  });
+
+  it('alignUp may end exactly at 2^53 - 1; messages name the argument', () => {
+    expect(alignUp(MAX, 1)).toBe(MAX);
+    expect(() => alignDown(-1, 8)).toThrow('EINVAL: value -1 is not a non-negative safe integer');
+    expect(() => isAligned(-1, 8)).toThrow('EINVAL: value -1 is not a non-negative safe integer');
+    expect(() => addressRange(physAddr(0), -1)).toThrow('EINVAL: size -1 is not a non-negative safe integer');
+  });
+
+  it('empty ranges overlap nothing; a range contains one that starts at its start', () => {
+    const r = (start: number, size: number) => ({ start: physAddr(start), size });
+    expect(rangesOverlap(r(5, 0), r(0, 10))).toBe(false);
+    expect(rangesOverlap(r(0, 10), r(5, 0))).toBe(false);
+    expect(rangeContains(r(0, 0x20), r(0, 0x10))).toBe(true);
+    expect(rangeContains(r(0x10, 0x20), r(0xf, 0x10))).toBe(false);
+  });
+
+  it('a DMA write fault says it was a write', () => {
+    const memory = new PhysicalMemory();
+    const port = new TranslatedDmaPort({ memory, domain: new FlatIommuDomain() });
+    expect(port.write(iova(0x5000), new Uint8Array(4))).toMatchObject({ iova: 0x5000, access: 'write' });
+  });
+
+  it('eventfd messages: EAGAIN names the sum, the in-wakeup warning names the rule', () => {
+    const eventfd = new EventFd();
+    eventfd.write(0xffff_ffff_ffff_fffen);
+    expect(() => eventfd.write(1)).toThrow(
+      'EAGAIN: eventfd counter 18446744073709551614 + 1 would reach 0xffffffffffffffff',
+    );
+    const outer = new EventFd();
+    const inner = new EventFd();
+    outer.on('signal', () => inner.signal());
+    outer.signal();
+    expect(inner.warnings).toEqual([
+      'WARNING: fs/eventfd.c: eventfd_signal_mask: WARN_ON_ONCE(current->in_eventfd): ' +
+        'eventfd_signal from inside an eventfd wakeup dropped',
+    ]);
+  });
+
+  it('isKernelError is false for primitives and null', () => {
+    for (const value of [null, undefined, 'EINVAL', 22]) expect(isKernelError(value)).toBe(false);
+  });
+
+  it('checkKernelVersion accepts minor 0 and says what it expected', () => {
+    expect(checkKernelVersion([6, 0], 'w')).toEqual([6, 0]);
+    expect(() => checkKernelVersion('6.12', 'populate')).toThrow(
+      'EINVAL: populate: kernel version must be [major, minor], not 6.12',
+    );
   });
 });
