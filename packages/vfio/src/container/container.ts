@@ -4,6 +4,7 @@ import { type1AttachGroup, type1DetachGroup } from '../type1/attach.js';
 import { type1CheckExtension, type1Ioctl } from '../type1/ioctl.js';
 import { type Type1Environment, Type1Iommu } from '../type1/type1-iommu.js';
 import { removeDma } from '../type1/unmap.js';
+import { VFIO_TYPE1_NESTING_IOMMU } from '../uapi/generated-constants.js';
 import {
   VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
@@ -95,13 +96,13 @@ export class VfioContainer implements VfioFile {
   private checkExtension(extension: number): number {
     if (this.backend !== null) {
       return this.backend.kind === 'type1'
-        ? type1CheckExtension(this.backend.iommu, extension)
+        ? type1CheckExtension(this.backend.iommu, extension, this.env.profile)
         : noiommuCheck(this.env, extension);
     }
     const considerType1 = this.groups.length === 0 || !this.noiommu;
     const considerNoiommu = this.env.noiommuEnabled() && (this.groups.length === 0 || this.noiommu);
     if (considerType1) {
-      const answer = type1CheckExtension(null, extension);
+      const answer = type1CheckExtension(null, extension, this.env.profile);
       if (answer > 0) return answer;
     }
     return considerNoiommu ? noiommuCheck(this.env, extension) : 0;
@@ -117,11 +118,13 @@ export class VfioContainer implements VfioFile {
       );
     }
     let lastError: unknown = new KernelError('ENODEV', `no IOMMU backend supports type ${type}`);
-    if (!this.noiommu && type1CheckExtension(null, type) > 0) {
-      if (type !== VFIO_TYPE1_IOMMU && type !== VFIO_TYPE1v2_IOMMU) {
+    if (!this.noiommu && type1CheckExtension(null, type, this.env.profile) > 0) {
+      // vfio_iommu_type1_open: TYPE1, TYPE1v2 and (before v6.13) TYPE1_NESTING, which implies v2.
+      const nesting = type === VFIO_TYPE1_NESTING_IOMMU;
+      if (type !== VFIO_TYPE1_IOMMU && type !== VFIO_TYPE1v2_IOMMU && !nesting) {
         lastError = new KernelError('EINVAL', `type1 cannot open type ${type}`);
       } else {
-        const iommu = new Type1Iommu(type === VFIO_TYPE1v2_IOMMU, this.env);
+        const iommu = new Type1Iommu(type === VFIO_TYPE1v2_IOMMU || nesting, this.env, nesting);
         const attached: VfioGroup[] = [];
         try {
           for (const group of this.groups) {

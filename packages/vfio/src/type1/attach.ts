@@ -26,6 +26,14 @@ export function type1AttachGroup(iommu: Type1Iommu, current: Task, group: Type1G
   }
   const iommuGroup = group.iommuGroup;
   const domain = iommuGroup.allocateDomain();
+  // iommu_enable_nesting (before v6.13): -EINVAL unless the IOMMU driver has `enable_nesting`
+  // (arm-smmu and arm-smmu-v3 had it); a domain offers it as an `enableNesting()` method.
+  if (iommu.nesting) {
+    const nestable = domain as { enableNesting?: () => void };
+    if (typeof nestable.enableNesting !== 'function')
+      throw new KernelError('EINVAL', 'iommu_enable_nesting: the domain cannot nest');
+    nestable.enableNesting();
+  }
   iommuGroup.attachDomain(domain);
   try {
     const aperture = apertureOf(domain);

@@ -1,4 +1,5 @@
 import { KernelError } from '@vfiokit/core';
+import { type KernelProfile, kernelAtLeast } from '../profile.js';
 import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_VADDR,
@@ -7,6 +8,7 @@ import {
   VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
   VFIO_DMA_UNMAP_FLAG_VADDR,
 } from '../uapi/flags.js';
+import { VFIO_TYPE1_NESTING_IOMMU } from '../uapi/generated-constants.js';
 import {
   VFIO_CHECK_EXTENSION,
   VFIO_DMA_CC_IOMMU,
@@ -29,23 +31,35 @@ import { type1MapDma } from './map.js';
 import type { Type1Iommu } from './type1-iommu.js';
 import { type1UnmapDma } from './unmap.js';
 
+/** Before v6.13 type1 still opens `VFIO_TYPE1_NESTING_IOMMU` (nesting implies v2). */
+export function type1Nesting(profile: KernelProfile): boolean {
+  return !kernelAtLeast(profile, 6, 13);
+}
+
 // sizeof(struct vfio_bitmap): pgsize, size, data pointer.
 const VFIO_BITMAP_SIZE = 24;
 
 /**
  * `vfio_iommu_type1_check_extension`, with `iommu` null before VFIO_SET_IOMMU.
- * TYPE1_NESTING is gone (v6.6+). DMA_CC is `vfio_domains_have_enforce_cache_coherency`: 0
+ * TYPE1_NESTING answers 1 before v6.13, which removed it ("vfio: Remove
+ * VFIO_TYPE1_NESTING_IOMMU", part of the SMMUv3 nesting series); Linux 6.12 still has it. DMA_CC is `vfio_domains_have_enforce_cache_coherency`: 0
  * without a backend, 1 over an empty domain list (emulated groups only), else 1 only if every
  * domain enforces coherency. The Arm SMMU drivers never do for platform devices (SMMUv2 has no
  * `enforce_cache_coherency` op; SMMUv3's requires PCI root complexes with CANWBS), so any
  * IOMMU domain makes it 0.
  */
-export function type1CheckExtension(iommu: Type1Iommu | null, extension: number): number {
+export function type1CheckExtension(
+  iommu: Type1Iommu | null,
+  extension: number,
+  profile: KernelProfile,
+): number {
   switch (extension) {
     case VFIO_TYPE1_IOMMU:
     case VFIO_TYPE1v2_IOMMU:
     case VFIO_UNMAP_ALL:
       return 1;
+    case VFIO_TYPE1_NESTING_IOMMU:
+      return type1Nesting(profile) ? 1 : 0;
     case VFIO_UPDATE_VADDR:
       return iommu !== null && iommu.emulatedGroups.size === 0 ? 1 : 0;
     case VFIO_DMA_CC_IOMMU:
@@ -64,7 +78,7 @@ export function type1Ioctl(
 ): number {
   switch (request) {
     case VFIO_CHECK_EXTENSION:
-      return type1CheckExtension(iommu, integerArg(arg));
+      return type1CheckExtension(iommu, integerArg(arg), iommu.env.profile);
     case VFIO_IOMMU_GET_INFO:
       type1GetInfo(iommu, pointerArg(arg, 'VFIO_IOMMU_GET_INFO'));
       return 0;

@@ -70,9 +70,13 @@ export class Type1Iommu {
   /** `dirty_page_tracking` (VFIO_IOMMU_DIRTY_PAGES START/STOP). */
   dirtyPageTracking = false;
 
-  constructor(v2: boolean, env: Type1Environment) {
+  /** `iommu->nesting`: opened as VFIO_TYPE1_NESTING_IOMMU (before v6.13). */
+  readonly nesting: boolean;
+
+  constructor(v2: boolean, env: Type1Environment, nesting = false) {
     this.v2 = v2;
     this.env = env;
+    this.nesting = nesting;
     this.dmaEntryLimit = env.params.dmaEntryLimit;
     this.dmaAvail = env.params.dmaEntryLimit;
   }
