@@ -6,12 +6,14 @@ import { AmdXgbeModel } from './models/amd-xgbe.js';
 import { FlexRmModel } from './models/bcm-flexrm.js';
 import { CalxedaXgmacModel } from './models/calxeda-xgmac.js';
 import { Pl330Model } from './models/pl330.js';
+import { assemblePl330, encodePl330, pl330Ccr } from './models/pl330-microcode.js';
 import { createAmdXgbeReset } from './modules/amd-xgbe-reset.js';
 import { createBcmFlexrmReset } from './modules/bcm-flexrm-reset.js';
 import { calxedaXgmacSoftReset } from './modules/calxeda-xgmac-reset.js';
 import { pl330Reset } from './modules/pl330-reset.js';
 import { ResetRegistry } from './registry/reset-registry.js';
 import { dmaSandbox } from './testing/dma-sandbox.js';
+import { modelTarget } from './testing/model-target.js';
 import { checkQuiescence, quiescenceProperty } from './testing/quiescence.js';
 import { amdXgbeScenario } from './testing/scenarios/amd-xgbe.js';
 import { flexRmScenario } from './testing/scenarios/bcm-flexrm.js';
@@ -52,6 +54,19 @@ describe('options objects refuse unknown keys (EINVAL)', () => {
       () => calxedaXgmacScenario({ reset: calxedaXgmacSoftReset, clause: [] } as never),
     ],
     ['amdXgbeScenario', () => amdXgbeScenario({ reset: pl330Reset, modelOption: {} } as never)],
+    ['pl330Ccr', () => pl330Ccr({ burstBytes: 4, burstLenght: 2, increment: true } as never)],
+    // A misspelt `forever` would silently assemble a counted DMALPEND instead of DMALPFE.
+    ['encodePl330', () => encodePl330({ op: 'LPEND', counter: 0, backwardJump: 2, forver: true } as never)],
+    ['encodePl330', () => encodePl330({ op: 'NOP', event: 3 } as never)],
+    ['encodePl330', () => encodePl330({ op: 'DMANOP' } as never)],
+    [
+      'encodePl330 through assemblePl330',
+      () => assemblePl330([{ op: 'LD' }, { op: 'ST', burst: true } as never]),
+    ],
+    [
+      'modelTarget',
+      () => modelTarget(new Pl330Model({ dma }), { name: 'd', compatibles: ['arm,pl330'] } as never),
+    ],
     [
       'FlexRmModel through flexRmScenario',
       () => flexRmScenario({ reset: pl330Reset, modelOptions: { flush: 1 } } as never).setup(),

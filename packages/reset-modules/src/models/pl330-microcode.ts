@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import {
   CMD_DMAEND,
   CMD_DMAGO,
@@ -52,12 +52,32 @@ function u32le(value: number): number[] {
   return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
 }
 
+/** The fields each instruction has (`op` included). */
+const INSTRUCTION_FIELDS: Readonly<Record<Pl330Instruction['op'], readonly string[]>> = {
+  MOV: ['op', 'reg', 'value'],
+  LD: ['op'],
+  ST: ['op'],
+  LP: ['op', 'counter', 'iterations'],
+  LPEND: ['op', 'counter', 'backwardJump', 'forever'],
+  SEV: ['op', 'event'],
+  WFP: ['op', 'peripheral'],
+  GO: ['op', 'channel', 'address', 'nonSecure'],
+  KILL: ['op'],
+  END: ['op'],
+  NOP: ['op'],
+};
+
 /**
  * Encodes one instruction as drivers/dma/pl330.c's `_emit_*` helpers do: DMAMOV 0xbc rd imm32;
  * DMALP 0x20 | lc << 1, iterations − 1; DMALPEND 0x28 | nf << 4 | lc << 2 (nf = 0: forever), jump;
  * DMASEV/DMAWFP number << 3; DMAGO 0xa0 | ns << 1, channel, imm32; DMALD 0x04; DMAST 0x08.
  */
 export function encodePl330(instruction: Pl330Instruction): number[] {
+  // A misspelt field (`forver`) would silently assemble another instruction: refuse it.
+  const fields = INSTRUCTION_FIELDS[instruction.op];
+  if (fields === undefined)
+    throw new KernelError('EINVAL', `encodePl330: unknown instruction ${JSON.stringify(instruction.op)}`);
+  rejectUnknownOptions(instruction, [...fields] as (keyof Pl330Instruction & string)[], 'encodePl330');
   switch (instruction.op) {
     case 'MOV':
       return [CMD_DMAMOV, { SAR: 0, CCR: 1, DAR: 2 }[instruction.reg], ...u32le(instruction.value)];
@@ -109,6 +129,7 @@ export function pl330Ccr(options: {
   readonly burstLength: number;
   readonly increment: boolean;
 }): number {
+  rejectUnknownOptions(options, ['burstBytes', 'burstLength', 'increment'], 'pl330Ccr');
   const size = Math.log2(options.burstBytes);
   if (!Number.isInteger(size) || size < 0 || size > 4)
     throw new KernelError('EINVAL', `burst size ${options.burstBytes}`);

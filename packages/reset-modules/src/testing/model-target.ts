@@ -1,5 +1,6 @@
-import { KernelError, type ResetTarget } from '@vfiokit/core';
+import { KernelError, type ResetTarget, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceModel } from '../models/device-model.js';
+import type { ResetDeviceInfo } from '../registry/providers.js';
 
 /** A {@link ResetTarget} over a device model, with the model time its delays consumed. */
 export interface ModelTarget extends ResetTarget {
@@ -15,6 +16,9 @@ export function modelTarget(
   model: DeviceModel,
   device: { readonly name: string; readonly compatible: readonly string[] },
 ): ModelTarget {
+  // The device may be the ResetDeviceInfo given to getReset (acpi, resets are ignored here); any
+  // other key is a typo (`compatibles`) that would leave the target without its compatibles.
+  rejectUnknownOptions(device as ResetDeviceInfo, ['name', 'compatible', 'acpi', 'resets'], 'modelTarget');
   let elapsed = 0;
   return {
     name: device.name,
