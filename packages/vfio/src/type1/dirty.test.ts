@@ -1,5 +1,6 @@
 import { IOMMU_READ, PhysicalMemory, physAddr } from '@vfiokit/core';
 import { thrownErrno } from '@vfiokit/core/testing';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
@@ -212,5 +213,59 @@ describe('VFIO_IOMMU_DIRTY_PAGES (vfio_iommu_type1_dirty_pages)', () => {
     };
     expect(report()).toBe(0b0110_0010);
     expect(report()).toBe(0b0000_0010);
+  });
+
+  it('property: with only emulated groups a report is exactly the pages pinned or written since the last report, plus those still pinned', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ op: fc.constantFrom('pin', 'unpin', 'write', 'report'), page: fc.nat(7) }), {
+          maxLength: 30,
+        }),
+        (steps) => {
+          const memory = new PhysicalMemory();
+          const vfio = new Vfio();
+          const ops = { ...countingDeviceOps(), dmaUnmap: () => undefined };
+          const device = vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops });
+          const process = new UserProcess({ vfio, memory, rlimitMemlock: 2 ** 30 });
+          process.addressSpace.mmap(GUEST_RAM_VADDR, physAddr(0x8000_0000), 0x10_0000);
+          process.addressSpace.mmap(BITMAP_VADDR, physAddr(BITMAP_PHYS), 0x1000);
+          const container = VfioContainerHandle.open(process);
+          const group = VfioGroupHandle.open(process, [...vfio.groups.keys()][0] ?? '');
+          group.setContainer(container);
+          container.setIommu(VFIO_TYPE1v2_IOMMU);
+          container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x8000 });
+          group.getDevice('mdev0');
+          const f = { process, container } as unknown as ReturnType<typeof type1Fixture>;
+          dirtyPages(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+          const pins = new Map<number, number>();
+          let dirty = new Set<number>();
+          for (const { op, page } of steps) {
+            const iova = 0x4000_0000 + page * 0x1000;
+            if (op === 'pin') {
+              if ((pins.get(page) ?? 0) === 0) dirty.add(page);
+              vfio.pinPages(device, iova, 1, IOMMU_READ);
+              pins.set(page, (pins.get(page) ?? 0) + 1);
+            } else if (op === 'unpin' && (pins.get(page) ?? 0) > 0) {
+              vfio.unpinPages(device, iova, 1);
+              pins.set(page, (pins.get(page) ?? 0) - 1);
+            } else if (op === 'write') {
+              vfio.dmaRw(device, memory, iova, new Uint8Array(8), true);
+              dirty.add(page);
+            } else if (op === 'report') {
+              memory.write(physAddr(BITMAP_PHYS), new Uint8Array(8));
+              dirtyPages(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, getRange(0x4000_0000, 0x8000));
+              const out = new Uint8Array(1);
+              memory.read(physAddr(BITMAP_PHYS), out);
+              let expected = 0;
+              for (const p of dirty) expected |= 1 << p;
+              expect(out[0]).toBe(expected);
+              // vfio_iova_dirty_bitmap re-populates with the pages still pinned.
+              dirty = new Set([...pins].filter(([, n]) => n > 0).map(([p]) => p));
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
