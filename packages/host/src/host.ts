@@ -129,6 +129,8 @@ export class Host {
       mmio: (device) => this.models.get(device.name),
       irqChip: this.irqChip,
       rtcRegistered: () => this.addAlarmtimer(),
+      rtcAdded: (device) => this.addRtc(device.name),
+      rtcRemoved: (device) => this.removeRtc(device.name),
     });
     const early = drivers.filter((d) => d.spec.name === 'sbsa-uart' || d.spec.name === 'uart-pl011');
     for (const driver of early) void this.core.bus(driver.bus).registerDriver(driver.spec);
@@ -167,6 +169,41 @@ export class Host {
   }
 
   private alarmtimerAdded = false;
+  private readonly rtcIds = new Map<string, number>();
+  private readonly rtcIdsInUse = new Set<number>();
+  private rtcHeldByAlarmtimer: number | undefined;
+
+  // drivers/rtc/class.c: `rtc%d` from rtc_ida, lowest free. alarmtimer_rtc_add_device() takes a
+  // reference on the first RTC with alarms and never drops it, so that id is never freed and
+  // a later registration gets the next one (rtc0, then rtc1 at every rebind).
+  private addRtc(device: string): void {
+    let id = 0;
+    while (this.rtcIdsInUse.has(id)) id++;
+    this.rtcIdsInUse.add(id);
+    this.rtcIds.set(device, id);
+    if (this.rtcHeldByAlarmtimer === undefined) this.rtcHeldByAlarmtimer = id;
+  }
+
+  private removeRtc(device: string): void {
+    const id = this.rtcIds.get(device);
+    if (id === undefined) return;
+    this.rtcIds.delete(device);
+    if (id !== this.rtcHeldByAlarmtimer) this.rtcIdsInUse.delete(id);
+  }
+
+  /** The `rtc<N>` class device under a bound RTC (`<dev>/rtc/rtc<N>`), if any. */
+  rtcOf(device: string): string | undefined {
+    const id = this.rtcIds.get(device);
+    return id === undefined ? undefined : `rtc${id}`;
+  }
+
+  /** The `vfio<N>` device under a device bound to a vfio meta driver (`<dev>/vfio-dev/vfio<N>`). */
+  vfioDevOf(device: string): string | undefined {
+    const bound = this.device(device);
+    const data = bound === undefined ? undefined : vfioMetaDriverData(bound);
+    const index = data === undefined ? undefined : this.vfio.deviceIndex(data.vfioDevice);
+    return index === undefined ? undefined : `vfio${index}`;
+  }
 
   private addDevice(dt: DtDevice): void {
     const model = this.models.get(dt.name);

@@ -13,6 +13,9 @@ export interface HostDriverEnvironment {
    * `alarmtimer` platform device the first time.
    */
   readonly rtcRegistered?: (device: Device) => void;
+  /** rtc_register_device() / its devres release: the RTC class device under the device. */
+  readonly rtcAdded?: (device: Device) => void;
+  readonly rtcRemoved?: (device: Device) => void;
 }
 
 /** A host driver and the bus it registers on, in registration (initcall) order. */
@@ -185,6 +188,7 @@ function rtcPl031Driver(env: HostDriverEnvironment): DriverSpec {
       const regs = env.mmio(device);
       if (regs !== undefined) regs.write(0x0c, 4, regs.read(0x0c, 4) | 1);
       const irq = device.irqs[0];
+      env.rtcAdded?.(device);
       // Without an interrupt the alarm ops are dropped, so the RTC has no alarm feature.
       if (irq !== undefined && irq !== 0) env.rtcRegistered?.(device);
       if (irq !== undefined && irq !== 0) {
@@ -194,6 +198,7 @@ function rtcPl031Driver(env: HostDriverEnvironment): DriverSpec {
     remove: (device) => {
       const irq = device.irqs[0];
       if (irq !== undefined && irq !== 0) env.irqChip.freeIrq(irq);
+      env.rtcRemoved?.(device);
     },
   };
 }

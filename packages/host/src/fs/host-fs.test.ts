@@ -51,6 +51,25 @@ describe('HostFs', () => {
     expect(host.fs.write('/proc/sys/kernel/tainted', '')).toBe(0);
   });
 
+  it('shows the class devices drivers make under a device: rtc/rtc<N> (rtc0 is kept by alarmtimer) and vfio-dev/vfio<N>', async () => {
+    const host = createHost(virtDtb(), { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
+    const dev = '/sys/bus/amba/devices/9010000.pl031';
+    expect(host.fs.ls(dev)).toContain('rtc');
+    expect(host.fs.ls(`${dev}/rtc`)).toEqual(['rtc0']);
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
+    expect(host.fs.exists(`${dev}/rtc`)).toBe(false);
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/bind');
+    expect(host.fs.ls(`${dev}/rtc`)).toEqual(['rtc1']);
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/bind');
+    expect(host.fs.ls(`${dev}/rtc`)).toEqual(['rtc1']);
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
+    await host.fs.run(`echo vfio-amba > ${dev}/driver_override`);
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/vfio-amba/bind');
+    expect(host.fs.ls('/sys/devices/platform/9010000.pl031/vfio-dev')).toEqual(['vfio0']);
+    expect(host.fs.ls(`${dev}`)).not.toContain('rtc');
+  });
+
   it('runs shell commands: echo -n, cat, ls, readlink', async () => {
     const host = createHost(virtDtb());
     await host.fs.run('echo -n vfio-amba > /sys/bus/amba/devices/9030000.pl061/driver_override');

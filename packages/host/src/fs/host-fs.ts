@@ -130,6 +130,9 @@ export class HostFs {
   // Names the host adds to directories platform-bus lists.
   private extraNames(path: string): string[] {
     const parts = split(path);
+    const device = deviceOfPath(parts);
+    if (device !== undefined && device.rest.length === 0)
+      return this.classChildren(device.name).map((c) => c.dir);
     if (parts.length === 1 && parts[0] === 'sys') return ['module'];
     if (parts.length === 4 && parts[0] === 'sys' && parts[1] === 'kernel' && parts[2] === 'iommu_groups') {
       const names = ['reserved_regions', 'type'];
@@ -139,9 +142,29 @@ export class HostFs {
     return [];
   }
 
+  // Class devices drivers create under a device: the RTC's `rtc/rtc<N>` and vfio's
+  // `vfio-dev/vfio<N>` (their own attributes are not modelled).
+  private classChildren(device: string): { dir: string; child: string }[] {
+    const out: { dir: string; child: string }[] = [];
+    const rtc = this.host.rtcOf(device);
+    if (rtc !== undefined) out.push({ dir: 'rtc', child: rtc });
+    const vfio = this.host.vfioDevOf(device);
+    if (vfio !== undefined) out.push({ dir: 'vfio-dev', child: vfio });
+    return out;
+  }
+
   // The nodes the host itself serves, or undefined for platform-bus's sysfs.
   private extra(path: string): Extra | undefined {
     const parts = split(path);
+    const device = deviceOfPath(parts);
+    if (device !== undefined && device.rest.length > 0 && this.host.device(device.name) !== undefined) {
+      const entry = this.classChildren(device.name).find((c) => c.dir === device.rest[0]);
+      if (entry !== undefined) {
+        if (device.rest.length === 1) return { kind: 'dir', list: () => [entry.child] };
+        if (device.rest.length === 2 && device.rest[1] === entry.child)
+          return { kind: 'dir', list: () => [] };
+      }
+    }
     if (parts[0] === 'proc') return this.proc(parts.slice(1), path);
     if (parts[0] === 'dev') return this.dev(parts.slice(1), path);
     if (parts[0] === 'sys' && parts[1] === 'module') return this.module(parts.slice(2), path);
@@ -322,6 +345,22 @@ function parseProcUlong(data: string): bigint {
   if (value > 0xffff_ffff_ffff_ffffn)
     throw new KernelError('EINVAL', `${text} does not fit an unsigned long`);
   return value;
+}
+
+// `/sys/bus/<bus>/devices/<name>/…` or `/sys/devices/platform/<name>/…` (top-level devices).
+function deviceOfPath(parts: readonly string[]): { name: string; rest: string[] } | undefined {
+  if (parts[0] !== 'sys') return undefined;
+  if (
+    parts[1] === 'bus' &&
+    (parts[2] === 'amba' || parts[2] === 'platform') &&
+    parts[3] === 'devices' &&
+    parts[4]
+  ) {
+    return { name: parts[4], rest: parts.slice(5) };
+  }
+  if (parts[1] === 'devices' && parts[2] === 'platform' && parts[3])
+    return { name: parts[3], rest: parts.slice(4) };
+  return undefined;
 }
 
 function split(path: string): string[] {
