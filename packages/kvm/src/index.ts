@@ -1,4 +1,12 @@
 export {
+  compareLevelIrqStrategies,
+  LEVEL_IRQ_STRATEGIES,
+  type LevelIrqReport,
+  type LevelIrqScenario,
+  type LevelIrqStrategy,
+  runLevelIrqStrategy,
+} from './loop/strategies.js';
+export {
   GIC_SPURIOUS_INTID,
   ioc,
   KVM_IRQ_ROUTING_IRQCHIP_PPI,
