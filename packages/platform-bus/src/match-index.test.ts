@@ -38,46 +38,79 @@ const deviceArb = fc.record({
   driverOverride: fc.option(fc.constantFrom('drv0', 'drv1', 'drv5', 'nope'), { nil: undefined }),
 });
 
+/** The index's candidates, filtered by the exact match, are the drivers a full scan matches, in order. */
+const indexAgreesWithScan = (makeIndex: () => DriverIndex) =>
+  fc.property(
+    fc
+      .array(fc.nat(), { maxLength: 8 })
+      .chain((sizes) =>
+        fc.tuple(
+          fc.tuple(...sizes.map((_, i) => driverArb(`drv${i}`))),
+          fc.array(fc.nat({ max: 7 }), { maxLength: 4 }),
+          fc.array(deviceArb, { minLength: 1, maxLength: 6 }),
+        ),
+      ),
+    ([drivers, removals, devices]) => {
+      const index = makeIndex();
+      const all: RegisteredDriver[] = drivers.map((spec, seq) => ({ spec, seq }));
+      for (const entry of all) index.add(entry);
+      // Unregister and re-register some: they move to the end of the order.
+      let seq = all.length;
+      for (const r of removals) {
+        const entry = index.all[r % Math.max(1, index.all.length)];
+        if (entry === undefined) continue;
+        index.remove(entry);
+        index.add({ spec: entry.spec, seq: seq++ });
+      }
+      for (const description of devices) {
+        const device = new Device({ ...description, driverOverride: description.driverOverride ?? '' });
+        const naive = index.all
+          .filter((e) => BUS_TYPES[device.bus].match(device, e.spec) !== null)
+          .map((e) => e.spec.name);
+        const indexed = index
+          .candidates(device)
+          .filter((e) => BUS_TYPES[device.bus].match(device, e.spec) !== null)
+          .map((e) => e.spec.name);
+        expect(indexed).toEqual(naive);
+      }
+    },
+  );
+
+/** A DriverIndex with a planted bug in `candidates`. */
+class PlantedIndex extends DriverIndex {
+  constructor(private readonly bug: (found: RegisteredDriver[], device: Device) => RegisteredDriver[]) {
+    super();
+  }
+  override candidates(device: Device): RegisteredDriver[] {
+    return this.bug(super.candidates(device), device);
+  }
+}
+
 describe('DriverIndex', () => {
   it('gives the same matching drivers, in the same order, as scanning every driver', () => {
     fc.assert(
-      fc.property(
-        fc
-          .array(fc.nat(), { maxLength: 8 })
-          .chain((sizes) =>
-            fc.tuple(
-              fc.tuple(...sizes.map((_, i) => driverArb(`drv${i}`))),
-              fc.array(fc.nat({ max: 7 }), { maxLength: 4 }),
-              fc.array(deviceArb, { minLength: 1, maxLength: 6 }),
-            ),
-          ),
-        ([drivers, removals, devices]) => {
-          const index = new DriverIndex();
-          const all: RegisteredDriver[] = drivers.map((spec, seq) => ({ spec, seq }));
-          for (const entry of all) index.add(entry);
-          // Unregister and re-register some: they move to the end of the order.
-          let seq = all.length;
-          for (const r of removals) {
-            const entry = index.all[r % Math.max(1, index.all.length)];
-            if (entry === undefined) continue;
-            index.remove(entry);
-            index.add({ spec: entry.spec, seq: seq++ });
-          }
-          for (const description of devices) {
-            const device = new Device({ ...description, driverOverride: description.driverOverride ?? '' });
-            const naive = index.all
-              .filter((e) => BUS_TYPES[device.bus].match(device, e.spec) !== null)
-              .map((e) => e.spec.name);
-            const indexed = index
-              .candidates(device)
-              .filter((e) => BUS_TYPES[device.bus].match(device, e.spec) !== null)
-              .map((e) => e.spec.name);
-            expect(indexed).toEqual(naive);
-          }
-        },
-      ),
+      indexAgreesWithScan(() => new DriverIndex()),
       { numRuns: 300 },
     );
+  });
+
+  it('the property fails on planted index bugs: order lost, wildcard drivers or ACPI candidates dropped', () => {
+    const fails = (bug: (found: RegisteredDriver[], device: Device) => RegisteredDriver[]): boolean =>
+      fc.check(
+        indexAgreesWithScan(() => new PlantedIndex(bug)),
+        { numRuns: 500 },
+      ).failed;
+    expect(fails((found) => [...found].reverse())).toBe(true);
+    expect(fails((found) => found.filter((e) => e.spec.matchAnyDevice !== true))).toBe(true);
+    expect(
+      fails((found, device) =>
+        found.filter(
+          (e) => (device.description.acpiIds ?? []).length === 0 || (e.spec.ofMatchTable ?? []).length > 0,
+        ),
+      ),
+    ).toBe(true);
+    // The control: the real candidates through the same subclass pass.
+    expect(fails((found) => found)).toBe(false);
   });
 });
 
