@@ -140,7 +140,7 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     expect(log).toContain(`vfio-amba ${dt.name}: ${VFIO_AMBA_DEPRECATION}`);
     expect(bound?.deprecation).toBe(VFIO_AMBA_DEPRECATION);
     expect(bound?.registration).toBe('iommu');
-    expect(bound?.core.resetReport.provider).toBe('reset-module');
+    expect(bound?.platformDevice.resetReport.provider).toBe('reset-module');
 
     // --- the VMM ---
     const vmm = new UserProcess({ vfio, rlimitMemlock: 2 * GIB });
@@ -177,7 +177,7 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
 
     // --- the device fd ---
     const handle = group.getDevice(dt.name);
-    expect(bound?.core.events).toEqual(['reset', 'open']);
+    expect(bound?.platformDevice.events).toEqual(['reset', 'open']);
     expect(handle.info()).toEqual({
       flags: VFIO_DEVICE_FLAGS_AMBA | VFIO_DEVICE_FLAGS_RESET,
       numRegions: 1,
@@ -213,9 +213,9 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     // --- close: the last close resets the PL330; the group can then leave the container ---
     // The mapping holds the device file (vm_file): the release waits for munmap.
     handle.close();
-    expect(bound?.core.events).toEqual(['reset', 'open']);
+    expect(bound?.platformDevice.events).toEqual(['reset', 'open']);
     vmm.munmap(0x7e00_0000, 0x1000);
-    expect(bound?.core.events).toEqual(['reset', 'open', 'reset', 'close']);
+    expect(bound?.platformDevice.events).toEqual(['reset', 'open', 'reset', 'close']);
     expect(irqChip.hasHandler(dt.irqs[0]?.intid ?? -1)).toBe(false);
     expect(container.unmapDma({ all: true })).toBe(BigInt(GIB));
     expect(vmm.mm.lockedVm).toBe(0);
@@ -304,7 +304,7 @@ describe('VFIO on Juno r2: guest-programmed PL330 DMA', () => {
     host.pl330.tick(100);
     expect(host.pl330.dmaActive()).toBe(true);
     handle.close();
-    expect(host.bound?.core.events.at(-2)).toBe('reset');
+    expect(host.bound?.platformDevice.events.at(-2)).toBe('reset');
     expect(host.pl330.dmaActive()).toBe(false);
   });
 });

@@ -37,7 +37,7 @@ describe('trigger changes racing interrupts (CVE-2024-26813 class)', () => {
       fc.asyncProperty(fc.scheduler(), fc.array(step, { maxLength: 16, size: 'max' }), async (s, steps) => {
         const tasks = fastCheckScheduler(s);
         const f = openedPlatformFixture({ scheduler: tasks });
-        const irqs = vfioMetaDriverData(f.device)?.core.irqState;
+        const irqs = vfioMetaDriverData(f.device)?.platformDevice.irqState;
         if (irqs === undefined) throw new KernelError('ENODEV', 'not bound');
         const released: number[] = [];
         let current: number | null = null;

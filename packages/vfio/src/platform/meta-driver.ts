@@ -28,7 +28,8 @@ export interface VfioMetaDriverOptions {
 
 /** What a bound meta driver keeps in `drvdata`. */
 export interface VfioMetaDriverData {
-  readonly core: VfioPlatformDevice;
+  /** The vfio-platform device (vfio_platform_common.c state: regions, IRQs, reset). */
+  readonly platformDevice: VfioPlatformDevice;
   readonly vfioDevice: VfioDevice;
   /** How the device was registered. */
   readonly registration: 'iommu' | 'emulated' | 'noiommu';
@@ -45,7 +46,7 @@ export type BinderFactory = (device: Device, options: VfioMetaDriverOptions) => 
 /** The bound state of a device, if a vfio meta driver bound it. */
 export function vfioMetaDriverData(device: Device): VfioMetaDriverData | undefined {
   const data = device.drvdata as Partial<VfioMetaDriverData> | undefined;
-  return data?.core instanceof VfioPlatformDevice && data.vfioDevice !== undefined
+  return data?.platformDevice instanceof VfioPlatformDevice && data.vfioDevice !== undefined
     ? (data as VfioMetaDriverData)
     : undefined;
 }
@@ -67,17 +68,22 @@ export function vfioMetaDriver(
     name,
     driverManagedDma: true,
     probe(device: Device): void {
-      const core = new VfioPlatformDevice(binderOf(device, options), {
+      const platformDevice = new VfioPlatformDevice(binderOf(device, options), {
         resets: options.resets,
         irqChip: options.irqChip,
         ...(options.delay === undefined ? {} : { delay: options.delay }),
         ...(options.log === undefined ? {} : { log: options.log }),
       });
       try {
-        const { vfioDevice, registration } = register(name, device, core, options);
-        device.drvdata = { core, vfioDevice, registration, deprecation } satisfies VfioMetaDriverData;
+        const { vfioDevice, registration } = register(name, device, platformDevice, options);
+        device.drvdata = {
+          platformDevice,
+          vfioDevice,
+          registration,
+          deprecation,
+        } satisfies VfioMetaDriverData;
       } catch (error) {
-        core.release();
+        platformDevice.release();
         throw error;
       }
     },
@@ -86,10 +92,10 @@ export function vfioMetaDriver(
       if (data === undefined) return undefined;
       const waiting = options.vfio.unregisterDevice(data.vfioDevice);
       if (waiting === undefined) {
-        data.core.release();
+        data.platformDevice.release();
         return undefined;
       }
-      return waiting.then(() => data.core.release());
+      return waiting.then(() => data.platformDevice.release());
     },
   };
 }
@@ -97,10 +103,10 @@ export function vfioMetaDriver(
 function register(
   driver: string,
   device: Device,
-  core: VfioPlatformDevice,
+  platformDevice: VfioPlatformDevice,
   options: VfioMetaDriverOptions,
 ): { vfioDevice: VfioDevice; registration: VfioMetaDriverData['registration'] } {
-  const spec = { name: device.name, ops: core, driver };
+  const spec = { name: device.name, ops: platformDevice, driver };
   const iommuGroup = options.iommuGroupOf(device);
   if (iommuGroup === undefined && options.dmaPolicy?.assess(device).cannotDma === true) {
     return { vfioDevice: options.vfio.registerEmulatedIommuDevice(spec), registration: 'emulated' };

@@ -129,14 +129,14 @@ describe('vfio-platform probe (vfio_platform.c, vfio_platform_init_common)', () 
 describe('first open / last close (vfio_platform_open_device / _close_device)', () => {
   it('walks unbound → bound → open (reset) → reset ioctl → closed (reset) → unbound', () => {
     const f = openedPlatformFixture();
-    const core = vfioMetaDriverData(f.device)?.core;
-    expect(core?.events).toEqual(['reset', 'open']);
+    const platformDevice = vfioMetaDriverData(f.device)?.platformDevice;
+    expect(platformDevice?.events).toEqual(['reset', 'open']);
     f.handle.reset();
     const second = f.group.getDevice(DEVICE);
-    expect(core?.events).toEqual(['reset', 'open', 'reset']);
+    expect(platformDevice?.events).toEqual(['reset', 'open', 'reset']);
     f.handle.close();
     second.close();
-    expect(core?.events).toEqual(['reset', 'open', 'reset', 'reset', 'close']);
+    expect(platformDevice?.events).toEqual(['reset', 'open', 'reset', 'reset', 'close']);
     expect(f.resetLog).toEqual([DEVICE, DEVICE, DEVICE]);
     expect(f.core.platform.unbind('vfio-platform', DEVICE)).toBeUndefined();
     expect(f.device.driverName).toBeNull();
@@ -151,7 +151,7 @@ describe('first open / last close (vfio_platform_open_device / _close_device)', 
     expect(thrownErrno(() => group.getDevice(DEVICE))).toBe('ETIMEDOUT');
     expect(f.irqChip.hasHandler(40)).toBe(false);
     expect(f.vfio.groups.get('5')?.containerUsers).toBe(1);
-    expect(vfioMetaDriverData(f.device)?.core.events).toEqual(['reset-failed']);
+    expect(vfioMetaDriverData(f.device)?.platformDevice.events).toEqual(['reset-failed']);
     // Nothing is left half-open: UNSET_CONTAINER sees no device user.
     group.unsetContainer();
   });
@@ -163,7 +163,7 @@ describe('first open / last close (vfio_platform_open_device / _close_device)', 
     handle.setContainer(container);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
     handle.getDevice(DEVICE).close();
-    expect(vfioMetaDriverData(f.device)?.core.events).toEqual([
+    expect(vfioMetaDriverData(f.device)?.platformDevice.events).toEqual([
       'reset-failed',
       'open',
       'reset-failed',
@@ -175,7 +175,12 @@ describe('first open / last close (vfio_platform_open_device / _close_device)', 
   it('a reset failing at the last close does not fail the close; with reset_required it warns as the kernel', () => {
     const f = openedPlatformFixture({ resetFails: 'after-open' });
     f.handle.close();
-    expect(vfioMetaDriverData(f.device)?.core.events).toEqual(['reset', 'open', 'reset-failed', 'close']);
+    expect(vfioMetaDriverData(f.device)?.platformDevice.events).toEqual([
+      'reset',
+      'open',
+      'reset-failed',
+      'close',
+    ]);
     expect(f.log).toHaveLength(1);
     expect(f.log[0]).toMatch(/^reset driver is required and reset call failed in release \(-110\) /);
     expect(f.irqChip.hasHandler(40)).toBe(false);

@@ -65,7 +65,7 @@ describe('vfio-amba (vfio_amba.c)', () => {
 
   it('names the device vfio-amba-<periphid> and warns of the v6.18 deprecation once', () => {
     const f = ambaHost([33]);
-    expect(vfioMetaDriverData(f.device)?.core.binder.name).toBe('vfio-amba-00341011');
+    expect(vfioMetaDriverData(f.device)?.platformDevice.binder.name).toBe('vfio-amba-00341011');
     // The 6.18 patch "vfio/amba: Mark for removal": dev_err_once in vfio_amba_probe.
     expect(f.log).toEqual([
       'vfio-amba 10000000.uart: DEPRECATION: vfio-amba is deprecated and will be removed in a future kernel release',
