@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { builtinResetModules } from '../modules/builtin.js';
 import { modprobe } from './modprobe.js';
-import { ResetRegistry } from './reset-registry.js';
+import { type ResetModuleHandle, ResetRegistry } from './reset-registry.js';
 
 const noop: ResetHandler = () => {};
 const other: ResetHandler = () => {};
@@ -121,32 +121,55 @@ describe('ResetRegistry (vfio_platform_common.c reset_list)', () => {
   });
 
   it('property: users equal lookups minus releases, and dispose succeeds exactly when users are zero', () => {
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom('lookup', 'release', 'dispose'), { maxLength: 40 }), (ops) => {
-        const registry = new ResetRegistry();
-        let dispose: (() => void) | null = registry.register({ compatible: 'c', reset: noop, owner: 'm' });
-        const held: { release(): void }[] = [];
-        for (const op of ops) {
-          if (op === 'lookup') {
-            const h = registry.lookup('c');
-            expect(h === null).toBe(dispose === null);
-            if (h !== null) held.push(h);
-          } else if (op === 'release') {
-            held.pop()?.release();
-          } else if (dispose !== null) {
-            const error = thrown(dispose);
-            if (held.length > 0) expect(isKernelError(error, 'EAGAIN')).toBe(true);
-            else {
-              expect(error).toBeUndefined();
-              dispose = null;
-            }
-          }
-          expect(registry.usersOf('m')).toBe(held.length);
-        }
-      }),
-    );
+    fc.assert(refcountsHold(() => new ResetRegistry()));
+  });
+
+  it('the refcount property fails on planted bugs: a release that drops nothing, a lookup that takes no reference', () => {
+    const fails = (make: () => ResetRegistry): boolean =>
+      fc.check(refcountsHold(make), { numRuns: 300 }).failed;
+    class LeakyRelease extends ResetRegistry {
+      override lookup(compatible: string): ResetModuleHandle | null {
+        const handle = super.lookup(compatible);
+        return handle === null ? null : { ...handle, release: () => undefined };
+      }
+    }
+    class NoReference extends ResetRegistry {
+      override lookup(compatible: string): ResetModuleHandle | null {
+        const handle = super.lookup(compatible);
+        handle?.release();
+        return handle === null ? null : { ...handle, release: () => undefined };
+      }
+    }
+    expect(fails(() => new LeakyRelease())).toBe(true);
+    expect(fails(() => new NoReference())).toBe(true);
+    expect(fails(() => new ResetRegistry())).toBe(false);
   });
 });
+
+/** The module refcount invariant over random lookup / release / rmmod sequences. */
+const refcountsHold = (makeRegistry: () => ResetRegistry) =>
+  fc.property(fc.array(fc.constantFrom('lookup', 'release', 'dispose'), { maxLength: 40 }), (ops) => {
+    const registry = makeRegistry();
+    let dispose: (() => void) | null = registry.register({ compatible: 'c', reset: noop, owner: 'm' });
+    const held: { release(): void }[] = [];
+    for (const op of ops) {
+      if (op === 'lookup') {
+        const h = registry.lookup('c');
+        expect(h === null).toBe(dispose === null);
+        if (h !== null) held.push(h);
+      } else if (op === 'release') {
+        held.pop()?.release();
+      } else if (dispose !== null) {
+        const error = thrown(dispose);
+        if (held.length > 0) expect(isKernelError(error, 'EAGAIN')).toBe(true);
+        else {
+          expect(error).toBeUndefined();
+          dispose = null;
+        }
+      }
+      expect(registry.usersOf('m')).toBe(held.length);
+    }
+  });
 
 describe('modprobe', () => {
   it('loads the module whose MODULE_ALIAS matches, once, and rmmod refuses while in use with EWOULDBLOCK (EAGAIN)', () => {
