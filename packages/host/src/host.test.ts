@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { virtioMmioDriver } from './drivers/host-drivers.js';
 import { createHost } from './host.js';
@@ -132,15 +131,6 @@ describe('createHost on QEMU virt', () => {
     );
     // The PL031's line is an ordinary request_irq/free_irq user.
     expect(host.irqChip.isNoRequest(34)).toBe(false);
-  });
-
-  it('boots from a real SoC device tree too (Juno r2): devices populated, no register model needed', () => {
-    const juno = new Uint8Array(
-      readFileSync(new URL('../../../../shared/fixtures/dtb/juno-r2.dtb', import.meta.url)),
-    );
-    const host = createHost(juno, { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
-    expect(host.fs.ls('/sys/bus/amba/devices')).toContain('7ff00000.dma-controller');
-    expect(host.fs.ls('/sys/bus/platform/drivers')).toContain('vfio-platform');
   });
 
   it('rtc-pl031 taking the RTC back acknowledges a pending alarm and disables it (RTC core)', async () => {
