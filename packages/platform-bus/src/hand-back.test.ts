@@ -74,35 +74,71 @@ describe('drivers_probe and rescan while vfio remove waits (bus_rescan_devices_h
   });
 });
 
+type Plant = (core: DriverCore, removeDone: Promise<unknown>) => void;
+
+/** Whatever user space and udev do in the window, drivers_probe/rescan return at once and the device ends unbound. */
+const handBackHolds = (plant: Plant) => {
+  const op = fc.constantFrom('unbind-again', 'drivers_probe', 'rescan', 'clear-override', 'autoprobe-off');
+  return fc.asyncProperty(fc.array(op, { maxLength: 8 }), async (ops) => {
+    const { core, close } = vfioWithOpenFd();
+    const first = core.platform.unbind('vfio-platform', HDMI);
+    plant(core, Promise.resolve(first));
+    const waits: Promise<unknown>[] = [];
+    for (const step of ops) {
+      if (step === 'unbind-again') {
+        const again = core.platform.unbind('vfio-platform', HDMI);
+        expect(again).toBeInstanceOf(Promise);
+        waits.push(Promise.resolve(again));
+      } else if (step === 'drivers_probe') {
+        const probe = core.platform.driversProbe(HDMI);
+        waits.push(Promise.resolve(probe));
+        expect(probe).toBeUndefined();
+      } else if (step === 'rescan') {
+        const rescan = core.platform.rescan();
+        waits.push(Promise.resolve(rescan));
+        expect(rescan).toBeUndefined();
+      } else if (step === 'clear-override') {
+        waits.push(Promise.resolve(core.platform.setDriverOverride(HDMI, '\n')));
+      } else {
+        core.platform.autoprobe = false;
+      }
+    }
+    close();
+    await first;
+    await Promise.all(waits);
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
+  });
+};
+
 describe('the hand-back window as a property', () => {
   it('whatever user space and udev do while the fd is open, drivers_probe and rescans return at once and the device ends unbound', async () => {
-    const op = fc.constantFrom('unbind-again', 'drivers_probe', 'rescan', 'clear-override', 'autoprobe-off');
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { maxLength: 8 }), async (ops) => {
-        const { core, close } = vfioWithOpenFd();
-        const first = core.platform.unbind('vfio-platform', HDMI);
-        const waits: Promise<unknown>[] = [];
-        for (const step of ops) {
-          if (step === 'unbind-again') {
-            const again = core.platform.unbind('vfio-platform', HDMI);
-            expect(again).toBeInstanceOf(Promise);
-            waits.push(Promise.resolve(again));
-          } else if (step === 'drivers_probe') {
-            expect(core.platform.driversProbe(HDMI)).toBeUndefined();
-          } else if (step === 'rescan') {
-            expect(core.platform.rescan()).toBeUndefined();
-          } else if (step === 'clear-override') {
-            waits.push(Promise.resolve(core.platform.setDriverOverride(HDMI, '\n')));
-          } else {
-            core.platform.autoprobe = false;
-          }
-        }
-        close();
-        await first;
-        await Promise.all(waits);
-        expect(core.platform.device(HDMI)?.driverName).toBeNull();
-      }),
+      handBackHolds(() => undefined),
       { numRuns: 200 },
     );
+  });
+
+  it('fails on the planted bug the kernel does not have: drivers_probe or a rescan that waits for the device lock and then probes', async () => {
+    const fails = async (plant: Plant): Promise<boolean> =>
+      (await fc.check(handBackHolds(plant), { numRuns: 200 })).failed;
+    expect(
+      await fails((core, removeDone) => {
+        const bus = core.platform;
+        const probe = bus.driversProbe.bind(bus);
+        bus.driversProbe = (name) => removeDone.then(() => probe(name));
+      }),
+    ).toBe(true);
+    // A rescan that waits and probes, but still returns at once: only the end state shows it.
+    expect(
+      await fails((core, removeDone) => {
+        const bus = core.platform;
+        const rescan = bus.rescan.bind(bus);
+        bus.rescan = () => {
+          void removeDone.then(() => rescan());
+          return undefined;
+        };
+      }),
+    ).toBe(true);
+    expect(await fails(() => undefined)).toBe(false);
   });
 });
