@@ -11,28 +11,48 @@ const PL330 = '121a0000.dma-controller';
 const pl330Driver = () =>
   recordingDriver('dma-pl330', { ambaIdTable: [{ id: 0x00041330, mask: 0x000fffff }] });
 
+/** amba_read_periphid's accesses and result, for any periphid and region size. */
+const readsAsAmbaDoes = (read: typeof readPeriphid) =>
+  fc.property(
+    fc.integer({ min: 1, max: 0xffffffff }),
+    fc.constantFrom(0x1000, 0x2000, 0x10000),
+    (pid, size) => {
+      const reads: number[] = [];
+      const model = primecellIdRegisters(pid, size);
+      const spy: MmioDevice = {
+        ...model,
+        read: (offset, width) => {
+          reads.push(offset);
+          return model.read(offset, width);
+        },
+      };
+      expect(read(spy, size)).toBe(pid >>> 0);
+      // Two loops in amba_read_periphid(): all of pid first, then all of cid, in order.
+      expect(reads).toEqual([0, 4, 8, 12, 16, 20, 24, 28].map((o) => size - 0x20 + o));
+    },
+  );
+
 describe('amba_read_periphid (drivers/amba/bus.c)', () => {
   it('reads PeriphID0..3 then PCellID0..3, the low byte of each word, for any region size', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 0xffffffff }),
-        fc.constantFrom(0x1000, 0x2000, 0x10000),
-        (pid, size) => {
-          const reads: number[] = [];
-          const model = primecellIdRegisters(pid, size);
-          const spy: MmioDevice = {
-            ...model,
-            read: (offset, width) => {
-              reads.push(offset);
-              return model.read(offset, width);
-            },
-          };
-          expect(readPeriphid(spy, size)).toBe(pid >>> 0);
-          // Two loops in amba_read_periphid(): all of pid first, then all of cid, in order.
-          expect(reads).toEqual([0, 4, 8, 12, 16, 20, 24, 28].map((o) => size - 0x20 + o));
-        },
-      ),
-    );
+    fc.assert(readsAsAmbaDoes(readPeriphid));
+  });
+
+  it('the read-order property fails on planted bugs: CID before PID, bytes assembled big-endian', () => {
+    const read = (device: MmioDevice, at: number): number => device.read(at, 4) & 0xff;
+    const cidFirst: typeof readPeriphid = (device, size) => {
+      for (let i = 0; i < 4; i++) read(device, size - 0x10 + i * 4);
+      let pid = 0;
+      for (let i = 0; i < 4; i++) pid |= read(device, size - 0x20 + i * 4) << (i * 8);
+      return pid >>> 0;
+    };
+    const bigEndian: typeof readPeriphid = (device, size) => {
+      let pid = 0;
+      for (let i = 0; i < 4; i++) pid = ((pid << 8) | read(device, size - 0x20 + i * 4)) >>> 0;
+      for (let i = 0; i < 4; i++) read(device, size - 0x10 + i * 4);
+      return pid;
+    };
+    expect(fc.check(readsAsAmbaDoes(cidFirst)).failed).toBe(true);
+    expect(fc.check(readsAsAmbaDoes(bigEndian)).failed).toBe(true);
   });
 
   it('keeps only the low byte of each ID word', () => {
