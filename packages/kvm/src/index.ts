@@ -7,6 +7,43 @@ export {
   runLevelIrqStrategy,
 } from './loop/strategies.js';
 export {
+  type Gicv2mDelivery,
+  Gicv2mFrame,
+  type Gicv2mFrameOptions,
+  V2M_MAX_SPI,
+  V2M_MIN_SPI,
+  V2M_MSI_IIDR,
+  V2M_MSI_SETSPI_NS,
+  V2M_MSI_TYPER,
+} from './msi/gicv2m.js';
+export {
+  checkMsiFrameViability,
+  controllerIsolatesMsi,
+  type MsiController,
+  type MsiDeviceBinding,
+  type MsiFrameVerdict,
+  type MsiIsolatedOptions,
+  type MsiIsolationAnswers,
+  type MsiMaster,
+  MsiTopology,
+  type MsiTopologyOptions,
+  msiFrameViability,
+  msiIsolated,
+  msiIsolation,
+} from './msi/isolation.js';
+export {
+  decodeItsCommand,
+  encodeItsCommand,
+  GITS_CMD,
+  GITS_TRANSLATER,
+  GicIts,
+  type GicItsOptions,
+  type ItsCommand,
+  type ItsDelivery,
+  type ItsError,
+  LPI_BASE,
+} from './msi/its.js';
+export {
   GIC_SPURIOUS_INTID,
   ioc,
   KVM_IRQ_ROUTING_IRQCHIP_PPI,
