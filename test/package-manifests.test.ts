@@ -88,7 +88,8 @@ describe.each(names)('@vfiokit/%s', (name) => {
 
   it('publishes only the known subpaths: ".", "./testing", "./uapi" (vfio only) and "./package.json"', () => {
     const allowed = ['.', './testing', './package.json', ...(name === 'vfio' ? ['./uapi'] : [])];
-    for (const subpath of Object.keys(pkg.exports)) expect(allowed, `${name} exports ${subpath}`).toContain(subpath);
+    for (const subpath of Object.keys(pkg.exports))
+      expect(allowed, `${name} exports ${subpath}`).toContain(subpath);
     if (name === 'vfio') expect(Object.keys(pkg.exports)).toContain('./uapi');
   });
 
