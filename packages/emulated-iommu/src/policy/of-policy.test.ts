@@ -68,8 +68,15 @@ describe('OfDmaCapabilityPolicy: vfio DmaCapabilityPolicy over the facts of the 
     const policy = new OfDmaCapabilityPolicy(() => undefined);
     const { add } = bus();
     const v = policy.assess(add('9000000.pl011', '/pl011@9000000', ['arm,pl011']));
-    expect(v).toMatchObject({ verdict: 'unknown', cannotDma: false, rule: 'no-rule' });
-    expect(v.source).toBe('facts lookup returned nothing for /pl011@9000000');
+    expect(v).toEqual({
+      verdict: 'unknown',
+      cannotDma: false,
+      reason: 'no firmware facts for its device-tree node: DMA cannot be ruled out',
+      rule: 'no-rule',
+      source: 'facts lookup returned nothing for /pl011@9000000',
+      dependsOnDmaEngine: [],
+      overruled: [],
+    });
   });
 
   it('a device made in code is judged on its name and compatible', () => {
@@ -90,6 +97,9 @@ describe('OfDmaCapabilityPolicy: vfio DmaCapabilityPolicy over the facts of the 
 
   it('checks its arguments: EINVAL for a lookup that is not a function and for unknown option keys', () => {
     expect(thrownErrno(() => new OfDmaCapabilityPolicy('x' as unknown as DmaFactsLookup))).toBe('EINVAL');
+    expect(() => new OfDmaCapabilityPolicy(undefined as unknown as DmaFactsLookup)).toThrow(
+      'OfDmaCapabilityPolicy: the facts lookup must be a function',
+    );
     expect(
       thrownErrno(
         () => new OfDmaCapabilityPolicy(lookup, { overides: [] } as unknown as Record<string, never>),

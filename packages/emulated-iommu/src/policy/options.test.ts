@@ -75,3 +75,85 @@ describe('facts are checked: a misspelt evidence field must not silently drop ev
     expect(thrownErrno(assessFacts(value))).toBe('EINVAL');
   });
 });
+
+describe('error messages name what is wrong', () => {
+  const message = (work: () => unknown): string => {
+    try {
+      work();
+    } catch (error) {
+      if (isKernelError(error, 'EINVAL')) return error.message;
+      throw error;
+    }
+    return '(no error)';
+  };
+
+  it.each([
+    [{ compatible: ['arm,pl011', 1] }, "DmaFacts: 'compatible' must be an array of strings"],
+    [{ compatible: [], path: 1 }, "DmaFacts: 'path' must be a string"],
+    [{ compatible: [], deviceName: 1 }, "DmaFacts: 'deviceName' must be a string"],
+    [{ compatible: [], status: true }, "DmaFacts: 'status' must be a string"],
+    [{ compatible: [], iommuMap: 1 }, "DmaFacts: 'iommuMap' must be a boolean"],
+    [{ compatible: [], msiParent: 'yes' }, "DmaFacts: 'msiParent' must be a boolean"],
+    [{ compatible: [], dmaCoherent: 'yes' }, "DmaFacts: 'dmaCoherent' must be a boolean"],
+    [{ compatible: [], periphid: '0x41011' }, "DmaFacts: 'periphid' must be a number"],
+    [{ compatible: [], iommus: ['/smmu', 2] }, "DmaFacts: 'iommus' must be an array of strings"],
+    [{ compatible: [], dmaMasters: [1] }, "DmaFacts: 'dmaMasters' must be an array of strings"],
+    [{ compatible: [], dmaCells: 1.5 }, "DmaFacts: 'dmaCells' must be a non-negative integer"],
+    [{ compatible: [], noDma: 0 }, "DmaFacts: 'noDma' must be a boolean or a string"],
+    [{ compatible: [], dmas: { provider: '/d' } }, "DmaFacts: 'dmas' must be an array"],
+    [{ compatible: [], dmas: [null] }, "DmaFacts: 'dmas' entries must be objects"],
+    [{ compatible: [], dmas: ['/d'] }, "DmaFacts: 'dmas' entries must be objects"],
+    [{ compatible: [], dmas: [{ provider: 1 }] }, "DmaFacts: 'dmas[].provider' must be a string"],
+    [{ compatible: [], dmas: [{ provider: '/d', name: 1 }] }, "DmaFacts: 'dmas[].name' must be a string"],
+    [{ compatible: [], dmas: [{ provider: '/d', chan: 1 }] }, "DmaFacts.dmas[]: unknown option 'chan'"],
+    [[], 'DmaFacts: facts must be an object'],
+  ])('facts %j → %s', (facts, expected) => {
+    expect(message(() => assessDmaCapability(facts as unknown as DmaFacts))).toContain(expected);
+  });
+
+  it.each([
+    [{ dtProperty: 1 }, "DmaPolicyOptions: 'dtProperty' must be a boolean"],
+    [{ builtinNonMasterClasses: 'no' }, "DmaPolicyOptions: 'builtinNonMasterClasses' must be a boolean"],
+    [{ overrides: 'path:/x' }, "DmaPolicyOptions: 'overrides' must be an array"],
+    [{ overrides: [[]] }, 'DmaPolicyOptions: overrides[0] must be an object'],
+    [
+      { overrides: [{ verdict: 'master' }] },
+      'overrides[0] must name exactly one of path, device, compatible (got 0)',
+    ],
+    [{ overrides: [{ path: 5, verdict: 'master' }] }, 'overrides[0].path must be a non-empty string'],
+    [{ overrides: [{ device: '', verdict: 'master' }] }, 'overrides[0].device must be a non-empty string'],
+    [
+      { overrides: [{ path: '/x', verdict: 'yes' }] },
+      "overrides[0].verdict must be 'master' or 'non-master'",
+    ],
+    [
+      { overrides: [{ path: '/x', verdict: 'master', reason: 5 }] },
+      'overrides[0].reason must be a one-line string',
+    ],
+    [
+      { overrides: [{ path: '/x', verdict: 'master', why: 1 }] },
+      "DmaPolicyOptions.overrides[0]: unknown option 'why'",
+    ],
+    [
+      {
+        overrides: [
+          { path: '/x', verdict: 'master' },
+          { path: '/x', verdict: 'non-master' },
+        ],
+      },
+      'overrides[1] contradicts an earlier override of path:/x',
+    ],
+  ])('options %j → %s', (options, expected) => {
+    expect(message(assessWith(options))).toContain(expected);
+  });
+
+  it('of two agreeing overrides of one device, the first (and its reason) is kept', () => {
+    const v = assessDmaCapability(facts, {
+      overrides: [
+        { path: '/x', verdict: 'master', reason: 'first' },
+        { path: '/x', verdict: 'master', reason: 'second' },
+      ],
+    });
+    expect(v.reason).toBe('user override by path: first; overrules arm,pl031');
+  });
+});
