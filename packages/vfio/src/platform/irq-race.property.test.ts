@@ -3,11 +3,6 @@ import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EDGE_IRQ, openedPlatformFixture } from '../test-support/platform-fixture.js';
-import {
-  VFIO_IRQ_SET_ACTION_TRIGGER,
-  VFIO_IRQ_SET_DATA_EVENTFD,
-  VFIO_IRQ_SET_DATA_NONE,
-} from '../uapi/flags.js';
 import { vfioMetaDriverData } from './meta-driver.js';
 
 // The CVE-2024-26813 race class: user space changes an IRQ's trigger eventfd while the

@@ -36,10 +36,6 @@ export function accessOk(data: bigint, size: bigint): void {
     throw new KernelError('EINVAL', `bitmap 0x${data.toString(16)} is not user memory`);
 }
 
-function pageShift(iommu: Type1Iommu): number {
-  return Math.log2(iommu.minPageSize);
-}
-
 /** `vfio_dma_bitmap_alloc` + `vfio_dma_populate_bitmap`: pages pinned for emulated devices start dirty. */
 export function allocDmaBitmap(iommu: Type1Iommu, dma: VfioDma): void {
   const bits = dma.size / iommu.minPageSize;
