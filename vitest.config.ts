@@ -17,6 +17,10 @@ const config: ViteUserConfig = defineConfig({
         find: /^@vfiokit\/([a-z0-9-]+)\/testing$/,
         replacement: `${root}packages/$1/src/testing/index.ts`,
       },
+      {
+        find: /^@vfiokit\/([a-z0-9-]+)\/uapi$/,
+        replacement: `${root}packages/$1/src/uapi/index.ts`,
+      },
       { find: /^@vfiokit\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
     ],
   },
