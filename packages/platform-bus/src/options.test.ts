@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import { errnoOf } from './test-helpers.js';
-import { arndaleRaceSetup, bindRaceCommands, recordingDriver, seedRaceProperty } from './testing/index.js';
+import {
+  arndaleRaceSetup,
+  bindRaceCommands,
+  handOverRaceProperty,
+  recordingDriver,
+} from './testing/index.js';
 
 describe('options objects reject unknown keys', () => {
   it('DriverCore: a misspelt option is EINVAL, the spelt ones work', () => {
@@ -26,13 +31,13 @@ describe('options objects reject unknown keys', () => {
     expect(core.platform.device('d0')).toBeUndefined();
   });
 
-  it('the testing helpers: recordingDriver, bindRaceCommands, RaceSetup, seedRaceProperty', () => {
+  it('the testing helpers: recordingDriver, bindRaceCommands, RaceSetup, handOverRaceProperty', () => {
     expect(errnoOf(() => recordingDriver('d', { ofMatchTabel: ['x'] } as never))).toBe('EINVAL');
     expect(errnoOf(() => bindRaceCommands(arndaleRaceSetup(), { maxCommand: 3 } as never))).toBe('EINVAL');
     expect(errnoOf(() => bindRaceCommands({ ...arndaleRaceSetup(), initialDevice: [0] } as never))).toBe(
       'EINVAL',
     );
-    expect(errnoOf(() => seedRaceProperty('driver_override', { devices: 'x' } as never))).toBe('EINVAL');
+    expect(errnoOf(() => handOverRaceProperty('driver_override', { devices: 'x' } as never))).toBe('EINVAL');
     expect(() => recordingDriver('d', { ofMatchTable: ['x'], verdict: () => undefined })).not.toThrow();
   });
 

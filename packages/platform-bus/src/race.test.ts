@@ -1,13 +1,14 @@
 import { thrownErrno } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as testing from './testing/index.js';
 import {
   arndaleRaceSetup,
   BindInvariantError,
   bindRaceProperty,
   type HandOverProtection,
+  handOverRaceProperty,
   type RaceSetup,
-  seedRaceProperty,
 } from './testing/index.js';
 
 // 1,000 runs take seconds each on the shared 2-core machine: a generous per-test timeout.
@@ -56,7 +57,7 @@ describe('model-based bind races (fc.commands × fc.scheduler)', () => {
 
 describe('the 2013 race and its cures', () => {
   it('happens without protection: a host event between unbind and bind re-binds s3c-i2c', async () => {
-    const result = await fc.check(seedRaceProperty('none'), { numRuns: 200 });
+    const result = await fc.check(handOverRaceProperty('none'), { numRuns: 200 });
     expect(result.failed).toBe(true);
     // It fails because of the race itself, not because of some other error in the run.
     expect(result.errorInstance).toBeInstanceOf(BindInvariantError);
@@ -64,14 +65,19 @@ describe('the 2013 race and its cures', () => {
     expect(details).toContainEqual(expect.stringMatching(/^s3c-i2c re-bound 12ce0000\.i2c via /));
   });
 
+  it('is named after what it checks; "seed" means only a fast-check seed (the old name is a deprecated alias)', () => {
+    expect(testing.handOverRaceProperty).toBeTypeOf('function');
+    expect(testing.seedRaceProperty).toBe(testing.handOverRaceProperty);
+  });
+
   it('refuses a protection it does not know (EINVAL), rather than running unprotected', () => {
-    expect(thrownErrno(() => seedRaceProperty('sysfs_bind_only' as HandOverProtection))).toBe('EINVAL');
+    expect(thrownErrno(() => handOverRaceProperty('sysfs_bind_only' as HandOverProtection))).toBe('EINVAL');
   });
 
   it(
     'never happens with driver_override (the upstream answer)',
     async () => {
-      await fc.assert(seedRaceProperty('driver_override'), { numRuns: 1000 });
+      await fc.assert(handOverRaceProperty('driver_override'), { numRuns: 1000 });
     },
     LONG,
   );
@@ -79,7 +85,7 @@ describe('the 2013 race and its cures', () => {
   it(
     'never happens with the 2013 explicit-bind-only device flag',
     async () => {
-      await fc.assert(seedRaceProperty('explicit_bind_only'), { numRuns: 1000 });
+      await fc.assert(handOverRaceProperty('explicit_bind_only'), { numRuns: 1000 });
     },
     LONG,
   );

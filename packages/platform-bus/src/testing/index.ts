@@ -11,6 +11,14 @@ export {
 } from './arndale.js';
 export { BindMonitor } from './bind-monitor.js';
 export {
+  type HandOverProtection,
+  type HandOverRaceOptions,
+  type HostNoise,
+  handOverRaceProperty,
+  type SeedRaceOptions,
+  seedRaceProperty,
+} from './hand-over-race.js';
+export {
   AddDevice,
   Autoprobe,
   Bind,
@@ -39,9 +47,3 @@ export {
   runBindRace,
 } from './race-suite.js';
 export { referenceMatches } from './reference-match.js';
-export {
-  type HandOverProtection,
-  type HostNoise,
-  type SeedRaceOptions,
-  seedRaceProperty,
-} from './seed-race.js';

@@ -10,10 +10,10 @@ import { BindInvariantError } from './race-errors.js';
 
 /**
  * How user space hands a device to VFIO:
- * - `none`: the seed's first commands with its wildcard driver (`matchAnyDevice` +
+ * - `none`: the 2013 thread's first commands with its wildcard driver (`matchAnyDevice` +
  *   `sysfsBindOnly`): unbind the host driver, bind vfio-platform;
  * - `driver_override`: the upstream answer: write the override, unbind, `drivers_probe`;
- * - `explicit_bind_only`: the seed's device flag (`sysfs_bind_only`), then unbind and bind.
+ * - `explicit_bind_only`: the 2013 thread's device flag (`sysfs_bind_only`), then unbind and bind.
  */
 export type HandOverProtection = 'none' | 'driver_override' | 'explicit_bind_only';
 
@@ -22,9 +22,9 @@ const HAND_OVER_PROTECTIONS: readonly string[] = ['none', 'driver_override', 'ex
 /** What can happen on the host while user space runs its recipe. */
 export type HostNoise = 'rescan' | 'drivers_probe' | 'reload_host_driver' | 'hotplug_other';
 
-/** Options of {@link seedRaceProperty}. */
-export interface SeedRaceOptions {
-  /** The device handed over (default `12ce0000.i2c`, as in the seed). */
+/** Options of {@link handOverRaceProperty}. */
+export interface HandOverRaceOptions {
+  /** The device handed over (default `12ce0000.i2c`, as in the 2013 thread). */
   readonly device?: string;
   /** Builds the host driver (default: s3c-i2c of drivers/i2c/busses/i2c-s3c2410.c, synchronous probe). */
   readonly hostDriver?: () => DriverSpec;
@@ -39,21 +39,20 @@ async function tolerate(work: () => Completion, ...codes: string[]): Promise<voi
 }
 
 /**
- * The seed's race as a property ("seed" is the 2013 vfio-platform thread this model starts
- * from, not a fast-check seed): on the Arndale I2C controllers bound to the host driver,
+ * The 2013 vfio-platform thread's hand-over race as a property: on the Arndale I2C controllers bound to the host driver,
  * user space runs the `protection`'s recipe while `fc.scheduler` interleaves host events
  * (rescans, a udev `drivers_probe`, a host-driver module reload, an unrelated hotplug) at
  * any point. It holds when the device ends bound to vfio-platform and the host driver never
  * re-bound it after user space started; with `none` it does not hold (the 2013 race).
  */
-export function seedRaceProperty(
+export function handOverRaceProperty(
   protection: HandOverProtection,
-  options: SeedRaceOptions = {},
+  options: HandOverRaceOptions = {},
 ): fc.IAsyncPropertyWithHooks<[fc.Scheduler, HostNoise[]]> {
   rejectUnknownOptions(
     options,
-    optionKeys<SeedRaceOptions>({ device: true, hostDriver: true }),
-    'seedRaceProperty',
+    optionKeys<HandOverRaceOptions>({ device: true, hostDriver: true }),
+    'handOverRaceProperty',
   );
   if (!HAND_OVER_PROTECTIONS.includes(protection)) {
     throw new KernelError('EINVAL', `unknown hand-over protection ${JSON.stringify(protection)}`);
@@ -139,3 +138,12 @@ export function seedRaceProperty(
     if (problems.length > 0) throw new BindInvariantError(problems);
   });
 }
+
+/**
+ * @deprecated The old name of {@link handOverRaceProperty}: "seed" also means a fast-check seed,
+ * so the property is named after what it checks (issue #9 item 27).
+ */
+export const seedRaceProperty: typeof handOverRaceProperty = handOverRaceProperty;
+
+/** @deprecated The old name of {@link HandOverRaceOptions}. */
+export type SeedRaceOptions = HandOverRaceOptions;
