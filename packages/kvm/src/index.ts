@@ -81,6 +81,7 @@ export {
   VgicCpuInterface,
 } from './vgic/vgic.js';
 export type { IrqfdArgs, KvmStats } from './vm/irqfd.js';
+export { type KvmVfioAttr, KvmVfioDevice, type KvmVfioFile } from './vm/kvm-vfio.js';
 export {
   KVM_USER_MEM_SLOTS,
   type Memslot,

@@ -14,7 +14,7 @@ describe('vGIC creation and initialisation order (vgic-init.c, vgic-kvm-device.c
     vm.createDevice(K.KVM_DEV_TYPE_ARM_VGIC_V3);
     expect(errno(() => vm.createDevice(K.KVM_DEV_TYPE_ARM_VGIC_V2))).toBe('EEXIST');
     expect(errno(() => new Vm({ vcpus: 9 }).createDevice(K.KVM_DEV_TYPE_ARM_VGIC_V2))).toBe('E2BIG');
-    expect(errno(() => new Vm().createDevice(K.KVM_DEV_TYPE_VFIO))).toBe('ENODEV');
+    expect(errno(() => new Vm().createDevice(K.KVM_DEV_TYPE_ARM_VGIC_V3 + 1))).toBe('ENODEV');
   });
 
   it('addresses: set once (EEXIST), aligned (EINVAL), known types (ENXIO)', () => {
@@ -298,5 +298,55 @@ describe('KVM_SET_GSI_ROUTING (irqchip.c kvm_set_irq_routing, vgic-irqfd.c kvm_s
     expect(c.ack()).toBe(27);
     c.eoi(27);
     expect(resample.count).toBe(1n);
+  });
+});
+
+describe('KVM-VFIO device (virt/kvm/vfio.c)', () => {
+  const file = () => {
+    const f = {
+      vfioFile: true as const,
+      isOpen: true,
+      kvm: undefined as object | undefined,
+      setKvm(k: object | undefined) {
+        f.kvm = k;
+      },
+    };
+    return f;
+  };
+  it('one per VM (EBUSY); FILE_ADD/FILE_DEL with kvm_vfio_file_set_kvm', () => {
+    const vm = new Vm();
+    const dev = vm.createDevice(K.KVM_DEV_TYPE_VFIO);
+    expect(errno(() => vm.createDevice(K.KVM_DEV_TYPE_VFIO))).toBe('EBUSY');
+    const f = file();
+    dev.setAttr({ group: K.KVM_DEV_VFIO_FILE, attr: K.KVM_DEV_VFIO_FILE_ADD, file: f });
+    expect(f.kvm).toBe(vm);
+    expect(
+      errno(() => dev.setAttr({ group: K.KVM_DEV_VFIO_FILE, attr: K.KVM_DEV_VFIO_FILE_ADD, file: f })),
+    ).toBe('EEXIST');
+    dev.setAttr({ group: K.KVM_DEV_VFIO_FILE, attr: K.KVM_DEV_VFIO_FILE_DEL, file: f });
+    expect(f.kvm).toBeUndefined();
+    expect(
+      errno(() => dev.setAttr({ group: K.KVM_DEV_VFIO_FILE, attr: K.KVM_DEV_VFIO_FILE_DEL, file: f })),
+    ).toBe('ENOENT');
+  });
+  it('not a VFIO file → EINVAL; closed → EBADF; other attrs → ENXIO', () => {
+    const dev = new Vm().createDevice(K.KVM_DEV_TYPE_VFIO);
+    expect(
+      errno(() =>
+        dev.setAttr({ group: K.KVM_DEV_VFIO_FILE, attr: K.KVM_DEV_VFIO_FILE_ADD, file: new EventFd() }),
+      ),
+    ).toBe('EINVAL');
+    expect(
+      errno(() =>
+        dev.setAttr({
+          group: K.KVM_DEV_VFIO_FILE,
+          attr: K.KVM_DEV_VFIO_FILE_ADD,
+          file: { ...file(), isOpen: false },
+        }),
+      ),
+    ).toBe('EBADF');
+    expect(errno(() => dev.setAttr({ group: K.KVM_DEV_VFIO_FILE, attr: 3, file: file() }))).toBe('ENXIO');
+    expect(errno(() => dev.setAttr({ group: 2, attr: K.KVM_DEV_VFIO_FILE_ADD, file: file() }))).toBe('ENXIO');
+    expect(dev.hasAttr({ group: K.KVM_DEV_VFIO_FILE, attr: K.KVM_DEV_VFIO_FILE_DEL })).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import {
 import { decodeIrqLine } from '../uapi/irq-line.js';
 import { type GicVersion, Vgic, type VgicCpuInterface } from '../vgic/vgic.js';
 import type { Irqfd, IrqfdArgs, KvmStats, Resampler } from './irqfd.js';
+import { KvmVfioDevice } from './kvm-vfio.js';
 import { Memslots, type UserspaceMemoryRegion } from './memslots.js';
 import {
   buildRoutingTable,
@@ -65,6 +66,7 @@ export class Vm {
   readonly ppiRouting: boolean;
   readonly stats: KvmStats = { irqfdWakeups: 0, irqLines: 0, resamples: 0, droppedInjections: 0 };
   private vgicModel: GicVersion | undefined;
+  private kvmVfio: KvmVfioDevice | undefined;
   private nrSpis = 0;
   private readonly addresses = new Map<number, number>();
   private vgicState: Vgic | undefined;
@@ -108,11 +110,23 @@ export class Vm {
 
   /**
    * `KVM_CREATE_DEVICE` of KVM_DEV_TYPE_ARM_VGIC_V2 / _V3 (kvm_vgic_create): a second vGIC is
-   * `EEXIST`; more vCPUs than the model allows (8 for GICv2) is `E2BIG`; another type `ENODEV`.
+   * `EEXIST`; more vCPUs than the model allows (8 for GICv2) is `E2BIG`; KVM_DEV_TYPE_VFIO gives
+   * the KVM-VFIO device (a second one `EBUSY`); another type `ENODEV`.
    */
-  createDevice(type: number): KvmDevice {
+  createDevice(type: typeof K.KVM_DEV_TYPE_VFIO): KvmVfioDevice;
+  createDevice(type: number): KvmDevice;
+  createDevice(type: number): KvmDevice | KvmVfioDevice {
+    // virt/kvm/vfio.c kvm_vfio_create: one KVM-VFIO device per VM.
+    if (type === K.KVM_DEV_TYPE_VFIO) {
+      if (this.kvmVfio !== undefined) throw new KernelError('EBUSY', 'the VM already has a KVM-VFIO device');
+      this.kvmVfio = new KvmVfioDevice(this);
+      return this.kvmVfio;
+    }
     if (type !== K.KVM_DEV_TYPE_ARM_VGIC_V2 && type !== K.KVM_DEV_TYPE_ARM_VGIC_V3)
-      throw new KernelError('ENODEV', `KVM_CREATE_DEVICE type ${type} is not modelled (vGIC v2/v3 only)`);
+      throw new KernelError(
+        'ENODEV',
+        `KVM_CREATE_DEVICE type ${type} is not modelled (vGIC v2/v3, KVM-VFIO)`,
+      );
     if (this.vgicModel !== undefined)
       throw new KernelError('EEXIST', 'the VM already has an in-kernel irqchip');
     const version: GicVersion = type === K.KVM_DEV_TYPE_ARM_VGIC_V2 ? 2 : 3;
@@ -121,8 +135,8 @@ export class Vm {
     this.vgicModel = version;
     return {
       type,
-      setAttr: (attr) => this.vgicSetAttr(version, attr),
-      hasAttr: (attr) => this.vgicHasAttr(version, attr),
+      setAttr: (attr: DeviceAttr) => this.vgicSetAttr(version, attr),
+      hasAttr: (attr: DeviceAttr) => this.vgicHasAttr(version, attr),
     };
   }
 
