@@ -133,6 +133,20 @@ describe('irqfd (virt/kvm/eventfd.c)', () => {
     expect(errno(() => vm.irqfd({ fd, gsi: 1, bogus: 1 } as never))).toBe('EINVAL');
   });
 
+  it('EBUSY with RESAMPLE on a GSI without a resampler de-asserts it (kvm_irqfd_assign fail path)', () => {
+    const vm = initialisedVm({}, [{ intid: 41, config: 'level' }]);
+    const used = new EventFd();
+    vm.irqfd({ fd: used, gsi: 2 });
+    vm.irqLine(spi(41), 1);
+    expect(vm.vgic.state(41).lineLevel).toBe(true);
+    expect(
+      errno(() =>
+        vm.irqfd({ fd: used, gsi: 9, flags: K.KVM_IRQFD_FLAG_RESAMPLE, resamplefd: new EventFd() }),
+      ),
+    ).toBe('EBUSY');
+    expect(vm.vgic.state(41).lineLevel).toBe(false);
+  });
+
   it('the level loop of seed 003: asserted until EOI, then de-asserted and resamplefd signalled', () => {
     const vm = initialisedVm({}, [{ intid: 40, config: 'level' }]);
     const trigger = new EventFd();

@@ -346,8 +346,6 @@ export class Vm {
     const resample = (flags & K.KVM_IRQFD_FLAG_RESAMPLE) !== 0;
     if (resample && (args.resamplefd === undefined || !args.resamplefd.isOpen))
       throw new KernelError('EBADF', 'resamplefd is not an open eventfd');
-    if (this.irqfds.some((i) => i.eventfd === args.fd))
-      throw new KernelError('EBUSY', 'this eventfd is used for another irq already');
     let resampler: Resampler | undefined;
     if (resample) {
       resampler = this.resamplers.get(args.gsi);
@@ -355,6 +353,15 @@ export class Vm {
         resampler = { gsi: args.gsi, irqfds: new Set() };
         this.resamplers.set(args.gsi, resampler);
       }
+    }
+    // The EBUSY check comes after the resampler was set up; the failure path's
+    // irqfd_resampler_shutdown then finds the resampler empty and de-asserts the GSI.
+    if (this.irqfds.some((i) => i.eventfd === args.fd)) {
+      if (resampler !== undefined && resampler.irqfds.size === 0) {
+        this.resamplers.delete(args.gsi);
+        this.setIrq(args.gsi, false);
+      }
+      throw new KernelError('EBUSY', 'this eventfd is used for another irq already');
     }
     const fd = args.fd;
     const irqfd: Irqfd = {
