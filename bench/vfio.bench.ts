@@ -1,19 +1,21 @@
 import { physAddr } from '@vfiokit/core';
 import { ResetRegistry } from '@vfiokit/reset-modules';
 import {
-  encodeIrqSet,
   SimpleIrqChip,
   UserProcess,
-  VFIO_DEVICE_SET_IRQS,
-  VFIO_IRQ_SET_ACTION_TRIGGER,
-  VFIO_IRQ_SET_DATA_EVENTFD,
-  VFIO_TYPE1v2_IOMMU,
   Vfio,
   VfioContainerHandle,
   VfioGroupHandle,
   VfioPlatformDevice,
 } from '@vfiokit/vfio';
 import { RegisterFile, testIommuGroup } from '@vfiokit/vfio/testing';
+import {
+  encodeIrqSet,
+  VFIO_DEVICE_SET_IRQS,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_DATA_EVENTFD,
+  VFIO_TYPE1v2_IOMMU,
+} from '@vfiokit/vfio/uapi';
 import { medianMs, printTable } from './measure.js';
 
 const GIB = 0x4000_0000;

@@ -15,6 +15,10 @@ if (new EventFd({ initval: 3 }).read() !== 3n) throw new TypeError('core CJS: Ev
 const uapi = require('@vfiokit/vfio/uapi');
 if (uapi.VFIO_TYPE1v2_IOMMU !== 3 || uapi.UAPI_STRUCTS.vfio_iommu_type1_dma_map?.size !== 32)
   throw new TypeError('vfio/uapi CJS: constants or layouts broken');
+// ...and the UAPI moved out of the main entry (issue #9 item 26), which keeps UapiError only.
+const vfio = require('@vfiokit/vfio');
+if ('VFIO_TYPE1v2_IOMMU' in vfio || typeof vfio.UapiError !== 'function' || typeof vfio.Vfio !== 'function')
+  throw new TypeError('vfio CJS: the main entry still has UAPI names, or lost the model');
 
 const packages = join(__dirname, '..', 'packages');
 for (const name of readdirSync(packages)) {

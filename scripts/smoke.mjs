@@ -15,6 +15,10 @@ if (eventfd.read() !== 2n) throw new TypeError('core ESM: EventFd broken');
 const uapi = await import('@vfiokit/vfio/uapi');
 if (uapi.VFIO_TYPE1v2_IOMMU !== 3 || uapi.UAPI_STRUCTS.vfio_iommu_type1_dma_map?.size !== 32)
   throw new TypeError('vfio/uapi ESM: constants or layouts broken');
+// ...and the UAPI moved out of the main entry (issue #9 item 26), which keeps UapiError only.
+const vfio = await import('@vfiokit/vfio');
+if ('VFIO_TYPE1v2_IOMMU' in vfio || typeof vfio.UapiError !== 'function' || typeof vfio.Vfio !== 'function')
+  throw new TypeError('vfio ESM: the main entry still has UAPI names, or lost the model');
 
 for (const name of readdirSync(new URL('../packages', import.meta.url))) {
   const pkg = JSON.parse(readFileSync(new URL(`../packages/${name}/package.json`, import.meta.url), 'utf8'));

@@ -23,6 +23,14 @@ import {
   SimpleIrqChip,
   UserProcess,
   VFIO_AMBA_DEPRECATION,
+  Vfio,
+  VfioContainerHandle,
+  VfioGroupHandle,
+  vfioAmbaDriver,
+  vfioMetaDriverData,
+} from '@vfiokit/vfio';
+import { testIommuGroup } from '@vfiokit/vfio/testing';
+import {
   VFIO_DEVICE_FLAGS_AMBA,
   VFIO_DEVICE_FLAGS_RESET,
   VFIO_IRQ_INFO_AUTOMASKED,
@@ -32,13 +40,7 @@ import {
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
   VFIO_TYPE1v2_IOMMU,
-  Vfio,
-  VfioContainerHandle,
-  VfioGroupHandle,
-  vfioAmbaDriver,
-  vfioMetaDriverData,
-} from '@vfiokit/vfio';
-import { testIommuGroup } from '@vfiokit/vfio/testing';
+} from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
 
 // The scripted VMM run of issue 6 on the Juno r2 device tree (Linux v7.1 juno-r2.dts):

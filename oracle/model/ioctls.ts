@@ -24,7 +24,7 @@ import {
   vfioIrqInfo,
   vfioIrqSet,
   vfioRegionInfo,
-} from '@vfiokit/vfio';
+} from '@vfiokit/vfio/uapi';
 import type { NameTable } from './names.js';
 import { latin1, ScenarioError, type ScenarioLine, type Token } from './scenario.js';
 

@@ -1,6 +1,7 @@
 // The README's usage example, verbatim apart from the assertions and the DTB path.
 import { readFileSync } from 'node:fs';
-import { VFIO_NOIOMMU_IOMMU, VfioContainerHandle, VfioGroupHandle } from '@vfiokit/vfio';
+import { VfioContainerHandle, VfioGroupHandle } from '@vfiokit/vfio';
+import { VFIO_NOIOMMU_IOMMU } from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
 import { createHost } from './index.js';
 

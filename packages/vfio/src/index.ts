@@ -1,7 +1,8 @@
 /**
  * @vfiokit/vfio — VFIO containers, groups and device fds with the kernel's semantics, the
  * type1 IOMMU backend over core's IommuDomain, the vfio-platform / vfio-amba meta drivers on
- * platform-bus, and the `<linux/vfio.h>` UAPI codec.
+ * platform-bus. The `<linux/vfio.h>` UAPI (ioctl numbers, flags, struct codecs) is the separate
+ * entry `@vfiokit/vfio/uapi`.
  */
 
 // --- the user side: the syscall seam, a process, typed handles ---
@@ -64,106 +65,16 @@ export {
 } from './profile.js';
 export { type MsiIsolation, NO_ISOLATED_MSI } from './type1/msi-isolation.js';
 export { Type1Iommu, type Type1Params } from './type1/type1-iommu.js';
-// --- UAPI: include/uapi/linux/vfio.h (v6.18), constants and struct layouts only ---
-export {
-  VFIO_DEVICE_FLAGS_AMBA,
-  VFIO_DEVICE_FLAGS_AP,
-  VFIO_DEVICE_FLAGS_CAPS,
-  VFIO_DEVICE_FLAGS_CCW,
-  VFIO_DEVICE_FLAGS_FSL_MC,
-  VFIO_DEVICE_FLAGS_PCI,
-  VFIO_DEVICE_FLAGS_PLATFORM,
-  VFIO_DEVICE_FLAGS_RESET,
-  VFIO_DMA_MAP_FLAG_READ,
-  VFIO_DMA_MAP_FLAG_VADDR,
-  VFIO_DMA_MAP_FLAG_WRITE,
-  VFIO_DMA_UNMAP_FLAG_ALL,
-  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
-  VFIO_DMA_UNMAP_FLAG_VADDR,
-  VFIO_GROUP_FLAGS_CONTAINER_SET,
-  VFIO_GROUP_FLAGS_VIABLE,
-  VFIO_IOMMU_INFO_CAPS,
-  VFIO_IOMMU_INFO_PGSIZES,
-  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
-  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
-  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-  VFIO_IRQ_INFO_AUTOMASKED,
-  VFIO_IRQ_INFO_EVENTFD,
-  VFIO_IRQ_INFO_MASKABLE,
-  VFIO_IRQ_INFO_NORESIZE,
-  VFIO_IRQ_SET_ACTION_MASK,
-  VFIO_IRQ_SET_ACTION_TRIGGER,
-  VFIO_IRQ_SET_ACTION_TYPE_MASK,
-  VFIO_IRQ_SET_ACTION_UNMASK,
-  VFIO_IRQ_SET_DATA_BOOL,
-  VFIO_IRQ_SET_DATA_EVENTFD,
-  VFIO_IRQ_SET_DATA_NONE,
-  VFIO_IRQ_SET_DATA_TYPE_MASK,
-  VFIO_REGION_INFO_FLAG_CAPS,
-  VFIO_REGION_INFO_FLAG_MMAP,
-  VFIO_REGION_INFO_FLAG_READ,
-  VFIO_REGION_INFO_FLAG_WRITE,
-} from './uapi/flags.js';
-export {
-  _IO,
-  VFIO_API_VERSION,
-  VFIO_BASE,
-  VFIO_CHECK_EXTENSION,
-  VFIO_DEVICE_GET_INFO,
-  VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO,
-  VFIO_DEVICE_RESET,
-  VFIO_DEVICE_SET_IRQS,
-  VFIO_DMA_CC_IOMMU,
-  VFIO_EEH,
-  VFIO_GET_API_VERSION,
-  VFIO_GROUP_GET_DEVICE_FD,
-  VFIO_GROUP_GET_STATUS,
-  VFIO_GROUP_SET_CONTAINER,
-  VFIO_GROUP_UNSET_CONTAINER,
-  VFIO_IOMMU_DIRTY_PAGES,
-  VFIO_IOMMU_GET_INFO,
-  VFIO_IOMMU_MAP_DMA,
-  VFIO_IOMMU_UNMAP_DMA,
-  VFIO_NOIOMMU_IOMMU,
-  VFIO_SET_IOMMU,
-  VFIO_SPAPR_TCE_IOMMU,
-  VFIO_SPAPR_TCE_v2_IOMMU,
-  VFIO_TYPE,
-  VFIO_TYPE1_IOMMU,
-  VFIO_TYPE1v2_IOMMU,
-  VFIO_UNMAP_ALL,
-  VFIO_UPDATE_VADDR,
-} from './uapi/ioctls.js';
-export {
-  type FieldLayout,
-  type FieldSpec,
-  type FieldType,
-  type KernelVersion,
-  StructCodec,
-  type StructInput,
-  type StructLayout,
-  type StructValue,
-} from './uapi/layout.js';
-export {
-  VFIO_PLATFORM_OFFSET_MASK,
-  VFIO_PLATFORM_OFFSET_SHIFT,
-  vfioPlatformIndexToOffset,
-  vfioPlatformSplitOffset,
-} from './uapi/platform-offsets.js';
-export { UAPI_CODECS, UAPI_CONSTANTS, UAPI_STRUCTS } from './uapi/records.js';
-export { vfioDeviceInfo, vfioGroupStatus, vfioInfoCapHeader, vfioRegionInfo } from './uapi/structs-device.js';
-export {
-  vfioIommuType1DmaMap,
-  vfioIommuType1DmaUnmap,
-  vfioIommuType1Info,
-  vfioIommuType1InfoCapIovaRange,
-  vfioIommuType1InfoCapMigration,
-  vfioIommuType1InfoDmaAvail,
-  vfioIovaRange,
-} from './uapi/structs-iommu.js';
-export { encodeIrqSet, type IrqSetRequest, vfioIrqInfo, vfioIrqSet } from './uapi/structs-irq.js';
+// --- UAPI names live in `@vfiokit/vfio/uapi` (ioctl numbers, flags, struct codecs). The main
+// entry keeps only what its own API needs. Types: KernelProfile.version is a KernelVersion and
+// irqSetRequest() returns an IrqSetRequest.
+export type { KernelVersion } from './uapi/layout.js';
+export type { IrqSetRequest } from './uapi/structs-irq.js';
+// UapiError is what the handles throw before any ioctl (encoding a payload, a u64 past 2^53, a
+// GET_INFO that never settles); the packages build without code splitting, so the /uapi
+// bundle's class is a different object and `instanceof` on a handle's error needs this one.
 export { UapiError } from './uapi/uapi-error.js';
+// --- the user side, continued: address spaces, files, processes ---
 export { type PinnedChunk, UserAddressSpace, type UserTarget } from './user/address-space.js';
 export type { IoctlArg, MmapRequest, MmapResult, VfioFile } from './user/file.js';
 export { UserProcess, type UserProcessOptions } from './user/process.js';

@@ -24,9 +24,8 @@ describe('README example', () => {
 
   it('runs', async () => {
     const { physAddr } = await import('@vfiokit/core');
-    const { UserProcess, Vfio, VfioContainerHandle, VfioGroupHandle, VFIO_TYPE1v2_IOMMU } = await import(
-      './index.js'
-    );
+    const { UserProcess, Vfio, VfioContainerHandle, VfioGroupHandle } = await import('./index.js');
+    const { VFIO_TYPE1v2_IOMMU } = await import('./uapi/index.js');
     const { countingDeviceOps, testIommuGroup } = await import('./testing/index.js');
 
     // --- README example start ---
@@ -52,5 +51,23 @@ describe('README example', () => {
     expect(iovaRanges[0]).toEqual({ start: 0n, end: 0x7ff_ffffn });
     expect(dmaAvail).toBe(65534);
     expect(iommuGroup.domains[0]?.translate(0x4000_0010 as never, 'read')).toBe(0x9000_0010);
+  });
+});
+
+describe('README: the entries', () => {
+  // "The UAPI … is only in @vfiokit/vfio/uapi" (issue #9 item 26): no value the /uapi entry
+  // exports is exported by the main entry, except UapiError, the error the handles throw.
+  it('the main entry exports no UAPI value but UapiError', async () => {
+    const main: Record<string, unknown> = await import('./index.js');
+    const uapi: Record<string, unknown> = await import('./uapi/index.js');
+    const shared = Object.keys(uapi).filter((name) => name in main);
+    expect(shared).toEqual(['UapiError']);
+    expect(main.UapiError).toBe(uapi.UapiError);
+  });
+
+  it('the /uapi entry has the ioctl numbers, flags and codecs the README names', async () => {
+    const uapi: Record<string, unknown> = await import('./uapi/index.js');
+    for (const name of ['VFIO_TYPE1v2_IOMMU', 'VFIO_IOMMU_MAP_DMA', 'vfioIommuType1DmaMap', 'UAPI_STRUCTS'])
+      expect(uapi[name], name).toBeDefined();
   });
 });

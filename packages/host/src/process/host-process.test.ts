@@ -4,7 +4,7 @@ import {
   VFIO_GROUP_SET_CONTAINER,
   VFIO_NOIOMMU_IOMMU,
   VFIO_SET_IOMMU,
-} from '@vfiokit/vfio';
+} from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
 import { createHost } from '../host.js';
 import { errnoOf, virtDtb } from '../test-support.js';
