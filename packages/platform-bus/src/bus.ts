@@ -66,6 +66,8 @@ export class Bus {
   /** `drivers_autoprobe` (default on): automatic probing on device add and driver registration. */
   autoprobe = true;
   private readonly deviceMap = new Map<string, Device>();
+  /** Drivers whose driver_unregister() still waits for a device's remove, by name. */
+  readonly #leaving = new Map<string, DriverSpec>();
   private readonly autoIds = new Set<number>();
   private nextSeq = 0;
 
@@ -110,6 +112,16 @@ export class Bus {
   /** Registered drivers in registration order. */
   get drivers(): readonly DriverSpec[] {
     return this.index.all.map((entry) => entry.spec);
+  }
+
+  /**
+   * Drivers being unregistered whose detach still waits for a device's remove (vfio with the
+   * device open). bus_remove_driver() (drivers/base/bus.c) removes the bind, unbind and uevent
+   * files and stops matching first, and drops the driver's kobject only after driver_detach(),
+   * so their sysfs directories stay until then, and the name stays taken.
+   */
+  get unregistering(): readonly DriverSpec[] {
+    return [...this.#leaving.values()];
   }
 
   private requireDevice(name: string): Device {
@@ -258,7 +270,8 @@ export class Bus {
     // kobject_add_internal() refuses an empty name; a `/` is allowed and shows as `!` in the
     // driver's sysfs directory (kobject_set_name_vargs), while matching keeps drv->name.
     if (driver.name.length === 0) throw new KernelError('EINVAL', 'a driver needs a name');
-    if (this.index.byName(driver.name) !== undefined) {
+    // driver_register(): driver_find() also finds a driver whose unregister still waits.
+    if (this.index.byName(driver.name) !== undefined || this.#leaving.has(driver.name)) {
       throw new KernelError('EBUSY', `driver ${driver.name} is already registered on the ${this.name} bus`);
     }
     this.index.add({ spec: driver, seq: this.nextSeq++ });
@@ -286,7 +299,16 @@ export class Bus {
         );
       }
     }
-    return allDone(results);
+    const done = allDone(results);
+    if (!isPromise(done)) return undefined;
+    this.#leaving.set(name, entry.spec);
+    const gone = (): void => {
+      this.#leaving.delete(name);
+    };
+    return done.then(gone, (error: unknown) => {
+      gone();
+      throw error;
+    });
   }
 
   /**

@@ -74,3 +74,30 @@ describe('a remove that waits (vfio with the device still open)', () => {
     expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
   });
 });
+
+describe('driver_unregister while a remove waits (rmmod vfio_platform with the device open)', () => {
+  it('the driver directory stays, without bind, unbind or uevent, until the detach ends (bus_remove_driver)', async () => {
+    const { core, close } = openVfioDevice();
+    const unregister = core.platform.unregisterDriver('vfio-platform');
+    expect(unregister).toBeInstanceOf(Promise);
+    // remove_bind_files and the uevent file go first, klist_remove stops matching, the
+    // kobject goes last (kobject_put after driver_detach).
+    expect(core.sysfs.list('/sys/bus/platform/drivers')).toContain('vfio-platform');
+    expect(core.sysfs.list('/sys/bus/platform/drivers/vfio-platform')).toEqual([]);
+    expect(core.platform.driver('vfio-platform')).toBeUndefined();
+    close();
+    await unregister;
+    expect(core.sysfs.list('/sys/bus/platform/drivers')).not.toContain('vfio-platform');
+  });
+
+  it('registering the driver again meanwhile is EBUSY (driver_find still finds its kobject)', async () => {
+    const { core, close } = openVfioDevice();
+    const unregister = core.platform.unregisterDriver('vfio-platform');
+    expect(await asyncErrnoOf(() => core.platform.registerDriver(recordingMetaDriver('vfio-platform')))).toBe(
+      'EBUSY',
+    );
+    close();
+    await unregister;
+    expect(() => core.platform.registerDriver(recordingMetaDriver('vfio-platform'))).not.toThrow();
+  });
+});

@@ -2,7 +2,7 @@ import { isKernelError, KernelError } from '@vfiokit/core';
 import type { Bus } from './bus.js';
 import { modalias } from './bus-types.js';
 import { isPromise } from './completion.js';
-import { type Device, stateOf } from './device.js';
+import { type Device, type DriverSpec, stateOf } from './device.js';
 import { kobjectName } from './device-name.js';
 import { strerror } from './strerror.js';
 import { relativeLink } from './sysfs-link.js';
@@ -262,9 +262,10 @@ export class Sysfs {
     }
     if (section === 'drivers') {
       // bus_add_driver(): the directory is the kobject name, `/` in drv->name turned into `!`.
-      if (name === undefined) return dir(() => bus.drivers.map((d) => kobjectName(d.name)));
-      const driver = bus.drivers.find((d) => kobjectName(d.name) === name);
-      return driver === undefined ? undefined : this.driverDir(bus, driver.name, rest);
+      const all = (): DriverSpec[] => [...bus.drivers, ...bus.unregistering];
+      if (name === undefined) return dir(() => all().map((d) => kobjectName(d.name)));
+      const driver = all().find((d) => kobjectName(d.name) === name);
+      return driver === undefined ? undefined : this.driverDir(bus, driver, rest);
     }
     return undefined;
   }
@@ -280,19 +281,21 @@ export class Sysfs {
   }
 
   /** `/sys/bus/<bus>/drivers/<drv>/...`: bind, unbind, and a link to each bound device. */
-  private driverDir(bus: Bus, name: string, parts: readonly string[]): Node | undefined {
-    const driver = bus.driver(name);
-    if (driver === undefined) return undefined;
+  private driverDir(bus: Bus, driver: DriverSpec, parts: readonly string[]): Node | undefined {
+    const name = driver.name;
+    // bus_remove_driver(): a driver whose unregister waits has lost bind, unbind and uevent.
+    const leaving = bus.unregistering.includes(driver);
     // driver_sysfs_remove() runs before the driver's remove: a device whose remove waits
     // is no longer listed, though dev->driver still points here.
     const bound = (): Device[] =>
       bus.devices.filter((device) => stateOf(device).driver === driver && !stateOf(device).removing);
-    const files = driver.suppressBindAttrs === true ? [] : ['bind', 'unbind'];
+    const files = driver.suppressBindAttrs === true || leaving ? [] : ['bind', 'unbind'];
     // bus_add_driver(): every driver directory has a write-only `uevent`, with or without
     // bind files (suppress_bind_attrs).
-    if (parts.length === 0) return dir(() => [...files, 'uevent', ...bound().map((device) => device.name)]);
+    const uevent = leaving ? [] : ['uevent'];
+    if (parts.length === 0) return dir(() => [...files, ...uevent, ...bound().map((device) => device.name)]);
     const [file, ...rest] = parts as [string, ...string[]];
-    if (file === 'uevent' && rest.length === 0) return UEVENT;
+    if (file === 'uevent' && rest.length === 0 && !leaving) return UEVENT;
     if (files.includes(file) && rest.length === 0) {
       return {
         kind: 'file',
@@ -364,9 +367,10 @@ export class Sysfs {
       case 'resource':
         return { kind: 'file', read: () => ambaResource(device) };
       case 'driver':
-        return link(`/sys/bus/${bus.name}/drivers/${kobjectName(device.driverName ?? '')}`, (below) =>
-          this.driverDir(bus, device.driverName ?? '', below),
-        );
+        return link(`/sys/bus/${bus.name}/drivers/${kobjectName(device.driverName ?? '')}`, (below) => {
+          const driver = stateOf(device).driver;
+          return driver === null ? undefined : this.driverDir(bus, driver, below);
+        });
       case 'subsystem':
         return link(`/sys/bus/${bus.name}`, (below) => this.busDir(bus, below));
       case 'of_node':
