@@ -114,3 +114,27 @@ describe('ioctl numbers', () => {
     );
   });
 });
+
+describe('KVM_SET_GSI_ROUTING argument (struct kvm_irq_routing + entries[])', () => {
+  it('round-trips IRQCHIP, MSI and other entries at 8 + 48 × i', async () => {
+    const { decodeGsiRouting, encodeGsiRouting } = await import('./routing-codec.js');
+    const entries = [
+      { gsi: 1, type: K.KVM_IRQ_ROUTING_IRQCHIP, flags: 0, irqchip: 0, pin: 7 },
+      {
+        gsi: 2,
+        type: K.KVM_IRQ_ROUTING_MSI,
+        flags: 1,
+        addressLo: 0x0808_0040,
+        addressHi: 0,
+        data: 3,
+        devid: 0x10,
+      },
+      { gsi: 3, type: 4, flags: 0 },
+    ] as const;
+    const bytes = encodeGsiRouting(entries);
+    expect(bytes.length).toBe(8 + 3 * 48);
+    expect(new DataView(bytes.buffer).getUint32(8 + 48 + 16 + 12, true)).toBe(0x10); // u.msi.devid
+    expect(decodeGsiRouting(bytes)).toEqual({ entries, flags: 0 });
+    expect(() => decodeGsiRouting(bytes.subarray(0, 100))).toThrow(/EFAULT/);
+  });
+});

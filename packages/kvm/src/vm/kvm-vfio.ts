@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { KVM_UAPI_CONSTANTS as K } from '../uapi/constants.js';
 
 /**
@@ -53,6 +53,7 @@ export class KvmVfioDevice {
   }
 
   setAttr(attr: KvmVfioAttr): void {
+    rejectUnknownOptions(attr, ['group', 'attr', 'file'], 'KVM_SET_DEVICE_ATTR (KVM-VFIO)');
     if (!this.hasAttr(attr))
       throw new KernelError('ENXIO', `KVM-VFIO attribute group ${attr.group} attr ${attr.attr}`);
     const file = attr.file;
