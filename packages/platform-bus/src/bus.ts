@@ -350,8 +350,11 @@ export class Bus {
    * when the write is PAGE_SIZE − 1 bytes or more; the string ends at the first NUL
    * (strlen) and is cut at the first newline (strnchr); an empty result — `""`, `"\n"`, or
    * anything starting with a newline — clears it. It does not unbind or reprobe: unbind,
-   * then `bind` or `drivers_probe`. Takes the device lock, so it waits behind a remove in
-   * progress and returns a {@link Completion}.
+   * then `bind` or `drivers_probe`. The string is swapped under its own lock (the generic
+   * driver_override, `__device_set_driver_override` in drivers/base/dd.c, as the oracle's
+   * Linux 6.12 has it), so a write during a remove that waits completes at once; with
+   * `driverOverrideDeviceLock` it takes the device lock as mainline v6.12's
+   * driver_set_override() does, and waits behind the remove (a {@link Completion}).
    */
   setDriverOverride(deviceName: string, value: string): Completion {
     const device = this.requireDevice(deviceName);
@@ -361,11 +364,12 @@ export class Bus {
     const string = cString(value);
     const newline = string.indexOf('\n');
     const name = newline < 0 ? string : string.slice(0, newline);
-    // driver_set_override() swaps the string under device_lock(dev): a write during a
-    // remove that waits (vfio with its fd open) blocks until that remove has finished.
-    return withDeviceLock(device, () => {
-      stateOf(device).setOverride(name.length === 0 ? null : name);
-    });
+    const set = (): void => stateOf(device).setOverride(name.length === 0 ? null : name);
+    // Mainline v6.12's driver_set_override() swaps the string under device_lock(dev): a write
+    // during a remove that waits (vfio with its fd open) blocks until that remove has finished.
+    if (this.#core.driverOverrideDeviceLock) return withDeviceLock(device, set);
+    set();
+    return undefined;
   }
 
   /**

@@ -18,6 +18,7 @@ export interface CoreContext {
   readonly asyncProbeDrivers: readonly string[] | '*';
   readonly indexedMatching: boolean;
   readonly legacyBindStore: boolean;
+  readonly driverOverrideDeviceLock: boolean;
   /** Live devices by their directory under `/sys/devices`. */
   readonly devicePaths: Map<string, Device>;
   /** `deferred_trigger_count`. */

@@ -23,6 +23,7 @@ const OPTION_KEYS = optionKeys<DriverCoreOptions>({
   asyncProbeDrivers: true,
   indexedMatching: true,
   legacyBindStore: true,
+  driverOverrideDeviceLock: true,
   ambaStubDriver: true,
   sysfsBindOnlyAttribute: true,
 });
@@ -58,6 +59,15 @@ export interface DriverCoreOptions {
    * ->probe() through to sysfs bind" (v5.13) changed both.
    */
   readonly legacyBindStore?: boolean;
+  /**
+   * `driver_override` writes take the device lock, as driver_set_override()
+   * (drivers/base/driver.c) of mainline v6.12 does, so a write during a remove that waits
+   * blocks until the remove ends (default `false`). Linux 6.12 as the oracle records it
+   * (6.12.118, with the generic driver_override: `__device_set_driver_override` in
+   * drivers/base/dd.c) keeps the string under its own spinlock: the write completes at once
+   * (oracle transcript `queued-behind-blocked-unbind`).
+   */
+  readonly driverOverrideDeviceLock?: boolean;
   /**
    * Register the `amba-proxy` stub driver on the AMBA bus (default `true`, as every kernel
    * built with module support does: drivers/amba/bus.c amba_stub_drv_init). `false` is a
@@ -100,6 +110,8 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   readonly indexedMatching: boolean;
   /** Whether sysfs `bind` reports errors as kernels before v5.13 did. */
   readonly legacyBindStore: boolean;
+  /** Whether `driver_override` writes wait for the device lock (mainline v6.12's driver_set_override). */
+  readonly driverOverrideDeviceLock: boolean;
   /** The sysfs facade over these buses. */
   readonly sysfs: Sysfs;
   readonly #devicePaths = new Map<string, Device>();
@@ -120,6 +132,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
     this.asyncProbeDrivers = options.asyncProbeDrivers ?? [];
     this.indexedMatching = options.indexedMatching ?? true;
     this.legacyBindStore = options.legacyBindStore ?? false;
+    this.driverOverrideDeviceLock = options.driverOverrideDeviceLock ?? false;
     const deferred = new DeferredProbe(
       this.scheduler,
       (event) => this.emit('deferred', event),
@@ -134,6 +147,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       asyncProbeDrivers: this.asyncProbeDrivers,
       indexedMatching: this.indexedMatching,
       legacyBindStore: this.legacyBindStore,
+      driverOverrideDeviceLock: this.driverOverrideDeviceLock,
       devicePaths: this.#devicePaths,
       get deferredTriggerCount() {
         return deferred.triggerCount;

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DriverCore } from './driver-core.js';
+import { DriverCore, type DriverCoreOptions } from './driver-core.js';
 import { asyncErrnoOf } from './test-helpers.js';
 import { arndaleI2cDevices, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
 
 /** A vfio-like driver whose remove waits until "user space closes the fd". */
-function openVfioDevice() {
+function openVfioDevice(options: DriverCoreOptions = {}) {
   let close: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
     close = resolve;
   });
-  const core = new DriverCore();
+  const core = new DriverCore(options);
   const vfio = recordingMetaDriver('vfio-platform', { onRemove: () => closed });
   core.platform.registerDriver(s3cI2cDriver());
   core.platform.registerDriver(vfio);
@@ -34,10 +34,29 @@ describe('a remove that waits (vfio with the device still open)', () => {
     expect(unbinds).toEqual(['vfio-platform']);
   });
 
-  it('operations on the device queue behind the waiting remove (the device lock)', async () => {
+  it('a driver_override write completes at once; a bind that then matches waits for the lock (oracle: queued-behind-blocked-unbind)', async () => {
+    // Linux 6.12 as the oracle runs it (6.12.118): the generic driver_override keeps the
+    // string under its own spinlock (__device_set_driver_override), not the device lock.
     const { core, close } = openVfioDevice();
     const unbind = core.platform.unbind('vfio-platform', HDMI);
-    // driver_set_override() takes the device lock: the write waits for the remove.
+    expect(core.platform.setDriverOverride(HDMI, '\n')).toBeUndefined();
+    expect(core.sysfs.read(`/sys/bus/platform/devices/${HDMI}/driver_override`)).toBe('(null)\n');
+    // drivers_probe returns at once (dev->driver is still set); bind_store matches without
+    // the lock (the override is gone, so s3c-i2c matches), then waits for it.
+    expect(core.platform.driversProbe(HDMI)).toBeUndefined();
+    const bind = core.platform.bind('s3c-i2c', HDMI);
+    expect(bind).toBeInstanceOf(Promise);
+    close();
+    await unbind;
+    await bind;
+    expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
+    // Once unbound, unbind_store's unlocked `dev->driver == drv` test fails.
+    expect(await asyncErrnoOf(() => core.platform.unbind('vfio-platform', HDMI))).toBe('ENODEV');
+  });
+
+  it('with driverOverrideDeviceLock (driver_set_override of mainline v6.12) the write waits for the remove', async () => {
+    const { core, close } = openVfioDevice({ driverOverrideDeviceLock: true });
+    const unbind = core.platform.unbind('vfio-platform', HDMI);
     const cleared = core.platform.setDriverOverride(HDMI, '');
     expect(cleared).toBeInstanceOf(Promise);
     // bind_store() matches before it locks: the override still names vfio-platform.
@@ -46,8 +65,6 @@ describe('a remove that waits (vfio with the device still open)', () => {
     await unbind;
     await cleared;
     await core.platform.bind('s3c-i2c', HDMI);
-    // Once unbound, unbind_store's unlocked `dev->driver == drv` test fails.
-    expect(await asyncErrnoOf(() => core.platform.unbind('vfio-platform', HDMI))).toBe('ENODEV');
     expect(core.platform.device(HDMI)?.driverName).toBe('s3c-i2c');
   });
 
