@@ -163,6 +163,36 @@ describe('irqfd (virt/kvm/eventfd.c)', () => {
     expect(c.ack()).toBe(GIC_SPURIOUS_INTID);
   });
 
+  it('closing the resamplefd does not disable the irqfd; the EOI still de-asserts the line', () => {
+    const vm = initialisedVm({}, [{ intid: 40, config: 'level' }]);
+    const trigger = new EventFd();
+    const unmask = new EventFd();
+    vm.irqfd({ fd: trigger, gsi: 8, flags: K.KVM_IRQFD_FLAG_RESAMPLE, resamplefd: unmask });
+    unmask.close();
+    trigger.signal();
+    const c = vm.vcpu(0);
+    c.eoi(c.ack());
+    expect(vm.vgic.state(40).lineLevel).toBe(false);
+    trigger.signal();
+    expect(c.ack()).toBe(40);
+  });
+
+  it('two GSIs on one pin: the ack notification goes to the GSI of the last entry (rt->chip)', () => {
+    const vm = initialisedVm({}, [{ intid: 40, config: 'level' }]);
+    const IRQCHIP = K.KVM_IRQ_ROUTING_IRQCHIP;
+    vm.setGsiRouting([
+      { gsi: 100, type: IRQCHIP, irqchip: 0, pin: 8 },
+      { gsi: 101, type: IRQCHIP, irqchip: 0, pin: 8 },
+    ]);
+    const [t100, r100, t101, r101] = [new EventFd(), new EventFd(), new EventFd(), new EventFd()];
+    vm.irqfd({ fd: t100, gsi: 100, flags: K.KVM_IRQFD_FLAG_RESAMPLE, resamplefd: r100 });
+    vm.irqfd({ fd: t101, gsi: 101, flags: K.KVM_IRQFD_FLAG_RESAMPLE, resamplefd: r101 });
+    t100.signal();
+    const c = vm.vcpu(0);
+    c.eoi(c.ack());
+    expect([r100.count, r101.count]).toEqual([0n, 1n]);
+  });
+
   it('EOImode 1: the resample happens at DIR, not at the priority drop', () => {
     const vm = initialisedVm({}, [{ intid: 40, config: 'level' }]);
     const trigger = new EventFd();

@@ -320,7 +320,10 @@ export class Vm {
     this.setIrq(gsi, false);
     for (const irqfd of resampler.irqfds) {
       this.stats.resamples++;
-      irqfd.resamplefd?.signal();
+      // The irqfd holds its own reference to the resamplefd's eventfd_ctx: after user space
+      // closed its fd the signal still succeeds but nobody can read it (api.rst: closing
+      // resamplefd does not disable the irqfd). The model's closed EventFd stands for that.
+      if (irqfd.resamplefd?.isOpen === true) irqfd.resamplefd.signal();
     }
   }
 
