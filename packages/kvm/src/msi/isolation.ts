@@ -65,6 +65,11 @@ export class MsiTopology {
     return [...this.devices].filter(([, m]) => m.msiParent === controller).map(([n]) => n);
   }
 
+  /** {@link msiIsolated} for `device` (the issue's `msiIsolated(device)` form). */
+  msiIsolated(device: string, options: MsiIsolatedOptions = {}): boolean {
+    return msiIsolated(this, device, options);
+  }
+
   /** Every device name. */
   get deviceNames(): string[] {
     return [...this.devices.keys()];

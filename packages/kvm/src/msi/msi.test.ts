@@ -127,6 +127,8 @@ describe('msiIsolated (kernel/irq/msi.c, v6.3 "Remove IOMMU_CAP_INTR_REMAP")', (
   it('v6.3+: per device — ITS yes, GICv2m no, pre-ITS no, no msi-parent no', () => {
     const t = topo();
     expect(['pcie', 'dma', 'nic', 'uart'].map((d) => msiIsolated(t, d))).toEqual([true, false, false, false]);
+    expect(['pcie', 'dma'].map((d) => t.msiIsolated(d))).toEqual([true, false]);
+    expect(t.msiIsolated('dma', { kernel: [6, 2] })).toBe(true);
   });
 
   it('before v6.3: system-wide irq_domain_check_msi_remap — an ITS anywhere makes every device "isolated"', () => {
