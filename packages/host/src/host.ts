@@ -1,7 +1,7 @@
 import { type MmioDevice, type PhysAddr, physAddr, toSafeNumber } from '@vfiokit/core';
 import { type DeviceTree, type DtDevice, type DtNode, parseFdt, populate } from '@vfiokit/devicetree';
 import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
-import { amdXgbeResetModule, calxedaXgmacResetModule, ResetRegistry } from '@vfiokit/reset-modules';
+import { type ResetModuleDefinition, ResetRegistry } from '@vfiokit/reset-modules';
 import {
   bindReportsProbeError,
   type IrqTriggerType,
@@ -18,18 +18,12 @@ import { VirtualClock } from './devices/clock.js';
 import { hostDrivers } from './drivers/host-drivers.js';
 import { HostFs } from './fs/host-fs.js';
 import { HostIrqLines } from './irq/host-irq.js';
-import { checkHostOptions, type HostOptions } from './options.js';
+import { checkHostOptions, type HostOptions, ORACLE_RESET_MODULES } from './options.js';
 import { bootParams, type HostParams } from './params.js';
 import { HostProcess, type HostProcessOptions } from './process/host-process.js';
 
-/** `TAINT_USER` (include/linux/panic.h): bit 6, `U` in the taint string. */
-export const TAINT_USER: number = 1 << 6;
-
 /** `TAINT_FLAGS_COUNT` of Linux 6.12 (include/linux/panic.h: TAINT_TEST is bit 18). */
 export const TAINT_FLAGS_COUNT = 19;
-
-/** The name vfio gives the IOMMU group it allocates for a no-IOMMU device (drivers/vfio/group.c). */
-export const VFIO_NOIOMMU_GROUP_NAME = 'vfio-noiommu';
 
 /**
  * A Linux host assembled from a device tree and a kernel command line: the devices
@@ -47,7 +41,10 @@ export class Host {
   /** The driver core (platform and AMBA buses). */
   readonly core: DriverCore;
   readonly vfio: Vfio;
+  /** The reset registry (mode `upstream`: only Linux's reset modules can be in it). */
   readonly resets: ResetRegistry;
+  /** The reset modules built in (`=y`) and registered at boot, in that order. */
+  readonly resetModules: readonly ResetModuleDefinition[];
   /** The interrupt lines (GIC INTIDs from the device tree). */
   readonly irqChip: HostIrqLines;
   /** Model time: register models' timers run on it; only {@link advanceTime} moves it. */
@@ -69,7 +66,6 @@ export class Host {
   /** The physical MMIO map of the register models. */
   readonly mmioMap: AddressMap = new AddressMap();
   private readonly models = new Map<string, MmioDevice>();
-  private readonly noiommuGroups = new Map<number, string>();
   private nextPid = 1;
   /** The process whose system call is running (`current`). */
   current: HostProcess | null = null;
@@ -93,11 +89,12 @@ export class Host {
       // oracle's kernel has modules off.
       ambaStubDriver: false,
     });
+    // Built-in reset modules register at boot (module_vfio_reset_handler → module_init). The
+    // registry is in mode `upstream`, so a module Linux does not ship (vfiokit's PL330) is
+    // refused with ENOENT: only Linux's modules exist unless a caller builds its own registry.
     this.resets = new ResetRegistry();
-    // CONFIG_VFIO_PLATFORM_CALXEDAXGMAC_RESET=y, CONFIG_VFIO_PLATFORM_AMDXGBE_RESET=y: both
-    // register at boot. vfiokit's own PL330 module is not in Linux, so not here.
-    this.resets.register(calxedaXgmacResetModule);
-    this.resets.register(amdXgbeResetModule);
+    this.resetModules = options.resetModules ?? ORACLE_RESET_MODULES;
+    for (const module of this.resetModules) this.resets.register(module);
     this.vfio = new Vfio({
       profile: this.params.profile,
       allowUnsafeInterrupts: this.params.allow_unsafe_interrupts,
@@ -105,6 +102,8 @@ export class Host {
       enableUnsafeNoiommuMode: this.params.enable_unsafe_noiommu_mode,
       // CONFIG_VFIO_DEVICE_CDEV=y in the oracle's kernel.
       deviceCdev: true,
+      // vfio's dev_warn lines (the no-IOMMU taint at registration, a no-IOMMU device opened).
+      log: (line) => this.log.push(line),
     });
     this.fs = new HostFs(this);
     this.sysfs = this.fs;
@@ -224,45 +223,42 @@ export class Host {
   }
 
   /**
-   * The IOMMU group vfio allocates for a no-IOMMU device (vfio_noiommu_group_alloc:
-   * iommu_group_alloc, name `vfio-noiommu`, iommu_group_add_device) shows in sysfs as the
-   * device's `iommu_group` link and `/sys/kernel/iommu_groups/<n>/name`; it goes when the
-   * device leaves vfio (vfio_device_remove_group → iommu_group_remove_device). The host owns
-   * the sysfs side, so it follows the meta driver's probe and remove.
+   * vfio allocates the IOMMU group of a no-IOMMU (or emulated-IOMMU) device itself
+   * (vfio_noiommu_group_alloc: iommu_group_alloc, name `vfio-noiommu`, iommu_group_add_device)
+   * and takes the device out of it when the device leaves vfio (vfio_device_remove_group →
+   * iommu_group_remove_device). vfio keeps those groups ({@link Vfio.fakeIommuGroups}); the
+   * host only mirrors the membership into platform-bus's device, whose sysfs shows the
+   * `iommu_group` link and `/sys/kernel/iommu_groups/<n>`, after the meta driver's probe and
+   * once its remove has completed.
    */
   private withNoiommuGroup(driver: DriverSpec): DriverSpec {
     return {
       ...driver,
       probe: (device, match) => {
         driver.probe(device, match);
-        const data = vfioMetaDriverData(device);
-        if (data?.registration !== 'noiommu') return;
-        const group = this.vfio.groupOf(data.vfioDevice);
-        if (group === undefined) return;
-        device.iommuGroup = group.id;
-        this.noiommuGroups.set(group.id, VFIO_NOIOMMU_GROUP_NAME);
-        this.log.push(`${driver.name} ${device.name}: Adding kernel taint for vfio-noiommu group on device`);
+        this.syncIommuGroupLink(device);
       },
       remove: (device) => {
-        const group = device.iommuGroup;
-        const forget = (): void => {
-          if (group === undefined || !this.noiommuGroups.has(group)) return;
-          device.iommuGroup = undefined;
-          this.noiommuGroups.delete(group);
-        };
         const result = driver.remove?.(device);
         if (result === undefined) {
-          forget();
+          this.syncIommuGroupLink(device);
           return undefined;
         }
-        return result.then(forget);
+        return result.then(() => this.syncIommuGroupLink(device));
       },
     };
   }
 
+  // QEMU virt's platform devices have no IOMMU group of their own, so a device's group is the
+  // vfio-allocated group that lists it, if any.
+  private syncIommuGroupLink(device: Device): void {
+    const fake = [...this.vfio.fakeIommuGroups.values()].find((g) => g.devices.includes(device.name));
+    device.iommuGroup = fake?.id;
+  }
+
   /** The name of IOMMU group `id` (`/sys/kernel/iommu_groups/<id>/name`), if it has one. */
   iommuGroupName(id: number): string | undefined {
-    return this.noiommuGroups.get(id);
+    return this.vfio.fakeIommuGroups.get(id)?.name;
   }
 
   /** The register model behind a device's first region, if the host has one. */
@@ -275,9 +271,12 @@ export class Host {
     return this.core.findDevice(name);
   }
 
-  /** `/proc/sys/kernel/tainted`: TAINT_USER once a no-IOMMU group was created, plus what was added. */
+  /**
+   * `/proc/sys/kernel/tainted`: vfio's taint (`TAINT_USER`, 64, once a no-IOMMU group was
+   * created) plus what was written there.
+   */
   get tainted(): number {
-    return this.taintFlags | (this.vfio.tainted ? TAINT_USER : 0);
+    return this.taintFlags | this.vfio.taint;
   }
 
   /**

@@ -20,8 +20,14 @@ export {
   virtioMmioDriver,
 } from './drivers/host-drivers.js';
 export { HostFs } from './fs/host-fs.js';
-export { createHost, Host, TAINT_FLAGS_COUNT, TAINT_USER, VFIO_NOIOMMU_GROUP_NAME } from './host.js';
+export { createHost, Host, TAINT_FLAGS_COUNT } from './host.js';
 export { HostIrqLines } from './irq/host-irq.js';
-export { checkHostOptions, HOST_OPTION_KEYS, type HostOptions, KERNEL_V6_12 } from './options.js';
+export {
+  checkHostOptions,
+  HOST_OPTION_KEYS,
+  type HostOptions,
+  KERNEL_V6_12,
+  ORACLE_RESET_MODULES,
+} from './options.js';
 export { type BootParams, bootParams, type HostParams } from './params.js';
 export { type HostMapping, HostProcess, type HostProcessOptions } from './process/host-process.js';

@@ -1,5 +1,22 @@
 import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
+import {
+  amdXgbeResetModule,
+  calxedaXgmacResetModule,
+  type ResetModuleDefinition,
+} from '@vfiokit/reset-modules';
 import type { KernelProfile } from '@vfiokit/vfio';
+
+/**
+ * The reset modules the oracle's kernel builds in: `CONFIG_VFIO_PLATFORM_CALXEDAXGMAC_RESET=y`
+ * and `CONFIG_VFIO_PLATFORM_AMDXGBE_RESET=y` (oracle/kernel.fragment). The third upstream
+ * module, bcmflexrm, `depends on VFIO_PLATFORM && (ARCH_BCM_IPROC || COMPILE_TEST)`
+ * (drivers/vfio/platform/reset/Kconfig), which an arm64 kernel for QEMU virt does not have;
+ * pass `resetModules: [...ORACLE_RESET_MODULES, bcmFlexrmResetModule]` for a kernel that does.
+ */
+export const ORACLE_RESET_MODULES: readonly ResetModuleDefinition[] = Object.freeze([
+  calxedaXgmacResetModule,
+  amdXgbeResetModule,
+]);
 
 /**
  * Options of {@link createHost}. The typed fields carry the kernel's module parameter names;
@@ -24,6 +41,13 @@ export interface HostOptions {
   readonly dma_entry_limit?: number;
   /** The kernel whose behaviour is modelled (default v6.12, the oracle's kernel). */
   readonly profile?: KernelProfile;
+  /**
+   * The VFIO platform reset modules built in (`=y`), registered at boot in this order
+   * (default {@link ORACLE_RESET_MODULES}: xgmac and xgbe). The registry is in mode
+   * `upstream`: a module Linux does not ship (vfiokit's PL330) makes `createHost` fail with
+   * `ENOENT`, as there is no such module to build in.
+   */
+  readonly resetModules?: readonly ResetModuleDefinition[];
 }
 
 /** The keys {@link HostOptions} accepts. */
@@ -34,6 +58,7 @@ export const HOST_OPTION_KEYS: readonly (keyof HostOptions & string)[] = [
   'allow_unsafe_interrupts',
   'dma_entry_limit',
   'profile',
+  'resetModules',
 ];
 
 /** The oracle's kernel: Linux 6.12 (Debian's linux-source-6.12). */
@@ -74,6 +99,20 @@ export function checkHostOptions(options: unknown): HostOptions {
       !profile.version.every((n) => Number.isInteger(n) && n >= 0))
   ) {
     throw new KernelError('EINVAL', 'createHost: profile must be { version: [major, minor] }');
+  }
+  const modules = record.resetModules;
+  if (
+    modules !== undefined &&
+    (!Array.isArray(modules) ||
+      !modules.every(
+        (m: unknown) =>
+          typeof m === 'object' &&
+          m !== null &&
+          typeof (m as ResetModuleDefinition).compatible === 'string' &&
+          typeof (m as ResetModuleDefinition).reset === 'function',
+      ))
+  ) {
+    throw new KernelError('EINVAL', 'createHost: resetModules must be an array of reset module definitions');
   }
   return record as HostOptions;
 }

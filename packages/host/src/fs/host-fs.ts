@@ -213,9 +213,10 @@ export class HostFs {
       throw new KernelError('ENOENT', `${path}: no such file or directory`);
     };
     const params = this.moduleParams();
-    if (parts.length === 0) return { kind: 'dir', list: () => [...BUILTIN_MODULES] };
+    const builtIn = this.builtinModules();
+    if (parts.length === 0) return { kind: 'dir', list: () => builtIn };
     const name = parts[0] ?? '';
-    if (!BUILTIN_MODULES.includes(name)) return missing();
+    if (!builtIn.includes(name)) return missing();
     const module = params[name] ?? {};
     const version = MODULE_VERSIONS[name];
     const entries = (): string[] => [
@@ -229,6 +230,13 @@ export class HostFs {
     if (parts.length === 2) return { kind: 'dir', list: () => Object.keys(module) };
     const param = parts.length === 3 ? module[parts[2] ?? ''] : undefined;
     return param ?? missing();
+  }
+
+  // A reset module built in shows only when the host has it (its MODULE_VERSION makes the
+  // directory; bcmflexrm has none, so it never shows).
+  private builtinModules(): string[] {
+    const owners = new Set(this.host.resetModules.map((m) => m.owner?.replaceAll('-', '_')));
+    return BUILTIN_MODULES.filter((name) => !RESET_MODULE_DIRS.includes(name) || owners.has(name));
   }
 
   private moduleParams(): Record<string, Record<string, Extra>> {
@@ -320,6 +328,9 @@ const BUILTIN_MODULES: readonly string[] = [
   'vt',
   'workqueue',
 ];
+
+// The reset modules among them: listed only while built in (Host.resetModules).
+const RESET_MODULE_DIRS: readonly string[] = ['vfio_platform_amdxgbe', 'vfio_platform_calxedaxgmac'];
 
 // MODULE_VERSION(DRIVER_VERSION) of the VFIO modules (drivers/vfio/**).
 const MODULE_VERSIONS: Readonly<Record<string, string>> = {
