@@ -44,6 +44,13 @@ export {
   LPI_BASE,
 } from './msi/its.js';
 export {
+  iommuDmaPrepareMsi,
+  MSI_IOVA_BASE,
+  MSI_IOVA_LENGTH,
+  MsiCookie,
+  type MsiCookieOptions,
+} from './msi/msi-cookie.js';
+export {
   GIC_SPURIOUS_INTID,
   ioc,
   KVM_IRQ_ROUTING_IRQCHIP_PPI,
