@@ -14,7 +14,7 @@ import { pl330Reset } from './modules/pl330-reset.js';
 import { ResetRegistry } from './registry/reset-registry.js';
 import { dmaSandbox } from './testing/dma-sandbox.js';
 import { modelTarget } from './testing/model-target.js';
-import { checkQuiescence, quiescenceProperty } from './testing/quiescence.js';
+import { assertQuiescence, checkQuiescence, quiescenceProperty } from './testing/quiescence.js';
 import { amdXgbeScenario } from './testing/scenarios/amd-xgbe.js';
 import { flexRmScenario } from './testing/scenarios/bcm-flexrm.js';
 import { calxedaXgmacScenario } from './testing/scenarios/calxeda-xgmac.js';
@@ -54,6 +54,11 @@ describe('options objects refuse unknown keys (EINVAL)', () => {
       () => calxedaXgmacScenario({ reset: calxedaXgmacSoftReset, clause: [] } as never),
     ],
     ['amdXgbeScenario', () => amdXgbeScenario({ reset: pl330Reset, modelOption: {} } as never)],
+    // fast-check ignores unknown parameters: a misspelt numRuns would silently run 1,000 cases.
+    [
+      'assertQuiescence',
+      () => assertQuiescence(pl330Scenario({ reset: pl330Reset }), { numRun: 1 } as never),
+    ],
     ['pl330Ccr', () => pl330Ccr({ burstBytes: 4, burstLenght: 2, increment: true } as never)],
     // A misspelt `forever` would silently assemble a counted DMALPEND instead of DMALPFE.
     ['encodePl330', () => encodePl330({ op: 'LPEND', counter: 0, backwardJump: 2, forver: true } as never)],

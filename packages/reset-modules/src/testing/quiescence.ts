@@ -218,5 +218,31 @@ export function assertQuiescence<W extends QuiescenceWorld>(
   spec: QuiescenceSpec<W>,
   parameters: fc.Parameters<[QuiescenceAction<W>[], QuiescenceAction<W>[]]> = {},
 ): void {
+  // fast-check ignores a key it does not know: `{ numRun: 5 }` would silently run 1,000 cases.
+  rejectUnknownOptions(parameters, FAST_CHECK_PARAMETERS, 'assertQuiescence');
   fc.assert(quiescenceProperty(spec), { numRuns: 1000, ...parameters });
 }
+
+/** Every key of `fc.Parameters`, listed as a record so the compiler keeps the list complete. */
+const FAST_CHECK_PARAMETERS = Object.keys({
+  seed: true,
+  randomType: true,
+  numRuns: true,
+  maxSkipsPerRun: true,
+  timeout: true,
+  skipAllAfterTimeLimit: true,
+  interruptAfterTimeLimit: true,
+  markInterruptAsFailure: true,
+  skipEqualValues: true,
+  ignoreEqualValues: true,
+  path: true,
+  unbiased: true,
+  verbose: true,
+  examples: true,
+  endOnFailure: true,
+  reporter: true,
+  asyncReporter: true,
+  includeErrorInReport: true,
+  logger: true,
+  plugins: true,
+} satisfies Record<keyof fc.Parameters<unknown>, true>) as (keyof fc.Parameters<unknown>)[];
