@@ -131,6 +131,8 @@ describe('irqfd (virt/kvm/eventfd.c)', () => {
     ).toBe('EBADF');
     expect(errno(() => vm.irqfd({ fd: closed, gsi: 1, flags: K.KVM_IRQFD_FLAG_DEASSIGN }))).toBe('EBADF');
     expect(errno(() => vm.irqfd({ fd, gsi: 1, bogus: 1 } as never))).toBe('EINVAL');
+    expect(errno(() => vm.irqfd({ fd: new EventFd(), gsi: -1 }))).toBe('EINVAL');
+    expect(errno(() => vm.irqLine(spi(40), 0.5))).toBe('EINVAL');
   });
 
   it('EBUSY with RESAMPLE on a GSI without a resampler de-asserts it (kvm_irqfd_assign fail path)', () => {

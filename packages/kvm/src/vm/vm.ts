@@ -213,6 +213,8 @@ export class Vm {
    * types → EINVAL.
    */
   irqLine(irq: number, level: number): void {
+    if (!Number.isInteger(level) || level < 0 || level > 0xffff_ffff)
+      throw new KernelError('EINVAL', `kvm_irq_level.level ${String(level)} is not a __u32`);
     const f = decodeIrqLine(irq);
     const inKernel = this.vgicModel !== undefined;
     switch (f.irqType) {
@@ -338,6 +340,13 @@ export class Vm {
   irqfd(args: IrqfdArgs): void {
     rejectUnknownOptions(args, ['fd', 'gsi', 'flags', 'resamplefd'], 'KVM_IRQFD');
     const flags = args.flags ?? 0;
+    // struct kvm_irqfd's gsi and flags are __u32: anything else cannot be passed at all.
+    for (const [name, v] of [
+      ['gsi', args.gsi],
+      ['flags', flags],
+    ] as const)
+      if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)
+        throw new KernelError('EINVAL', `kvm_irqfd.${name} ${String(v)} is not a __u32`);
     if (flags & ~(K.KVM_IRQFD_FLAG_DEASSIGN | K.KVM_IRQFD_FLAG_RESAMPLE))
       throw new KernelError('EINVAL', `KVM_IRQFD flags 0x${flags.toString(16)}`);
     if (flags & K.KVM_IRQFD_FLAG_DEASSIGN) {
