@@ -157,6 +157,12 @@ describe('vfiokit,no-dma (vfiokit own device-tree property)', () => {
     expect(assessDmaCapability({ ...gadget, noDma: false }).verdict).toBe('unknown');
   });
 
+  it('noDma: false with dtProperty: false is nothing to ignore', () => {
+    expect(assessDmaCapability({ ...gadget, noDma: false }, { dtProperty: false }).reason).toBe(
+      'no rule proves it cannot do DMA (no override, no vfiokit,no-dma, no class entry)',
+    );
+  });
+
   it('is ignored with dtProperty: false, and the unknown reason says so', () => {
     const v = assessDmaCapability({ ...gadget, noDma: true }, { dtProperty: false });
     expect(v.verdict).toBe('unknown');

@@ -107,6 +107,8 @@ describe('error messages name what is wrong', () => {
     [{ compatible: [], dmas: [{ provider: '/d', name: 1 }] }, "DmaFacts: 'dmas[].name' must be a string"],
     [{ compatible: [], dmas: [{ provider: '/d', chan: 1 }] }, "DmaFacts.dmas[]: unknown option 'chan'"],
     [[], 'DmaFacts: facts must be an object'],
+    [null, 'DmaFacts: facts must be an object'],
+    ['arm,pl011', 'DmaFacts: facts must be an object'],
   ])('facts %j → %s', (facts, expected) => {
     expect(message(() => assessDmaCapability(facts as unknown as DmaFacts))).toContain(expected);
   });
@@ -116,6 +118,8 @@ describe('error messages name what is wrong', () => {
     [{ builtinNonMasterClasses: 'no' }, "DmaPolicyOptions: 'builtinNonMasterClasses' must be a boolean"],
     [{ overrides: 'path:/x' }, "DmaPolicyOptions: 'overrides' must be an array"],
     [{ overrides: [[]] }, 'DmaPolicyOptions: overrides[0] must be an object'],
+    [{ overrides: [null] }, 'DmaPolicyOptions: overrides[0] must be an object'],
+    [{ overrides: ['/x'] }, 'DmaPolicyOptions: overrides[0] must be an object'],
     [
       { overrides: [{ verdict: 'master' }] },
       'overrides[0] must name exactly one of path, device, compatible (got 0)',
