@@ -1,4 +1,4 @@
-import type { MmioDevice } from '@vfiokit/core';
+import { KernelError, type MmioDevice } from '@vfiokit/core';
 import type { BusName, DeviceDescription, MmioResource } from './description.js';
 import {
   PLATFORM_DEVID_AUTO,
@@ -20,7 +20,7 @@ const STATES = new WeakMap<Device, DeviceState<DriverSpec>>();
  */
 export function stateOf(device: Device): DeviceState<DriverSpec> {
   const state = STATES.get(device);
-  if (state === undefined) throw new TypeError('not a Device');
+  if (state === undefined) throw new KernelError('EINVAL', 'not a Device');
   return state;
 }
 

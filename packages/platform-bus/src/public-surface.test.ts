@@ -2,6 +2,7 @@
 // the public classes carry none as properties (the published .d.ts only shows `#private`).
 import { describe, expect, it } from 'vitest';
 import * as api from './index.js';
+import { errnoOf } from './test-helpers.js';
 
 describe('the public surface', () => {
   it('exports no internal state types or accessors', () => {
@@ -20,7 +21,7 @@ describe('the public surface', () => {
     expect('devicePaths' in core).toBe(false);
   });
 
-  it('a Bus cannot be made without a DriverCore', () => {
-    expect(() => new api.Bus('platform', {})).toThrow(TypeError);
+  it('a Bus cannot be made without a DriverCore: a typed EINVAL, not a bare TypeError', () => {
+    expect(errnoOf(() => new api.Bus('platform', {}))).toBe('EINVAL');
   });
 });
