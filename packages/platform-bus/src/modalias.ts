@@ -14,14 +14,15 @@ export function ambaModalias(device: Device): string {
 
 /**
  * A platform device's modalias (drivers/base/platform.c modalias_show / platform_uevent):
- * an OF device `of:N<name>T<type>C<compat>…` (drivers/of/device.c of_modalias, type `(null)`
- * without `device_type`); an ACPI device `acpi:<id>:`; otherwise `platform:<pdev->name>` —
+ * an OF device `of:N<name>T<type>C<compat>…` (drivers/of/module.c of_modalias, type `(null)`
+ * without `device_type`, a space in a compatible as `_`); an ACPI device `acpi:<id>:`; otherwise `platform:<pdev->name>` —
  * `platform:serial8250` for `serial8250.0`, a `/` kept.
  */
 export function platformModalias(device: Device): string {
   const { ofNode, acpiIds } = device.description;
   if (ofNode !== undefined) {
-    return `of:N${nodeName(ofNode)}T(null)${device.compatible.map((c) => `C${c}`).join('')}`;
+    // of_modalias() rewrites each space of a compatible string as `_` in the modalias.
+    return `of:N${nodeName(ofNode)}T(null)${device.compatible.map((c) => `C${c.replaceAll(' ', '_')}`).join('')}`;
   }
   if (acpiIds !== undefined && acpiIds.length > 0) return `acpi:${acpiIds.join(':')}:`;
   return `platform:${device.platformName}`;

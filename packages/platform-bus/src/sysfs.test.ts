@@ -93,3 +93,16 @@ describe('the sysfs facade', () => {
     expect(core.sysfs.read(path)).toBe('(null)\n');
   });
 });
+
+describe('the OF modalias (drivers/of/module.c of_modalias)', () => {
+  it('is of:N<name>T<type>C<compat>… with each space of a compatible turned into _', () => {
+    const core = new DriverCore();
+    core.platform.addDevice({
+      name: 'n',
+      bus: 'platform',
+      ofNode: '/soc/a@1',
+      compatible: ['acme,a b', 'c'],
+    });
+    expect(core.sysfs.read('/sys/bus/platform/devices/n/modalias')).toBe('of:NaT(null)Cacme,a_bCc\n');
+  });
+});
