@@ -28,7 +28,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'platform-bus': ['core'],
   'reset-modules': ['core'],
   smmu: ['core'],
-  'emulated-iommu': ['core', 'vfio'],
+  'emulated-iommu': ['core', 'platform-bus', 'vfio'],
   vfio: ['core', 'platform-bus', 'reset-modules'],
   kvm: ['core'],
   host: ['core', 'devicetree', 'platform-bus', 'reset-modules', 'smmu', 'emulated-iommu', 'vfio', 'kvm'],
