@@ -114,40 +114,59 @@ describe('DriverIndex', () => {
   });
 });
 
+/** Indexed attach binds as a core that scans every driver; `plant` may break the indexed core. */
+const indexedBindsAsScan = (plant: (core: DriverCore) => void) =>
+  fc.property(
+    fc
+      .array(fc.nat(), { maxLength: 8 })
+      .chain((sizes) => fc.tuple(...sizes.map((_, i) => driverArb(`drv${i}`)))),
+    fc.array(deviceArb, { minLength: 1, maxLength: 8 }),
+    fc.boolean(),
+    (drivers, devices, driversFirst) => {
+      const bindings = (indexedMatching: boolean): (string | null)[] => {
+        const core = new DriverCore({ indexedMatching });
+        if (indexedMatching) plant(core);
+        const seen = new Set<string>();
+        const add = (): void => {
+          for (const { driverOverride, ...d } of devices) {
+            if (seen.has(d.name)) continue;
+            seen.add(d.name);
+            core.bus(d.bus).addDevice({ ...d, ...(driverOverride === undefined ? {} : { driverOverride }) });
+          }
+        };
+        if (!driversFirst) add();
+        for (const spec of drivers) {
+          core.platform.registerDriver(spec);
+          core.amba.registerDriver({ ...spec });
+        }
+        add();
+        return [...core.platform.devices, ...core.amba.devices].map((d) => d.driverName);
+      };
+      expect(bindings(true)).toEqual(bindings(false));
+    },
+  );
+
 describe('indexed attach', () => {
   it('binds exactly as a core that scans every driver, whatever the registration order', () => {
     fc.assert(
-      fc.property(
-        fc
-          .array(fc.nat(), { maxLength: 8 })
-          .chain((sizes) => fc.tuple(...sizes.map((_, i) => driverArb(`drv${i}`)))),
-        fc.array(deviceArb, { minLength: 1, maxLength: 8 }),
-        fc.boolean(),
-        (drivers, devices, driversFirst) => {
-          const bindings = (indexedMatching: boolean): (string | null)[] => {
-            const core = new DriverCore({ indexedMatching });
-            const seen = new Set<string>();
-            const add = (): void => {
-              for (const { driverOverride, ...d } of devices) {
-                if (seen.has(d.name)) continue;
-                seen.add(d.name);
-                core
-                  .bus(d.bus)
-                  .addDevice({ ...d, ...(driverOverride === undefined ? {} : { driverOverride }) });
-              }
-            };
-            if (!driversFirst) add();
-            for (const spec of drivers) {
-              core.platform.registerDriver(spec);
-              core.amba.registerDriver({ ...spec });
-            }
-            add();
-            return [...core.platform.devices, ...core.amba.devices].map((d) => d.driverName);
-          };
-          expect(bindings(true)).toEqual(bindings(false));
-        },
-      ),
+      indexedBindsAsScan(() => undefined),
       { numRuns: 200 },
     );
+  });
+
+  it('the property fails when the indexed core has a planted index bug (newest driver first, wildcards lost)', () => {
+    const fails = (bug: (found: RegisteredDriver[]) => RegisteredDriver[]): boolean =>
+      fc.check(
+        indexedBindsAsScan((core) => {
+          for (const bus of [core.platform, core.amba]) {
+            const candidates = bus.index.candidates.bind(bus.index);
+            bus.index.candidates = (device) => bug(candidates(device));
+          }
+        }),
+        { numRuns: 300 },
+      ).failed;
+    expect(fails((found) => [...found].reverse())).toBe(true);
+    expect(fails((found) => found.filter((e) => e.spec.matchAnyDevice !== true))).toBe(true);
+    expect(fails((found) => found)).toBe(false);
   });
 });
