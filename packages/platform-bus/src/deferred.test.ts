@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError, type Scheduler } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -71,47 +71,63 @@ describe('deferred probe (drivers/base/dd.c)', () => {
   });
 
   it('every deferred consumer binds once its supplier binds, in any order and interleaving', async () => {
-    const supplier = {
-      name: '11400000.pinctrl',
-      bus: 'platform' as const,
-      compatible: ['samsung,exynos5250-pinctrl'],
-    };
-    const consumers = arndaleI2cDevices().slice(0, 4);
     await fc.assert(
-      fc.asyncProperty(
-        fc.scheduler(),
-        fc.constantFrom('force-sync', 'prefer-async') as fc.Arbitrary<'force-sync' | 'prefer-async'>,
-        async (s, probeType) => {
-          const tasks = fastCheckScheduler(s);
-          const core = new DriverCore({ scheduler: tasks });
-          const i2c = recordingDriver('s3c-i2c', {
-            ofMatchTable: ['samsung,s3c2440-i2c'],
-            probeType,
-            verdict: () =>
-              core.platform.device(supplier.name)?.driverName == null
-                ? new KernelError('EPROBE_DEFER', 'pinctrl not ready')
-                : undefined,
-          });
-          const pinctrl = recordingDriver('samsung-pinctrl', {
-            ofMatchTable: supplier.compatible,
-            probeType: 'prefer-async',
-          });
-          const steps: (() => unknown)[] = [
-            () => core.platform.registerDriver(i2c),
-            () => core.platform.registerDriver(pinctrl),
-            () => core.platform.addDevice(supplier),
-            ...consumers.map((d) => () => core.platform.addDevice(d)),
-          ];
-          const done = steps.map((step, i) => s.schedule(Promise.resolve(i), `step ${i}`).then(step));
-          await s.waitFor(Promise.all(done));
-          await s.waitAll();
-          tasks.throwIfFailed();
-          expect(pinctrl.probed).toEqual([supplier.name]);
-          expect([...i2c.probed].sort()).toEqual(consumers.map((d) => d.name).sort());
-          expect(core.deferredDevices).toEqual([]);
-        },
-      ),
+      suppliersReleaseConsumers((tasks, label, task) => tasks.schedule(label, task)),
       { numRuns: 200 },
     );
   });
+
+  it('the property fails on a planted bug: deferred_probe_work that never runs (no retry after a bind)', async () => {
+    const dropRetries = (tasks: Scheduler, label: string, task: () => void): void => {
+      if (label !== 'deferred_probe_work') tasks.schedule(label, task);
+    };
+    expect((await fc.check(suppliersReleaseConsumers(dropRetries), { numRuns: 200 })).failed).toBe(true);
+  });
 });
+
+/**
+ * Every consumer deferred on a supplier binds once the supplier binds, whatever the order and
+ * the interleaving; `plant` routes each scheduled task (a planted bug may drop some).
+ */
+function suppliersReleaseConsumers(plant: (tasks: Scheduler, label: string, task: () => void) => void) {
+  const supplier = {
+    name: '11400000.pinctrl',
+    bus: 'platform' as const,
+    compatible: ['samsung,exynos5250-pinctrl'],
+  };
+  const consumers = arndaleI2cDevices().slice(0, 4);
+  return fc.asyncProperty(
+    fc.scheduler(),
+    fc.constantFrom('force-sync', 'prefer-async') as fc.Arbitrary<'force-sync' | 'prefer-async'>,
+    async (s, probeType) => {
+      const tasks = fastCheckScheduler(s);
+      const scheduler: Scheduler = { schedule: (label, task) => plant(tasks, label, task) };
+      const core = new DriverCore({ scheduler });
+      const i2c = recordingDriver('s3c-i2c', {
+        ofMatchTable: ['samsung,s3c2440-i2c'],
+        probeType,
+        verdict: () =>
+          core.platform.device(supplier.name)?.driverName == null
+            ? new KernelError('EPROBE_DEFER', 'pinctrl not ready')
+            : undefined,
+      });
+      const pinctrl = recordingDriver('samsung-pinctrl', {
+        ofMatchTable: supplier.compatible,
+        probeType: 'prefer-async',
+      });
+      const steps: (() => unknown)[] = [
+        () => core.platform.registerDriver(i2c),
+        () => core.platform.registerDriver(pinctrl),
+        () => core.platform.addDevice(supplier),
+        ...consumers.map((d) => () => core.platform.addDevice(d)),
+      ];
+      const done = steps.map((step, i) => s.schedule(Promise.resolve(i), `step ${i}`).then(step));
+      await s.waitFor(Promise.all(done));
+      await s.waitAll();
+      tasks.throwIfFailed();
+      expect(pinctrl.probed).toEqual([supplier.name]);
+      expect([...i2c.probed].sort()).toEqual(consumers.map((d) => d.name).sort());
+      expect(core.deferredDevices).toEqual([]);
+    },
+  );
+}
