@@ -15,6 +15,7 @@ import {
   type PlatformNaming,
   splitPlatformName,
 } from './device-name.js';
+import { rejectMisspeltDriverKeys } from './driver-spec-keys.js';
 import type { ProbeTrigger } from './events.js';
 import { DriverIndex } from './match-index.js';
 import type { AmbaId } from './match-info.js';
@@ -263,8 +264,9 @@ export class Bus {
    */
   registerDriver(driver: DriverSpec): Completion {
     // A DriverSpec is a struct drivers extend (recordingDriver adds `probed`, as a kernel driver
-    // embeds struct device_driver), so its own keys are not checked; an id-table entry is plain
+    // embeds struct device_driver): only misspelt fields are refused. An id-table entry is plain
     // data, where a misspelt `mask` would silently match every periphid whose masked value is 0.
+    rejectMisspeltDriverKeys(driver);
     for (const entry of driver.ambaIdTable ?? [])
       rejectUnknownOptions(entry, AMBA_ID_KEYS, 'registerDriver ambaIdTable');
     // kobject_add_internal() refuses an empty name; a `/` is allowed and shows as `!` in the

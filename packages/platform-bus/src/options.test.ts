@@ -68,4 +68,25 @@ describe('options objects reject unknown keys', () => {
     ).toBe('EINVAL');
     expect(core.platform.device('d0')).toBeUndefined();
   });
+
+  it('a driver with a misspelt field is EINVAL; fields of its own (probed, vfio state) are allowed', () => {
+    const core = new DriverCore();
+    const probe = () => undefined;
+    for (const typo of [
+      'ofMatchTabel',
+      'driverManagedDMA',
+      'suppressBindAttr',
+      'idtable',
+      'matchAnyDevise',
+    ]) {
+      expect(errnoOf(() => core.platform.registerDriver({ name: typo, [typo]: ['x'], probe } as never))).toBe(
+        'EINVAL',
+      );
+      expect(core.platform.driver(typo)).toBeUndefined();
+    }
+    expect(() => core.platform.registerDriver(recordingDriver('rec'))).not.toThrow();
+    expect(() =>
+      core.platform.registerDriver({ name: 'own', probe, vfioState: {}, probed: [] } as never),
+    ).not.toThrow();
+  });
 });
