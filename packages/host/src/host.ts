@@ -1,5 +1,19 @@
-import { type MmioDevice, type PhysAddr, physAddr, toSafeNumber } from '@vfiokit/core';
-import { type DeviceTree, type DtDevice, type DtNode, parseFdt, populate } from '@vfiokit/devicetree';
+import {
+  type KernelVersion,
+  kernelAtLeast,
+  type MmioDevice,
+  type PhysAddr,
+  physAddr,
+  toSafeNumber,
+} from '@vfiokit/core';
+import {
+  type DeviceTree,
+  type DtDevice,
+  type DtNode,
+  OF_KERNEL_RANGE,
+  parseFdt,
+  populate,
+} from '@vfiokit/devicetree';
 import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
 import { type ResetModuleDefinition, ResetRegistry } from '@vfiokit/reset-modules';
 import {
@@ -79,7 +93,7 @@ export class Host {
     this.initEnv = boot.initEnv;
     this.log = [...boot.log];
     this.tree = dtb instanceof Uint8Array ? parseFdt(dtb) : dtb;
-    this.dtDevices = populate(this.tree).devices;
+    this.dtDevices = populate(this.tree, { kernel: ofKernelFor(this.params.profile.version) }).devices;
     this.clock = new VirtualClock();
     this.irqChip = new HostIrqLines(new SimpleIrqChip(irqLines(this.dtDevices)));
     this.core = new DriverCore({
@@ -347,4 +361,16 @@ function irqLines(devices: readonly DtDevice[]): Record<number, IrqTriggerType> 
  */
 export function createHost(dtb: Uint8Array | DeviceTree, options?: HostOptions): Host {
   return new Host(dtb, checkHostOptions(options));
+}
+
+/**
+ * The drivers/of behaviour of the host's kernel version. `populate()` models v6.12 to v6.18
+ * (the `#address-cells` rule of `of_match_bus` changed in v6.13); a profile outside that range
+ * (kept for vfio or driver-core behaviours such as the v5.13 sysfs bind) populates as the
+ * nearest modelled release.
+ */
+function ofKernelFor(version: KernelVersion): KernelVersion {
+  const { min, max } = OF_KERNEL_RANGE;
+  if (!kernelAtLeast(version, min[0], min[1])) return min;
+  return kernelAtLeast(version, max[0], max[1]) ? max : version;
 }
