@@ -25,6 +25,23 @@ interface Line {
  * replayed by `enable_irq`; a level line fires while asserted whenever it is enabled.
  * Device-side events (`pulse`, `setLevel`) are delivered through the scheduler, so tests can
  * interleave them with user-space calls.
+ *
+ * What `enable_irq` finds due — a level line still asserted, an edge that waited — is also
+ * taken through the scheduler (`irq N level resend` / `irq N edge retrigger`), never inside
+ * `enableIrq`: `__enable_irq` (kernel/irq/manage.c) only unmasks the line at the chip and calls
+ * `check_irq_resend` (kernel/irq/resend.c), which is "called with interrupts disabled" and
+ * leaves a level interrupt to the hardware ("Level type interrupts are resent by hardware
+ * when they are still active") and an edge to `irq_retrigger` (the GIC sets the line pending)
+ * or the resend tasklet. Either way the CPU takes it only once local interrupts are on again.
+ * That matters when `enable_irq` runs inside an eventfd wakeup (vfio's UNMASK virqfd,
+ * drivers/vfio/virqfd.c `virqfd_wakeup`, called under the eventfd's `spin_lock_irqsave`): the
+ * handler's `eventfd_signal` then comes after the wakeup returned, outside `in_eventfd`
+ * (fs/eventfd.c clears it before `spin_unlock_irq`), so it is not dropped. The task looks at
+ * the line again when it runs: a line disabled or de-asserted meanwhile gets nothing, and a
+ * delivery that already happened is not repeated. The scheduler decides when "after" is: with
+ * the default `ImmediateScheduler` a re-enable from outside any task is taken at once (as
+ * from a SET_IRQS ioctl), but one from inside an eventfd wakeup that no scheduler task
+ * encloses still runs inside it; a host whose eventfds wake virqfds injects a deferring one.
  */
 export class SimpleIrqChip implements HostIrqChip {
   private readonly lines = new Map<number, Line>();
@@ -60,7 +77,7 @@ export class SimpleIrqChip implements HostIrqChip {
     line.name = options.name;
     line.depth = options.noAutoEn ? 1 : 0;
     line.pending = false;
-    if (line.depth === 0) this.deliverIfDue(irq, line);
+    if (line.depth === 0) this.resendIfDue(irq, line);
   }
 
   freeIrq(irq: number): void {
@@ -75,7 +92,7 @@ export class SimpleIrqChip implements HostIrqChip {
     const line = this.line(irq);
     if (line.depth === 0) throw new KernelError('EINVAL', `Unbalanced enable for IRQ ${irq}`);
     line.depth--;
-    if (line.depth === 0) this.deliverIfDue(irq, line);
+    if (line.depth === 0) this.resendIfDue(irq, line);
   }
 
   disableIrq(irq: number): void {
@@ -127,7 +144,17 @@ export class SimpleIrqChip implements HostIrqChip {
     return this.line(irq).delivered;
   }
 
-  // check_irq_resend for edges; a level line simply fires while asserted.
+  // __enable_irq → check_irq_resend (kernel/irq/resend.c): what is due is taken after the
+  // caller returns, when the CPU has interrupts on again — never synchronously.
+  private resendIfDue(irq: number, line: Line): void {
+    const level = isLevel(line.type);
+    if (level ? !line.asserted : !line.pending) return;
+    this.scheduler.schedule(`irq ${irq} ${level ? 'level resend' : 'edge retrigger'}`, () =>
+      this.deliverIfDue(irq, line),
+    );
+  }
+
+  // A level line fires while asserted and enabled; an edge that waited is replayed once.
   private deliverIfDue(_irq: number, line: Line): void {
     if (line.handler === null || line.depth > 0) return;
     if (isLevel(line.type)) {

@@ -1,8 +1,8 @@
-import { type EventFd, KernelError } from '@vfiokit/core';
+import { type EventFd, KernelError, type Scheduler } from '@vfiokit/core';
 import { fastCheckScheduler } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EDGE_IRQ, openedPlatformFixture } from '../test-support/platform-fixture.js';
+import { EDGE_IRQ, LEVEL_IRQ, openedPlatformFixture } from '../test-support/platform-fixture.js';
 import { vfioMetaDriverData } from './meta-driver.js';
 
 // The CVE-2024-26813 race class: user space changes an IRQ's trigger eventfd while the
@@ -101,5 +101,119 @@ describe('trigger changes racing interrupts (CVE-2024-26813 class)', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+// The unmask race class: a level device keeps or drops its line while user space (or KVM's
+// resamplefd) unmasks through the UNMASK eventfd and through SET_IRQS, and masks. The
+// virqfd runs enable_irq inside the UNMASK eventfd's wakeup (drivers/vfio/virqfd.c
+// virqfd_wakeup); a still-asserted line is taken by the CPU only after the wakeup returned
+// (kernel/irq/resend.c check_irq_resend leaves level lines to the hardware), so
+// vfio_platform_interrupt's eventfd_signal is outside fs/eventfd.c's in_eventfd and is kept.
+
+type UnmaskStep =
+  | { readonly op: 'assert' }
+  | { readonly op: 'deassert' }
+  | { readonly op: 'unmask-eventfd' }
+  | { readonly op: 'unmask-ioctl' }
+  | { readonly op: 'mask-ioctl' }
+  | { readonly op: 'ack' };
+
+const unmaskStep: fc.Arbitrary<UnmaskStep> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({ op: 'assert' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'deassert' as const }) },
+  { weight: 3, arbitrary: fc.constant({ op: 'unmask-eventfd' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'unmask-ioctl' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'mask-ioctl' as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: 'ack' as const }) },
+);
+
+// The planted variant: what the chip did before — the handler of a line that enable_irq finds
+// due runs inside enableIrq, so inside the UNMASK eventfd's wakeup.
+function synchronousResend(inner: Scheduler): Scheduler {
+  return {
+    schedule(label: string, task: () => void): void {
+      if (label.endsWith('level resend') || label.endsWith('edge retrigger')) task();
+      else inner.schedule(label, task);
+    },
+  };
+}
+
+function unmaskProperty(planted: boolean) {
+  return fc.asyncProperty(
+    fc.scheduler(),
+    fc.array(unmaskStep, { maxLength: 16, size: 'max' }),
+    async (s, steps) => {
+      const tasks = fastCheckScheduler(s);
+      const f = openedPlatformFixture({ scheduler: planted ? synchronousResend(tasks) : tasks });
+      const irqs = vfioMetaDriverData(f.device)?.platformDevice.irqState;
+      if (irqs === undefined) throw new KernelError('ENODEV', 'not bound');
+      const triggerFd = f.process.eventfd();
+      f.handle.setIrqs({ action: 'trigger', index: 0, start: 0, eventfds: [triggerFd] });
+      const trigger = f.process.eventfdOf(triggerFd);
+      const unmaskFd = f.process.eventfd();
+      f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, eventfds: [unmaskFd] });
+      const unmask = f.process.eventfdOf(unmaskFd);
+      let signals = 0;
+      let sinceUnmask = 0;
+      const violations: string[] = [];
+      trigger.on('signal', () => {
+        signals++;
+        // Automasked: a second interrupt needs an unmask in between.
+        if (++sinceUnmask > 1) violations.push('TRIGGER signalled twice without an unmask');
+      });
+      const run = (st: UnmaskStep): void => {
+        if (st.op === 'assert') f.irqChip.setLevel(LEVEL_IRQ, true);
+        else if (st.op === 'deassert') f.irqChip.setLevel(LEVEL_IRQ, false);
+        else if (st.op === 'ack') {
+          if (trigger.readable) trigger.read();
+        } else if (st.op === 'mask-ioctl') f.handle.maskIrq(0);
+        else {
+          sinceUnmask = 0;
+          if (st.op === 'unmask-eventfd') unmask.write(1);
+          else f.handle.unmaskIrq(0);
+        }
+      };
+      s.scheduleSequence(
+        steps.map((st) => ({
+          label: st.op,
+          builder: async (): Promise<void> => {
+            try {
+              run(st);
+            } catch (error) {
+              violations.push(`${st.op} threw ${String(error)}`);
+            }
+          },
+        })),
+      );
+      await s.waitAll();
+      // Finally the device requests and keeps requesting; the VMM acks and unmasks through the
+      // eventfd: exactly one interrupt must reach TRIGGER, after the unmask.
+      run({ op: 'assert' });
+      await s.waitAll();
+      run({ op: 'ack' });
+      const before = signals;
+      run({ op: 'unmask-eventfd' });
+      await s.waitAll();
+      tasks.throwIfFailed();
+      expect(violations).toEqual([]);
+      // Lost: a handler ran (and automasked) but its signal was dropped inside a wakeup.
+      expect(trigger.warnings).toEqual([]);
+      expect(signals).toBe(f.irqChip.deliveries(LEVEL_IRQ));
+      expect(signals - before).toBe(1);
+      expect(irqs.irq(0).masked).toBe(true);
+      expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
+    },
+  );
+}
+
+describe('unmask racing a level line (virqfd_wakeup → enable_irq, fs/eventfd.c in_eventfd)', () => {
+  it('no interrupt is lost or duplicated through unmask: every handler run signals TRIGGER once, none from inside a wakeup', async () => {
+    await fc.assert(unmaskProperty(false), { numRuns: 100 });
+  });
+
+  it('fails on the planted synchronous delivery at enable_irq (the handler runs inside the UNMASK wakeup)', async () => {
+    const result = await fc.check(unmaskProperty(true), { numRuns: 100 });
+    expect(result.failed).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { ManualScheduler } from '@vfiokit/core';
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -256,5 +257,100 @@ describe('MASK / UNMASK details (vfio_platform_set_irq_mask / _unmask, virqfd.c)
     const t = trigger(f, 1);
     f.handle.setIrqs({ action: 'trigger', index: 1, count: 1 });
     expect(t.count()).toBe(1n);
+  });
+});
+
+// drivers/vfio/virqfd.c virqfd_wakeup runs vfio_platform_unmask_handler inline, inside the
+// UNMASK eventfd's wakeup (fs/eventfd.c sets current->in_eventfd around it, under
+// spin_lock_irq(&ctx->wqh.lock)); enable_irq (kernel/irq/manage.c __enable_irq) only unmasks
+// the line, and check_irq_resend (kernel/irq/resend.c) leaves a still-asserted level line to
+// the hardware, taken once interrupts are on again — after the wakeup returned. So
+// vfio_platform_interrupt's eventfd_signal is not inside in_eventfd and is not dropped.
+describe('a level line still asserted at unmask is taken after the unmask wakeup (virqfd_wakeup → enable_irq)', () => {
+  it('UNMASK eventfd with the line still high: TRIGGER signalled exactly once, no in_eventfd warning', () => {
+    const tasks = new ManualScheduler();
+    const f = openedPlatformFixture({ scheduler: tasks });
+    const t = trigger(f, 0);
+    const triggerFd = f.process.eventfdOf(t.fd);
+    const unmask = f.process.eventfd();
+    f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, eventfds: [unmask] });
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    expect(triggerFd.read()).toBe(1n); // the VMM consumed the interrupt
+    // The device keeps its line high; the VMM (or KVM's resamplefd) signals UNMASK.
+    f.process.eventfdOf(unmask).write(1);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(0); // enable_irq ran inside the wakeup
+    expect(tasks.pending.map((task) => task.label)).toEqual([`irq ${LEVEL_IRQ} level resend`]);
+    expect(t.count()).toBe(0n);
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    expect(triggerFd.warnings).toEqual([]);
+    expect(f.irqChip.deliveries(LEVEL_IRQ)).toBe(2);
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1); // automasked again, waiting for the next unmask
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+  });
+
+  it('a device that re-asserts its line from inside an eventfd wakeup is taken after it, once', () => {
+    const tasks = new ManualScheduler();
+    const f = openedPlatformFixture({ scheduler: tasks });
+    const t = trigger(f, 0);
+    const triggerFd = f.process.eventfdOf(t.fd);
+    const unmask = f.process.eventfd();
+    f.handle.setIrqs({ action: 'unmask', index: 0, start: 0, eventfds: [unmask] });
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    tasks.runAll();
+    triggerFd.read();
+    f.irqChip.setLevel(LEVEL_IRQ, false);
+    tasks.runAll();
+    // A device model listening on the same eventfd (an EOI it reacts to) raises again.
+    f.process.eventfdOf(unmask).on('signal', () => f.irqChip.setLevel(LEVEL_IRQ, true));
+    f.process.eventfdOf(unmask).write(1);
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    expect(triggerFd.warnings).toEqual([]);
+  });
+
+  it('the resend looks at the line when it runs: masked or de-asserted meanwhile, nothing; re-enabled twice, one delivery', () => {
+    const tasks = new ManualScheduler();
+    const f = openedPlatformFixture({ scheduler: tasks });
+    const t = trigger(f, 0);
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    f.handle.unmaskIrq(0);
+    f.handle.maskIrq(0); // masked again before the CPU took it
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    f.handle.unmaskIrq(0);
+    f.irqChip.setLevel(LEVEL_IRQ, false);
+    expect(tasks.run(1)).toBe(`irq ${LEVEL_IRQ} level low`); // the device dropped its request first
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    tasks.runAll();
+    expect(t.count()).toBe(2n);
+    f.handle.unmaskIrq(0);
+    f.handle.maskIrq(0);
+    f.handle.unmaskIrq(0); // two resends queued, one interrupt
+    expect(tasks.pending).toHaveLength(2);
+    tasks.runAll();
+    expect(t.count()).toBe(3n);
+    expect(f.irqChip.deliveries(LEVEL_IRQ)).toBe(3);
+  });
+
+  it('an edge that waited is replayed after enable_irq returns (check_irq_resend → irq_retrigger), once', () => {
+    const tasks = new ManualScheduler();
+    const f = openedPlatformFixture({ scheduler: tasks });
+    f.irqChip.pulse(EDGE_IRQ);
+    tasks.runAll();
+    expect(f.irqChip.pendingEdge(EDGE_IRQ)).toBe(true);
+    const t = trigger(f, 1);
+    expect(t.count()).toBe(0n);
+    expect(tasks.pending.map((task) => task.label)).toEqual([`irq ${EDGE_IRQ} edge retrigger`]);
+    tasks.runAll();
+    expect(t.count()).toBe(1n);
+    expect(f.irqChip.pendingEdge(EDGE_IRQ)).toBe(false);
   });
 });

@@ -144,7 +144,12 @@ export class PlatformIrqs {
     irq.masked = true;
   }
 
-  /** `vfio_platform_unmask`: re-enables a masked line. */
+  /**
+   * `vfio_platform_unmask`: re-enables a masked line. The UNMASK virqfd
+   * (`vfio_platform_unmask_handler`) calls it inside the eventfd wakeup; `enable_irq` takes
+   * effect at once, but a line still asserted is taken by the chip through its scheduler,
+   * after the wakeup, so the handler's signal of TRIGGER is not inside `in_eventfd`.
+   */
   unmaskIrq(irq: PlatformIrq): void {
     if (!irq.masked) return;
     irq.masked = false;
