@@ -54,6 +54,36 @@ describe('sysfs bind before v5.13 (legacyBindStore)', () => {
     expect(vfio.probed).toEqual([HDMI]);
   });
 
+  it('re-triggers deferred probing when a bind happened during the deferring probe (dd.c driver_deferred_probe_add_trigger)', () => {
+    // really_probe() notes deferred_trigger_count before probing; if a supplier bound while
+    // the probe ran (and so triggered while this device was not yet on the pending list),
+    // driver_deferred_probe_add_trigger() triggers again, or the device would wait forever.
+    const core = new DriverCore({ legacyBindStore: true });
+    const supplier = {
+      name: '11400000.pinctrl',
+      bus: 'platform' as const,
+      compatible: ['samsung,exynos5250-pinctrl'],
+    };
+    core.platform.registerDriver(
+      recordingMetaDriver('samsung-pinctrl', { ofMatchTable: supplier.compatible }),
+    );
+    const vfio = recordingMetaDriver('vfio-platform', {
+      verdict: () => {
+        const ready = core.platform.device(supplier.name)?.driverName === 'samsung-pinctrl';
+        // The supplier appears and binds while this probe runs (another CPU, in the kernel).
+        if (core.platform.device(supplier.name) === undefined) core.platform.addDevice(supplier);
+        return ready ? undefined : new KernelError('EPROBE_DEFER', 'pinctrl not ready');
+      },
+    });
+    core.platform.registerDriver(vfio);
+    core.platform.addDevice({ name: HDMI, bus: 'platform', driverOverride: 'vfio-platform' });
+    core.platform.unbind('vfio-platform', HDMI);
+    core.platform.removeDevice(supplier.name);
+    expect(errnoOf(() => core.platform.bind('vfio-platform', HDMI))).toBe('ENODEV');
+    expect(core.platform.device(HDMI)?.driverName).toBe('vfio-platform');
+    expect(core.deferredDevices).toEqual([]);
+  });
+
   it('binds as the modern kernel does when the probe succeeds', () => {
     const { bus, vfio } = setup();
     bus.setDriverOverride(HDMI, 'vfio-platform');

@@ -75,4 +75,23 @@ describe('bus_find_device_by_name compares C strings with sysfs_streq (lib/strin
     expect(sysfsStreq('a\n\n', 'a')).toBe(false);
     expect(sysfsStreq('ab', 'a')).toBe(false);
   });
+
+  it('each branch of lib/string.c sysfs_streq: NUL ends both strings, the newline must be the last byte', () => {
+    // `if (*s1 == *s2) return true;` after the common prefix: two empty C strings are equal.
+    expect(sysfsStreq('', '')).toBe(true);
+    expect(sysfsStreq('\0a', '\0b')).toBe(true);
+    expect(sysfsStreq('\0x', '')).toBe(true);
+    // `!*s1 && *s2 == '\n' && !s2[1]` and its mirror: one newline, then the end.
+    expect(sysfsStreq('', '\n')).toBe(true);
+    expect(sysfsStreq('\n', '')).toBe(true);
+    expect(sysfsStreq('a', 'a\n\0junk')).toBe(true);
+    expect(sysfsStreq('a', 'a\nb')).toBe(false);
+    expect(sysfsStreq('a\nb', 'a')).toBe(false);
+    // One byte longer and ending in a newline is not enough: the rest must be equal.
+    expect(sysfsStreq('a', 'b\n')).toBe(false);
+    expect(sysfsStreq('b\n', 'a')).toBe(false);
+    expect(sysfsStreq('a', 'bc')).toBe(false);
+    expect(sysfsStreq('ab', 'a')).toBe(false);
+    expect(sysfsStreq('a', 'ab')).toBe(false);
+  });
 });
