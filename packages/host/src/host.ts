@@ -14,6 +14,7 @@ import {
   parseFdt,
   populate,
 } from '@vfiokit/devicetree';
+import { MdevBus, type MttyParent, mttyParent } from '@vfiokit/emulated-iommu';
 import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
 import { type ResetModuleDefinition, ResetRegistry } from '@vfiokit/reset-modules';
 import {
@@ -71,6 +72,10 @@ export class Host {
   readonly initArgs: readonly string[];
   /** Unknown `name=value` parameters: init's environment. */
   readonly initEnv: readonly string[];
+  /** The mdev bus (drivers/vfio/mdev), with the `mtty` parent registered at boot. */
+  readonly mdev: MdevBus;
+  /** The `mtty` sample (CONFIG_SAMPLE_VFIO_MDEV_MTTY=y in the oracle kernel): its devices are emulated-IOMMU VFIO devices. */
+  readonly mtty: MttyParent;
   /** The sysfs/proc/dev view. */
   readonly fs: HostFs;
   /** The same view under the name issue 10 gives it (`host.sysfs.run('echo … > …')`). */
@@ -119,6 +124,11 @@ export class Host {
       // vfio's dev_warn lines (the no-IOMMU taint at registration, a no-IOMMU device opened).
       log: (line) => this.log.push(line),
     });
+    // mtty_dev_init (module_init): mdev_register_driver, the `mtty` class device, then
+    // mdev_register_parent with types mtty-1 and mtty-2.
+    this.mdev = new MdevBus();
+    this.mtty = mttyParent({ vfio: this.vfio });
+    this.mdev.registerParent(this.mtty.spec);
     this.fs = new HostFs(this);
     this.sysfs = this.fs;
     for (const dt of this.dtDevices) {

@@ -1,11 +1,8 @@
 import { isKernelError, KernelError } from '@vfiokit/core';
 import { kstrtobool, kstrtouint } from '../cmdline.js';
 import type { Host } from '../host.js';
-
-type Extra =
-  | { readonly kind: 'dir'; readonly list: () => string[] }
-  | { readonly kind: 'file'; readonly read: () => string; readonly write?: (data: string) => void }
-  | { readonly kind: 'chardev' };
+import type { Extra } from './extra.js';
+import { MdevFs } from './mdev-fs.js';
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -22,15 +19,26 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
  */
 export class HostFs {
   private readonly host: Host;
+  private readonly mdevFs: MdevFs;
 
   constructor(host: Host) {
     this.host = host;
+    this.mdevFs = new MdevFs({
+      get mdev() {
+        return host.mdev;
+      },
+      get vfio() {
+        return host.vfio;
+      },
+      vfioDeviceOf: (uuid) => host.mtty.vfioDevice(uuid),
+    });
   }
 
   /** Reads a file (`cat`). */
   read(path: string): string {
     const extra = this.extra(path);
     if (extra === undefined) return this.host.core.sysfs.read(path);
+    if (extra.kind === 'link') return this.read(resolveLink(path, extra.target));
     if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
     if (extra.kind === 'chardev') return this.openChardev(path, 'read');
     return extra.read();
@@ -48,6 +56,7 @@ export class HostFs {
   write(path: string, data: string): number | Promise<number> {
     const extra = this.extra(path);
     if (extra === undefined) return this.host.core.sysfs.write(path, data);
+    if (extra.kind === 'link') return this.write(resolveLink(path, extra.target), data);
     if (extra.kind === 'dir') throw new KernelError('EISDIR', `${path}: is a directory`);
     if (extra.kind === 'chardev') return this.openChardev(path, 'write');
     if (extra.write === undefined) {
@@ -57,8 +66,8 @@ export class HostFs {
     }
     // sysfs_kf_write() and proc_sys_call_handler(): an empty write never reaches the handler.
     if (data.length === 0) return 0;
-    extra.write(data);
-    return data.length;
+    const stored = extra.write(data);
+    return isPromise(stored) ? stored.then(() => data.length) : data.length;
   }
 
   // open(2) of a VFIO node runs its open (a group is single-open: EBUSY; no-IOMMU needs
@@ -77,6 +86,7 @@ export class HostFs {
       const names = this.host.core.sysfs.list(path);
       return [...names, ...this.extraNames(path)].sort(byteOrder);
     }
+    if (extra.kind === 'link') return this.list(resolveLink(path, extra.target));
     if (extra.kind !== 'dir') throw new KernelError('ENOTDIR', `${path}: not a directory`);
     return extra.list().sort(byteOrder);
   }
@@ -89,6 +99,7 @@ export class HostFs {
   /** The target of a symbolic link; `EINVAL` for anything else. */
   readlink(path: string): string {
     const extra = this.extra(path);
+    if (extra?.kind === 'link') return extra.target;
     if (extra !== undefined) throw new KernelError('EINVAL', `${path}: not a symbolic link`);
     return this.host.core.sysfs.readlink(path);
   }
@@ -130,6 +141,8 @@ export class HostFs {
   // Names the host adds to directories platform-bus lists.
   private extraNames(path: string): string[] {
     const parts = split(path);
+    const mdevNames = this.mdevFs.extraNames(parts);
+    if (mdevNames.length > 0) return mdevNames;
     const device = deviceOfPath(parts);
     if (device !== undefined && device.rest.length === 0)
       return this.classChildren(device.name).map((c) => c.dir);
@@ -156,6 +169,8 @@ export class HostFs {
   // The nodes the host itself serves, or undefined for platform-bus's sysfs.
   private extra(path: string): Extra | undefined {
     const parts = split(path);
+    const mdev = this.mdevFs.extra(parts, path);
+    if (mdev !== undefined) return mdev;
     const device = deviceOfPath(parts);
     if (device !== undefined && device.rest.length > 0 && this.host.device(device.name) !== undefined) {
       const entry = this.classChildren(device.name).find((c) => c.dir === device.rest[0]);
@@ -372,6 +387,16 @@ function deviceOfPath(parts: readonly string[]): { name: string; rest: string[] 
   if (parts[1] === 'devices' && parts[2] === 'platform' && parts[3])
     return { name: parts[3], rest: parts.slice(4) };
   return undefined;
+}
+
+// A relative symlink target resolved against the link's directory (sysfs links are relative).
+function resolveLink(path: string, target: string): string {
+  const parts = split(path).slice(0, -1);
+  for (const part of target.split('/')) {
+    if (part === '..') parts.pop();
+    else if (part !== '.' && part !== '') parts.push(part);
+  }
+  return `/${parts.join('/')}`;
 }
 
 function split(path: string): string[] {
