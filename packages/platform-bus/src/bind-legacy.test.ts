@@ -25,7 +25,7 @@ describe('sysfs bind before v5.13 (legacyBindStore)', () => {
   });
 
   it("reports a probe failure as ENODEV, keeping the probe's error as the cause", () => {
-    const { bus } = setup(() => new KernelError('ENOENT', 'no reset'));
+    const { core, bus } = setup(() => new KernelError('ENOENT', 'no reset'));
     bus.setDriverOverride(HDMI, 'vfio-platform');
     bus.unbind('s3c-i2c', HDMI);
     let thrown: unknown;
@@ -37,17 +37,26 @@ describe('sysfs bind before v5.13 (legacyBindStore)', () => {
     expect(isKernelError(thrown, 'ENODEV')).toBe(true);
     expect(isKernelError((thrown as KernelError).cause, 'ENOENT')).toBe(true);
     expect(bus.device(HDMI)?.driverName).toBeNull();
+    // really_probe() queues a deferral only for -EPROBE_DEFER (drivers/base/dd.c).
+    expect(core.deferredDevices).toEqual([]);
   });
 
   it('reports EPROBE_DEFER as ENODEV and queues the device, as driver_probe_device() did', () => {
     let ready = false;
-    const { core, bus, vfio } = setup(() => (ready ? undefined : new KernelError('EPROBE_DEFER', 'later')));
+    let attempts = 0;
+    const { core, bus, vfio } = setup(() => {
+      attempts++;
+      return ready ? undefined : new KernelError('EPROBE_DEFER', 'later');
+    });
     bus.setDriverOverride(HDMI, 'vfio-platform');
     bus.unbind('s3c-i2c', HDMI);
     expect(errnoOf(() => core.sysfs.write('/sys/bus/platform/drivers/vfio-platform/bind', HDMI))).toBe(
       'ENODEV',
     );
     expect(core.deferredDevices).toEqual([{ bus: 'platform', device: HDMI }]);
+    // Nothing bound while it probed, so driver_deferred_probe_add_trigger() does not trigger:
+    // the device waits on the pending list and is probed once, not retried at once.
+    expect(attempts).toBe(1);
     ready = true;
     core.triggerDeferredProbe();
     expect(bus.device(HDMI)?.driverName).toBe('vfio-platform');
@@ -85,10 +94,40 @@ describe('sysfs bind before v5.13 (legacyBindStore)', () => {
   });
 
   it('binds as the modern kernel does when the probe succeeds', () => {
-    const { bus, vfio } = setup();
+    const { core, bus, vfio } = setup();
     bus.setDriverOverride(HDMI, 'vfio-platform');
     bus.unbind('s3c-i2c', HDMI);
+    const vias: string[] = [];
+    core.on('bind', (event) => vias.push(event.via));
     bus.bind('vfio-platform', HDMI);
     expect(vfio.probed).toEqual([HDMI]);
+    expect(vias).toEqual(['sysfs_bind']);
+  });
+
+  it('refuses at once a device whose remove still waits: `dev->driver == NULL` is tested unlocked, before the match', async () => {
+    // v5.10 bind_store(): `if (dev && dev->driver == NULL && driver_match_device(drv, dev))`.
+    // While vfio's remove waits for user space, dev->driver is still set: ENODEV, no waiting,
+    // and no probe once the remove finishes (v5.13+ would wait for the lock and bind).
+    let close: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      close = resolve;
+    });
+    const core = new DriverCore({ legacyBindStore: true });
+    core.platform.registerDriver(s3cI2cDriver());
+    core.platform.registerDriver(recordingMetaDriver('vfio-platform', { onRemove: () => closed }));
+    core.platform.addDevice({ ...arndaleI2cDevices()[4]!, driverOverride: 'vfio-platform' });
+    const unbind = core.platform.unbind('vfio-platform', HDMI);
+    core.platform.setDriverOverride(HDMI, '\n');
+    let thrown: unknown;
+    try {
+      core.platform.bind('s3c-i2c', HDMI);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isKernelError(thrown, 'ENODEV')).toBe(true);
+    expect((thrown as KernelError).cause).toBeUndefined();
+    close();
+    await unbind;
+    expect(core.platform.device(HDMI)?.driverName).toBeNull();
   });
 });

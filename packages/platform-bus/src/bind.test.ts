@@ -2,7 +2,7 @@ import { KernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import { DriverCore } from './driver-core.js';
 import type { DriverCoreEvents } from './events.js';
-import { errnoOf } from './test-helpers.js';
+import { causeOf, errnoOf } from './test-helpers.js';
 import { arndaleI2cDevices, recordingDriver, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';
 
 const HDMI = '12ce0000.i2c';
@@ -56,6 +56,21 @@ describe('sysfs bind (drivers/base/bus.c bind_store)', () => {
       'EAGAIN',
     );
     expect(core.deferredDevices).toEqual([]);
+    // vfiokit's own addition (the kernel returns a bare errno): the probe's error is the cause.
+    expect(causeOf(() => bus.bind('vfio-platform', HDMI))).toBe('EPROBE_DEFER');
+  });
+
+  it("reports the bind it makes as `via: 'sysfs_bind'` in the bind event", () => {
+    const { core, bus } = setup();
+    bus.registerDriver(recordingMetaDriver('vfio-platform'));
+    bus.setDriverOverride(HDMI, 'vfio-platform');
+    bus.unbind('s3c-i2c', HDMI);
+    const binds: DriverCoreEvents['bind'][0][] = [];
+    core.on('bind', (event) => binds.push(event));
+    bus.bind('vfio-platform', HDMI);
+    expect(binds.map((event) => [event.device, event.driver, event.via])).toEqual([
+      [HDMI, 'vfio-platform', 'sysfs_bind'],
+    ]);
   });
 
   it('has no bind/unbind files with suppress_bind_attrs (ENOENT)', () => {

@@ -98,7 +98,7 @@ describe('amba_match (drivers/amba/bus.c)', () => {
       ambaId: entry,
     });
     const other = { id: 0x00041080, mask: 0x000fffff };
-    expect(ambaMatch(device, drv('dma-pl330', { ambaIdTable: [other] }))).toEqual({
+    expect(ambaMatch(device, drv('dma-pl330', { ambaIdTable: [other] }))).toStrictEqual({
       reason: 'driver_override',
     });
   });

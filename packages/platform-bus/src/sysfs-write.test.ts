@@ -86,6 +86,7 @@ describe('bus_find_device_by_name compares C strings with sysfs_streq (lib/strin
     expect(sysfsStreq('\n', '')).toBe(true);
     expect(sysfsStreq('a', 'a\n\0junk')).toBe(true);
     expect(sysfsStreq('a', 'a\nb')).toBe(false);
+    expect(sysfsStreq('a', 'a\n\n')).toBe(false);
     expect(sysfsStreq('a\nb', 'a')).toBe(false);
     // One byte longer and ending in a newline is not enough: the rest must be equal.
     expect(sysfsStreq('a', 'b\n')).toBe(false);
