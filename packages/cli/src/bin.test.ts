@@ -9,10 +9,22 @@ import { fixtureBlobs } from './test-support/fixtures.js';
 const launcher = fileURLToPath(new URL('../bin/vfiokit.mjs', import.meta.url));
 const juno = fixtureBlobs().find((b) => b.name === 'dtb/juno-r2.dtb')!;
 
-function vfiokit(...args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const child = spawnSync(process.execPath, [launcher, ...args], { timeout: 60_000, maxBuffer: 1 << 26 });
+interface Ran {
+  readonly status: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+function vfiokitWith(input: Uint8Array, ...args: string[]): Ran {
+  const child = spawnSync(process.execPath, [launcher, ...args], {
+    input,
+    timeout: 60_000,
+    maxBuffer: 1 << 26,
+  });
   return { status: child.status, stdout: child.stdout, stderr: child.stderr.toString() };
 }
+
+const vfiokit = (...args: string[]): Ran => vfiokitWith(new Uint8Array(0), ...args);
 
 describe('the vfiokit process', { timeout: 120_000 }, () => {
   it('the launcher is a node script (npm links it as the vfiokit bin)', () => {
@@ -29,6 +41,15 @@ describe('the vfiokit process', { timeout: 120_000 }, () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout.equals(readFileSync(juno.dts))).toBe(true);
+  });
+
+  it('dts -: the blob from standard input, as dtc reads it', () => {
+    const result = vfiokitWith(readFileSync(juno.dtb), 'dts', '-');
+    expect(result.status).toBe(0);
+    expect(result.stdout.equals(readFileSync(juno.dts))).toBe(true);
+    const empty = vfiokit('dts', '-');
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^vfiokit: -: FDT_ERR_TRUNCATED[^\n]*\n$/);
   });
 
   it('a missing file: one line on stderr, status 2', () => {

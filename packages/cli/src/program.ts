@@ -9,9 +9,16 @@ import { VERSION } from './version.js';
 
 const PROGRESS_AFTER_MS = 1000;
 
+/** The bytes of `path`; `-` is standard input, as dtc reads it (`cat board.dtb | vfiokit dts -`). */
 async function readFileBytes(path: string): Promise<Uint8Array> {
-  const buffer = await readFile(path);
+  const buffer = path === '-' ? await readStdin() : await readFile(path);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }
 
 /** The flags of every option `command --help` would list, help and version included. */

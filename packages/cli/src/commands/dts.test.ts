@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseFdt, toDts } from '@vfiokit/devicetree';
+import { type DeviceTree, parseFdt, serializeFdt, toDts } from '@vfiokit/devicetree';
 import { describe, expect, it } from 'vitest';
 import { dtc161, dtcDts, fixtureBlobs } from '../test-support/fixtures.js';
 import { run } from '../test-support/run.js';
@@ -31,6 +31,42 @@ describe('vfiokit dts FILE prints what dtc -I dtb -O dts prints', () => {
       expect(result.stdout.equals(dtcDts(b.dtb))).toBe(true);
     },
   );
+});
+
+describe('bytes above 0x7f go out raw, as dtc writes them', () => {
+  // A node and a property name with byte 0xe9: dtc refuses the names (node_name_chars) unless
+  // forced, and then writes the byte itself; UTF-8 output would write two bytes instead.
+  const tree: DeviceTree = {
+    header: { version: 17, lastCompatibleVersion: 16, bootCpuidPhys: 0 },
+    reserveMap: [],
+    root: {
+      name: '',
+      properties: [],
+      children: [
+        {
+          name: 'caf\u00e9@1',
+          properties: [{ name: 'x\u00e9', value: Uint8Array.of(0x41, 0xe9, 0) }],
+          children: [],
+        },
+      ],
+    },
+  };
+  const blob = serializeFdt(tree);
+  const expected = Buffer.from(
+    '/dts-v1/;\n\n/ {\n\n\tcaf\xe9@1 {\n\t\tx\xe9 = [41 e9 00];\n\t};\n};\n',
+    'latin1',
+  );
+
+  it('one byte 0xe9 per 0xe9 in the blob', async () => {
+    const result = await run(['dts', 'high.dtb'], { readFile: async () => blob });
+    expect(result.status).toBe(0);
+    expect(result.stdout.equals(expected)).toBe(true);
+  });
+
+  it.skipIf(!dtc.ok)('what dtc -f writes', () => {
+    const forced = spawnSync('dtc', ['-f', '-I', 'dtb', '-O', 'dts', '-'], { input: blob });
+    expect(forced.stdout.equals(expected)).toBe(true);
+  });
 });
 
 describe('vfiokit dts --labels', () => {

@@ -54,7 +54,7 @@ export function addDtsCommand(program: Command, context: DtsContext): Command {
       'Print the DTS text of FILE (a .dtb, /sys/firmware/fdt, QEMU dumpdtb) byte for byte as ' +
         '`dtc -I dtb -O dts` (DTC 1.6.1) prints it.',
     )
-    .argument('<FILE>', 'the device-tree blob')
+    .argument('<FILE>', 'the device-tree blob (- for standard input)')
     .option('--labels', 'restore labels from /__symbols__ and print phandles as &label (dtc cannot)')
     .action(async (file: string, flags: DtsFlags) => runDts(file, flags, context));
 }
