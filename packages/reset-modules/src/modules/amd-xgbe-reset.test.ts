@@ -107,5 +107,6 @@ describe('amdXgbeReset (drivers/vfio/platform/reset/vfio_platform_amdxgbe.c)', (
       error = e;
     }
     expect(isKernelError(error, 'ENOMEM')).toBe(true);
+    expect((error as Error).message).toBe('ENOMEM: e0700000.xgmac: region 1 cannot be mapped');
   });
 });

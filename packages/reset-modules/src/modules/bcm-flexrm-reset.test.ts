@@ -60,6 +60,7 @@ describe('bcmFlexrmReset (drivers/vfio/platform/reset/vfio_platform_bcmflexrm.c)
     const { target, log } = recordTarget(modelTarget(model, device));
     const error = thrown(() => createBcmFlexrmReset({ warn: (m) => warnings.push(m) })(target));
     expect(isKernelError(error, 'ETIMEDOUT')).toBe(true);
+    expect((error as Error).message).toBe('ETIMEDOUT: 67000000.mailbox: 2 FlexRM ring(s) did not flush');
     expect(warnings).toEqual([
       '67000000.mailbox: FlexRM ring0 shutdown error -110',
       '67000000.mailbox: FlexRM ring1 shutdown error -110',
@@ -91,6 +92,7 @@ describe('bcmFlexrmReset (drivers/vfio/platform/reset/vfio_platform_bcmflexrm.c)
       createBcmFlexrmReset({ warn: () => {} })({ ...device, regions: [], delay: () => {} }),
     );
     expect(isKernelError(error, 'ENOMEM')).toBe(true);
+    expect((error as Error).message).toBe('ENOMEM: 67000000.mailbox: region 0 cannot be mapped');
     expect(
       isKernelError(
         thrown(() => createBcmFlexrmReset({ wran: () => {} } as never)),

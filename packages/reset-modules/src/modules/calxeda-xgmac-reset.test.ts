@@ -49,6 +49,7 @@ describe('calxedaXgmacReset (drivers/vfio/platform/reset/vfio_platform_calxedaxg
       error = e;
     }
     expect(isKernelError(error, 'ENOMEM')).toBe(true);
+    expect((error as Error).message).toBe('ENOMEM: fff50000.ethernet: region 0 cannot be mapped');
   });
 });
 
@@ -89,6 +90,9 @@ describe('calxedaXgmacSoftReset (kernel sequence + xgmac.c xgmac_hw_init soft re
       error = e;
     }
     expect(isKernelError(error, 'EBUSY')).toBe(true);
+    expect((error as Error).message).toBe(
+      'EBUSY: fff50000.ethernet: DMA_BUS_MODE soft reset did not complete',
+    );
     expect(target.elapsedMicroseconds).toBe(15000);
     expect(model.dmaActive()).toBe(false);
   });

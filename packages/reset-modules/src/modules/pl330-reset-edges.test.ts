@@ -1,4 +1,4 @@
-import { isKernelError, KernelError, type MmioDevice, type ResetTarget } from '@vfiokit/core';
+import { isKernelError, type KernelError, type MmioDevice, type ResetTarget } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
 import {
   CMD_DMAKILL,
@@ -124,7 +124,9 @@ describe('pl330Reset on a scripted register file (paths a working model never ta
     const idle = stubPl330();
     pl330Reset(idle.target);
     expect(idle.commands()).toBe(0);
-    expect(idle.log.filter((e) => e.startsWith(`w ${DBGINST0.toString(16)} `) && e !== 'w d08 0')).toEqual([]);
+    expect(idle.log.filter((e) => e.startsWith(`w ${DBGINST0.toString(16)} `) && e !== 'w d08 0')).toEqual(
+      [],
+    );
   });
 
   it('reads CS(n) only for the channels CR0 reports (num_chnls + 1), and kills only the live ones', () => {
