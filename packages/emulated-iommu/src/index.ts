@@ -1,9 +1,8 @@
-// --- DMA-capability policy (issue #12 item 1): vfiokit's design, not in Linux ---
-
 // --- the mdev bus and the mtty sample (issue #12 item 4): the kernel's own emulated-IOMMU user ---
 export { guidParse, UUID_STRING_LEN } from './mdev/guid.js';
 export { kstrtoul, MdevBus } from './mdev/mdev-bus.js';
 export type { MdevDevice, MdevDriver, MdevParentSpec, MdevTypeSpec } from './mdev/types.js';
+export { MTTY_CONFIG_SPACE_SIZE, MTTY_IO_BAR_SIZE, MttyConfigSpace } from './mtty/config-space.js';
 export { MAX_MTTYS, MTTY_TYPES, type MttyOptions, type MttyParent, mttyParent } from './mtty/mtty.js';
 export {
   MttyDeviceOps,
@@ -11,6 +10,7 @@ export {
   VFIO_PCI_NUM_IRQS,
   VFIO_PCI_NUM_REGIONS,
 } from './mtty/mtty-ops.js';
+// --- DMA-capability policy (issue #12 item 1): vfiokit's design, not in Linux ---
 export { assessDmaCapability } from './policy/assess.js';
 export type { DmaClassEntry } from './policy/class-entry.js';
 export {

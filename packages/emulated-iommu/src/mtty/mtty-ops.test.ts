@@ -69,3 +69,46 @@ describe('mtty vfio_device_ops (samples/vfio-mdev/mtty.c)', () => {
     expect(() => ops.read(task, new Uint8Array(1), 0)).toThrow(err('EINVAL'));
   });
 });
+
+describe('mtty config space through read/write (mtty_read, mdev_access, handle_pci_cfg_write)', () => {
+  const CFG = 7 * 2 ** 40;
+  const read = (ops: MttyDeviceOps, at: number, n: number): string => {
+    const buf = new Uint8Array(n);
+    ops.read(task, buf, CFG + at);
+    return Buffer.from(buf).toString('hex');
+  };
+  const write = (ops: MttyDeviceOps, at: number, hex: string): number =>
+    ops.write(task, new Uint8Array(Buffer.from(hex, 'hex')), CFG + at);
+
+  it('reads the IDs mtty_create_config_space builds', () => {
+    const ops = new MttyDeviceOps(1);
+    expect(read(ops, 0, 12)).toBe('484353320100000210020007');
+    expect(read(ops, 0x60, 15)).toBe(Buffer.from('PCI Serial/UART').toString('hex'));
+  });
+
+  it('sizes BAR0 with all ones (I/O bit kept), zeroes BAR1 of a one-port device, BAR1 sized on two ports', () => {
+    const one = new MttyDeviceOps(1);
+    expect(write(one, 0x10, 'ffffffff')).toBe(4);
+    expect(read(one, 0x10, 4)).toBe('f9ffffff');
+    write(one, 0x14, 'ffffffff');
+    expect(read(one, 0x14, 4)).toBe('00000000');
+    const two = new MttyDeviceOps(2);
+    write(two, 0x14, 'ffffffff');
+    expect(read(two, 0x14, 4)).toBe('f9ffffff');
+  });
+
+  it('takes the interrupt line, ignores the pin and the IDs', () => {
+    const ops = new MttyDeviceOps(1);
+    write(ops, 0x3c, '0b');
+    write(ops, 0x3d, '05');
+    write(ops, 0x0, 'ffffffff');
+    expect(read(ops, 0x3c, 2)).toBe('0b01');
+    expect(read(ops, 0, 4)).toBe('48435332');
+  });
+
+  it('is EFAULT for regions mdev_access does not handle (ROM, VGA, past the last)', () => {
+    const ops = new MttyDeviceOps(1);
+    for (const index of [6, 8, 9])
+      expect(() => ops.read(task, new Uint8Array(4), index * 2 ** 40)).toThrow(err('EFAULT'));
+  });
+});

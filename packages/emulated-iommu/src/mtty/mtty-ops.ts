@@ -16,6 +16,7 @@ import {
   vfioIrqInfo,
   vfioRegionInfo,
 } from '@vfiokit/vfio/uapi';
+import { MTTY_CONFIG_SPACE_SIZE, MTTY_IO_BAR_SIZE, MttyConfigSpace } from './config-space.js';
 
 // include/uapi/linux/vfio.h: VFIO_PCI_NUM_REGIONS (BAR0-5, ROM, CONFIG, VGA) and
 // VFIO_PCI_NUM_IRQS (INTX, MSI, MSIX, ERR, REQ).
@@ -23,12 +24,10 @@ export const VFIO_PCI_NUM_REGIONS = 9;
 export const VFIO_PCI_NUM_IRQS = 5;
 const VFIO_PCI_BAR0_REGION_INDEX = 0;
 const VFIO_PCI_BAR1_REGION_INDEX = 1;
+const VFIO_PCI_BAR5_REGION_INDEX = 5;
 const VFIO_PCI_CONFIG_REGION_INDEX = 7;
 const VFIO_PCI_INTX_IRQ_INDEX = 0;
 const VFIO_PCI_MSI_IRQ_INDEX = 1;
-// samples/vfio-mdev/mtty.c.
-const MTTY_CONFIG_SPACE_SIZE = 0xff;
-const MTTY_IO_BAR_SIZE = 0x8;
 
 /** `MTTY_VFIO_PCI_INDEX_TO_OFFSET`: region index << 40. */
 export function mttyIndexToOffset(index: number): number {
@@ -41,8 +40,10 @@ export function mttyIndexToOffset(index: number): number {
  * GET_INFO (`mdev_state->dev_info`), and GET_IRQ_INFO checks the index against *that*
  * num_irqs: before a GET_INFO every IRQ index is `EINVAL`.
  *
- * Not modelled (a typed `EINVAL` naming it, never a silent no-op): the serial ports behind
- * BAR0/BAR1 and config space (mtty_read/mtty_write), SET_IRQS and migration.
+ * Config space reads and writes go through {@link MttyConfigSpace}, split as mtty_read /
+ * mtty_write split them (4, 2, then 1 byte by alignment); a region other than config space
+ * and BAR0–5 is `EFAULT` (mdev_access returns -1). Not modelled (a typed `EINVAL` naming it,
+ * never a silent no-op): the 16550 serial ports behind the BARs, SET_IRQS and migration.
  */
 export class MttyDeviceOps implements VfioDeviceOps {
   readonly nrPorts: 1 | 2;
@@ -50,9 +51,12 @@ export class MttyDeviceOps implements VfioDeviceOps {
   private numIrqs = 0;
   /** Open count, for tests. */
   opened = 0;
+  /** The emulated config space, built at init (mtty_init_dev → mtty_create_config_space). */
+  readonly config: MttyConfigSpace;
 
   constructor(nrPorts: 1 | 2) {
     this.nrPorts = nrPorts;
+    this.config = new MttyConfigSpace(nrPorts);
   }
 
   openDevice(): void {
@@ -83,12 +87,42 @@ export class MttyDeviceOps implements VfioDeviceOps {
     }
   }
 
-  read(_current: Task, _buffer: Uint8Array, offset: number): number {
-    throw new KernelError('EINVAL', `mtty: region access at 0x${offset.toString(16)} is not modelled`);
+  // mtty_read: 4-, 2- or 1-byte accesses by alignment, each through mdev_access.
+  read(_current: Task, buffer: Uint8Array, offset: number): number {
+    let done = 0;
+    while (done < buffer.length) {
+      const pos = offset + done;
+      const size = accessSize(pos, buffer.length - done);
+      buffer.set(this.access(pos, size, null), done);
+      done += size;
+    }
+    return done;
   }
 
-  write(_current: Task, _data: Uint8Array, offset: number): number {
-    throw new KernelError('EINVAL', `mtty: region access at 0x${offset.toString(16)} is not modelled`);
+  // mtty_write: as mtty_read.
+  write(_current: Task, data: Uint8Array, offset: number): number {
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const size = accessSize(pos, data.length - done);
+      this.access(pos, size, data.subarray(done, done + size));
+      done += size;
+    }
+    return done;
+  }
+
+  // mdev_access: config space, the BARs (not modelled), anything else -1 (EFAULT for the caller).
+  private access(pos: number, size: number, data: Uint8Array | null): Uint8Array {
+    const index = Math.floor(pos / 2 ** 40);
+    const offset = pos % 2 ** 40;
+    if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (data === null) return this.config.read(offset, size);
+      this.config.write(offset, data);
+      return data;
+    }
+    if (index <= VFIO_PCI_BAR5_REGION_INDEX)
+      throw new KernelError('EINVAL', `mtty: the serial port registers (BAR${index}) are not modelled`);
+    throw new KernelError('EFAULT', `mtty: region ${index} has no access`);
   }
 
   // mtty has no .mmap: vfio_device_fops_mmap answers EINVAL.
@@ -153,6 +187,14 @@ export class MttyDeviceOps implements VfioDeviceOps {
     else throw new KernelError('EINVAL', `mtty has no IRQ index ${info.index}`);
     vfioIrqInfo.encodePrefix({ ...info, flags, count: 1 }, minsz, bytes);
   }
+}
+
+// The access width mtty_read/mtty_write pick: 4 when 4 bytes are left at a 4-aligned position,
+// else 2 when 2-aligned, else 1.
+function accessSize(pos: number, left: number): 1 | 2 | 4 {
+  if (left >= 4 && pos % 4 === 0) return 4;
+  if (left >= 2 && pos % 2 === 0) return 2;
+  return 1;
 }
 
 function pointer(arg: IoctlArg | undefined): Uint8Array {
