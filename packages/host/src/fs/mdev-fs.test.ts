@@ -40,4 +40,13 @@ describe('host: the mdev bus and the mtty parent in sysfs', () => {
     expect(host.fs.ls('/sys/kernel/iommu_groups')).toEqual([]);
     expect(host.fs.exists(dev)).toBe(false);
   });
+
+  it('uevent: DRIVER= for a bound mdev (dev_uevent), empty for the parent class device', async () => {
+    const host = createHost(virtDtb());
+    await host.fs.run(`echo ${U1} > ${TYPES}/mtty-1/create`);
+    expect(host.fs.cat(`/sys/bus/mdev/devices/${U1}/uevent`)).toBe('DRIVER=mtty\n');
+    expect(host.fs.cat('/sys/class/mdev_bus/mtty/uevent')).toBe('');
+    expect(host.fs.ls('/sys/bus/mdev/drivers/mtty')).toEqual([U1, 'bind', 'uevent', 'unbind']);
+    expect(errnoOf(() => host.fs.cat('/sys/bus/mdev/drivers/mtty/bind'))).toBe('EACCES');
+  });
 });

@@ -35,8 +35,8 @@ const link = (target: string): Extra => ({ kind: 'link', target });
  * `/sys/class/mdev_bus/<parent>` (a link to the parent device), the parent's
  * `mdev_supported_types/<type>/{available_instances,create,device_api,devices,name}`,
  * `/sys/bus/mdev/{devices,drivers}` and each device's `driver`, `iommu_group`, `mdev_type`,
- * `remove`, `subsystem`, `vendor` (mtty's dev_groups) and `vfio-dev`. Returns undefined for
- * paths outside it. `uevent` files are listed but their contents are not modelled.
+ * `remove`, `subsystem`, `uevent`, `vendor` (mtty's dev_groups) and `vfio-dev`. Returns
+ * undefined for paths outside it.
  */
 export class MdevFs {
   private readonly host: MdevFsHost;
@@ -153,7 +153,8 @@ export class MdevFs {
     const depth = parent.devicePath.split('/').length + 1;
     if (rest.length === 1 && rest[0] === 'subsystem')
       return link(`${'../'.repeat(depth)}class/${parent.driverString}`);
-    if (rest.length === 1 && rest[0] === 'uevent') return this.uevent(path);
+    // dev_uevent: a class device without devt, type or driver adds nothing.
+    if (rest.length === 1 && rest[0] === 'uevent') return file(() => '');
     if (rest[0] === 'mdev_supported_types') {
       if (rest.length === 1) return dir(() => mdev.typeNames(parent.name));
       const type = rest[1] ?? '';
@@ -261,7 +262,8 @@ export class MdevFs {
       if (first === 'iommu_group' && group !== undefined) return link(`${up}kernel/iommu_groups/${group}`);
       if (first === 'mdev_type') return link(`../mdev_supported_types/${dev.type}`);
       if (first === 'subsystem') return link(`${up}bus/mdev`);
-      if (first === 'uevent') return this.uevent(path);
+      // dev_uevent: DRIVER= for a bound device; the mdev bus adds no variables of its own.
+      if (first === 'uevent') return file(() => `DRIVER=${parent.driver.name}\n`);
       // mdev_sysfs.c remove_store: kstrtoul, then remove when non-zero.
       if (first === 'remove') return writeOnly(path, (data) => mdev.remove(uuid, data));
     }
@@ -275,14 +277,5 @@ export class MdevFs {
       if (rest.length === 2 && rest[1] === `vfio${index}`) return dir(() => []);
     }
     return missing();
-  }
-
-  private uevent(path: string): Extra {
-    return {
-      kind: 'file',
-      read: () => {
-        throw new KernelError('EINVAL', `${path}: uevent contents are not modelled`);
-      },
-    };
   }
 }
