@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHost } from '../host.js';
 import { errnoOf, virtDtb } from '../test-support.js';
@@ -48,5 +49,38 @@ describe('host: the mdev bus and the mtty parent in sysfs', () => {
     expect(host.fs.cat('/sys/class/mdev_bus/mtty/uevent')).toBe('');
     expect(host.fs.ls('/sys/bus/mdev/drivers/mtty')).toEqual([U1, 'bind', 'uevent', 'unbind']);
     expect(errnoOf(() => host.fs.cat('/sys/bus/mdev/drivers/mtty/bind'))).toBe('EACCES');
+  });
+
+  it('property: after any creates and removes, every mdev has one emulated group, /dev/vfio and /sys/kernel/iommu_groups agree, nothing taints', () => {
+    const op = fc.record({
+      create: fc.boolean(),
+      type: fc.constantFrom('mtty-1', 'mtty-2'),
+      id: fc.nat(9),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 25 }), (ops) => {
+        const host = createHost(virtDtb());
+        for (const o of ops) {
+          const uuid = `00000000-0000-0000-0000-00000000000${o.id}`;
+          const path = o.create ? `${TYPES}/${o.type}/create` : `/sys/bus/mdev/devices/${uuid}/remove`;
+          expect(['ok', 'EEXIST', 'ENOENT', 'ENOSPC']).toContain(
+            errnoOf(() => host.fs.write(path, o.create ? uuid : '1')),
+          );
+        }
+        const devices = host.fs.ls('/sys/bus/mdev/devices');
+        const groups = devices.map((d) =>
+          host.fs.readlink(`/sys/bus/mdev/devices/${d}/iommu_group`).split('/').pop(),
+        );
+        expect(new Set(groups).size).toBe(devices.length);
+        expect(host.fs.ls('/sys/kernel/iommu_groups')).toEqual([...(groups as string[])].sort());
+        expect(host.fs.ls('/dev/vfio').filter((n) => /^\d+$/.test(n))).toEqual(
+          [...(groups as string[])].sort(),
+        );
+        for (const g of groups)
+          expect(host.fs.cat(`/sys/kernel/iommu_groups/${g}/name`)).toBe('vfio-noiommu\n');
+        expect(host.fs.cat('/proc/sys/kernel/tainted')).toBe('0\n');
+      }),
+      { numRuns: 50 },
+    );
   });
 });
