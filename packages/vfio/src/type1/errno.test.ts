@@ -264,3 +264,12 @@ describe('VFIO_IOMMU_UNMAP_DMA errnos and semantics (vfio_dma_do_unmap)', () => 
     ).toBe('EINVAL');
   });
 });
+
+describe('UNMAP_DMA before v6.0 (the "task mm" check)', () => {
+  it('the mm that made a mapping still unmaps it', () => {
+    const f = type1Fixture({ profile: { version: [5, 19] } });
+    map(f, { iova: 0x4000_0000, size: 0x4000 });
+    expect(unmap(f, { iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000n);
+    expect(f.process.mm.lockedVm).toBe(0);
+  });
+});

@@ -89,3 +89,15 @@ describe('MAP_DMA VADDR update (vfio_dma_do_map)', () => {
     expect([f.process.mm.lockedVm, successor.mm.lockedVm]).toEqual([0, 4]);
   });
 });
+
+describe('UNMAP_DMA VADDR rollback (vfio_dma_do_unmap unwinding on an already-invalid vaddr)', () => {
+  it('the mappings invalidated before the failure are restored and leave vaddr_invalid_count', () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x4000 });
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR + 0x10000, iova: 0x5000_0000, size: 0x1000 });
+    invalidate(f, 0x5000_0000, 0x1000);
+    expect(thrownErrno(() => invalidate(f, 0x4000_0000, 0x1000_1000))).toBe('EINVAL');
+    update(f, f.process, GUEST_RAM_VADDR + 0x10000, 0x5000_0000, 0x1000);
+    expect(attachSecondGroup(f)).toBeUndefined();
+  });
+});

@@ -1,0 +1,59 @@
+import { thrownErrno } from '@vfiokit/core/testing';
+import { describe, expect, it } from 'vitest';
+import { VfioGroupHandle } from '../api/group-handle.js';
+import { GUEST_RAM_VADDR, type Type1Fixture, type1Fixture } from '../test-support/type1-fixture.js';
+import { countingDeviceOps } from '../testing/counting-device.js';
+import { testIommuGroup } from '../testing/test-group.js';
+import { VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
+
+// vfio_iommu_type1_attach_group / _detach_group (drivers/vfio/vfio_iommu_type1.c) with a
+// second IOMMU group whose domain has a 40-bit aperture, under the fixture's 48-bit one.
+const TOP40 = 2 ** 40;
+
+function narrowGroup(f: Type1Fixture) {
+  const iommuGroup = testIommuGroup({ id: 6, devices: [{ name: 'dev1', streamIds: [4] }], inputBits: 40 });
+  f.vfio.registerGroupDevice({ name: 'dev1', ops: countingDeviceOps(), iommuGroup });
+  return { iommuGroup, group: VfioGroupHandle.open(f.process, 6) };
+}
+
+describe('a new domain must hold the existing mappings (vfio_iommu_aper_conflict)', () => {
+  it('mappings from iova 0 up to the last page of the aperture fit; the narrower domain then limits MAP_DMA', () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0, size: 0x1000 });
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR + 0x1000, iova: TOP40 - 0x1000, size: 0x1000 });
+    const narrow = narrowGroup(f);
+    narrow.group.setContainer(f.container);
+    const ranges = f.container.iommuInfo().iovaRanges;
+    expect(ranges.at(-1)?.end).toBe(BigInt(TOP40 - 1));
+    expect(thrownErrno(() => f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: TOP40, size: 0x1000 }))).toBe(
+      'EINVAL',
+    );
+    // vfio_iommu_type1_detach_group → vfio_iommu_aper_expand: the 48-bit aperture is back.
+    narrow.group.unsetContainer();
+    expect(f.container.iommuInfo().iovaRanges.at(-1)?.end).toBe(2n ** 48n - 1n);
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: TOP40, size: 0x1000 });
+  });
+
+  it('a mapping past the new aperture refuses the group (EINVAL) and leaves it detached', () => {
+    const f = type1Fixture();
+    f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: TOP40 - 0x1000, size: 0x2000 });
+    const narrow = narrowGroup(f);
+    expect(thrownErrno(() => narrow.group.setContainer(f.container))).toBe('EINVAL');
+    expect(narrow.iommuGroup.domain).toBeNull();
+  });
+});
+
+describe('MSI isolation per device (iommu_group_has_isolated_msi, v6.3+)', () => {
+  it('every device of the group must have isolated MSIs: one without is EPERM', () => {
+    const isolated = new Set(['dev0']);
+    const f = type1Fixture({
+      allowUnsafeInterrupts: false,
+      setIommu: false,
+      msiIsolation: { deviceHasIsolatedMsi: (d) => isolated.has(d), systemHasIsolatedMsi: () => true },
+    });
+    f.iommuGroup.addDevice({ device: 'dev0b', streamIds: [7] });
+    expect(thrownErrno(() => f.container.setIommu(VFIO_TYPE1v2_IOMMU))).toBe('EPERM');
+    isolated.add('dev0b');
+    f.container.setIommu(VFIO_TYPE1v2_IOMMU);
+  });
+});
