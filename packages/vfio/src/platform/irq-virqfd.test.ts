@@ -5,7 +5,14 @@ import {
   type OpenedPlatformFixture,
   openedPlatformFixture,
 } from '../test-support/platform-fixture.js';
-import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_NONE } from '../uapi/flags.js';
+import {
+  VFIO_IRQ_SET_ACTION_MASK,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_ACTION_UNMASK,
+  VFIO_IRQ_SET_DATA_BOOL,
+  VFIO_IRQ_SET_DATA_EVENTFD,
+  VFIO_IRQ_SET_DATA_NONE,
+} from '../uapi/flags.js';
 import { VFIO_DEVICE_SET_IRQS } from '../uapi/ioctls.js';
 import { vfioIrqSet } from '../uapi/structs-irq.js';
 
@@ -120,5 +127,44 @@ describe('SET_IRQS start boundary (vfio_set_irqs_validate_and_prepare)', () => {
       }),
     );
     expect(f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes)).toBe(0);
+  });
+});
+
+describe('start / count of each action (vfio_platform_set_irq_mask, _unmask, _trigger)', () => {
+  // Each passes vfio_set_irqs_validate_and_prepare on a two-IRQ device; the action refuses it.
+  function setIrqs(f: OpenedPlatformFixture, flags: number, start: number, count: number, payload = 0) {
+    const bytes = new Uint8Array(20 + payload);
+    vfioIrqSet.encode({ argsz: 20 + payload, flags, index: 0, start, count }, bytes);
+    if (payload === 4) new DataView(bytes.buffer).setInt32(20, f.process.eventfd(), true);
+    return thrownErrno(() => f.process.ioctl(f.handle.fd, VFIO_DEVICE_SET_IRQS, bytes));
+  }
+
+  it('MASK and UNMASK take start 0, count 1 only: EINVAL for count 0 or 2 and for start 1, the line untouched', () => {
+    const f = openedPlatformFixture();
+    for (const action of [VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_UNMASK]) {
+      expect(setIrqs(f, VFIO_IRQ_SET_DATA_NONE | action, 0, 0)).toBe('EINVAL');
+      expect(setIrqs(f, VFIO_IRQ_SET_DATA_NONE | action, 0, 2)).toBe('EINVAL');
+      expect(setIrqs(f, VFIO_IRQ_SET_DATA_NONE | action, 1, 1)).toBe('EINVAL');
+    }
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
+    expect(setIrqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 0, 1)).toBeUndefined();
+  });
+
+  it('TRIGGER count 0 tears down only with DATA_NONE; count 0 EVENTFD/BOOL and count 2 are EINVAL', () => {
+    const f = openedPlatformFixture();
+    const count = levelTriggered(f);
+    expect(setIrqs(f, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0)).toBe('EINVAL');
+    expect(setIrqs(f, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0)).toBe('EINVAL');
+    expect(setIrqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2)).toBe('EINVAL');
+    // The trigger is still in place.
+    f.irqChip.setLevel(LEVEL_IRQ, true);
+    expect(count()).toBe(1n);
+  });
+
+  it('UNMASK eventfd -1 with no virqfd set is a no-op (vfio_virqfd_disable of a NULL slot)', () => {
+    const f = openedPlatformFixture();
+    f.handle.setIrqs({ action: 'unmask', index: 0, eventfds: [null] });
+    f.handle.setIrqs({ action: 'mask', index: 0, eventfds: [null] });
+    expect(f.irqChip.depth(LEVEL_IRQ)).toBe(1);
   });
 });
