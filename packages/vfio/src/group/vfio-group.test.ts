@@ -19,4 +19,16 @@ describe('struct vfio_group naming (drivers/vfio/group.c)', () => {
     expect(real?.type1Group()).toEqual({ kind: 'iommu', id: 5, iommuGroup: real?.iommuGroup });
     expect(emulated?.type1Group()).toEqual({ kind: 'emulated', id: emulated?.id });
   });
+
+  it('registeredDevices lists the devices still registered (what GET_DEVICE_FD can find)', async () => {
+    const vfio = new Vfio();
+    const iommuGroup = testIommuGroup({ id: 5, devices: [{ name: 'dev0' }, { name: 'dev1' }] });
+    const dev0 = vfio.registerGroupDevice({ name: 'dev0', ops: countingDeviceOps(), iommuGroup });
+    vfio.registerGroupDevice({ name: 'dev1', ops: countingDeviceOps(), iommuGroup });
+    const group = vfio.groupOf(dev0);
+    expect(group?.registeredDevices.map((d) => d.name)).toEqual(['dev0', 'dev1']);
+    // vfio_unregister_group_dev: no fd is open, so it completes at once.
+    await vfio.unregisterDevice(dev0);
+    expect(group?.registeredDevices.map((d) => d.name)).toEqual(['dev1']);
+  });
 });
