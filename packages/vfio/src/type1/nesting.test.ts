@@ -1,7 +1,8 @@
-import { thrownErrno } from '@vfiokit/core/testing';
+import { FlatIommuDomain, thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
+import { IommuGroup } from '../iommu/iommu-group.js';
 import { KERNEL_V6_18, type KernelProfile } from '../profile.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';
@@ -44,5 +45,30 @@ describe('VFIO_TYPE1_NESTING_IOMMU by kernel profile', () => {
     const real = container(KERNEL_V6_18, false);
     expect(real.before).toBe(0);
     expect(thrownErrno(() => real.c.setIommu(VFIO_TYPE1_NESTING_IOMMU))).toBe('ENODEV');
+  });
+});
+
+describe('iommu_enable_nesting before v6.13 (vfio_iommu_type1_attach_group)', () => {
+  it('a domain that can nest is asked to, and the group attaches', () => {
+    let nestingEnabled = 0;
+    const iommuGroup = new IommuGroup({
+      id: 4,
+      allocateDomain: () =>
+        Object.assign(new FlatIommuDomain({ pgsizeBitmap: 0x1000, inputBits: 48, reservedRegions: [] }), {
+          enableNesting: () => {
+            nestingEnabled++;
+          },
+        }),
+      cacheCoherent: () => true,
+    });
+    iommuGroup.addDevice({ device: 'd0', streamIds: [0] });
+    const vfio = new Vfio({ profile: V6_12, allowUnsafeInterrupts: true });
+    vfio.registerGroupDevice({ name: 'd0', ops: countingDeviceOps(), iommuGroup });
+    const process = new UserProcess({ vfio });
+    const c = VfioContainerHandle.open(process);
+    VfioGroupHandle.open(process, 4).setContainer(c);
+    c.setIommu(VFIO_TYPE1_NESTING_IOMMU);
+    expect(nestingEnabled).toBe(1);
+    expect(iommuGroup.domain).not.toBeNull();
   });
 });
