@@ -33,6 +33,7 @@ import { VirtualClock } from './devices/clock.js';
 import { hostDrivers } from './drivers/host-drivers.js';
 import { HostFs } from './fs/host-fs.js';
 import { HostIrqLines } from './irq/host-irq.js';
+import { HostScheduler } from './irq/host-scheduler.js';
 import { checkHostOptions, type HostOptions, ORACLE_RESET_MODULES } from './options.js';
 import { bootParams, type HostParams } from './params.js';
 import { HostProcess, type HostProcessOptions } from './process/host-process.js';
@@ -62,6 +63,11 @@ export class Host {
   readonly resetModules: readonly ResetModuleDefinition[];
   /** The interrupt lines (GIC INTIDs from the device tree). */
   readonly irqChip: HostIrqLines;
+  /**
+   * Where the interrupt chip's deferred work runs (resends of `enable_irq`, device-side line
+   * changes): after the system call or eventfd write that scheduled it returns.
+   */
+  readonly scheduler: HostScheduler = new HostScheduler();
   /** Model time: register models' timers run on it; only {@link advanceTime} moves it. */
   readonly clock: VirtualClock;
   /** Module parameters in effect. */
@@ -100,7 +106,7 @@ export class Host {
     this.tree = dtb instanceof Uint8Array ? parseFdt(dtb) : dtb;
     this.dtDevices = populate(this.tree, { kernel: ofKernelFor(this.params.profile.version) }).devices;
     this.clock = new VirtualClock();
-    this.irqChip = new HostIrqLines(new SimpleIrqChip(irqLines(this.dtDevices)));
+    this.irqChip = new HostIrqLines(new SimpleIrqChip(irqLines(this.dtDevices), this.scheduler));
     this.core = new DriverCore({
       asyncProbeDrivers: this.params.driver_async_probe,
       legacyBindStore: !bindReportsProbeError(this.params.profile),

@@ -22,6 +22,7 @@ export {
 export { HostFs } from './fs/host-fs.js';
 export { createHost, Host, TAINT_FLAGS_COUNT } from './host.js';
 export { HostIrqLines } from './irq/host-irq.js';
+export { HostScheduler } from './irq/host-scheduler.js';
 export {
   checkHostOptions,
   HOST_OPTION_KEYS,
@@ -30,4 +31,5 @@ export {
   ORACLE_RESET_MODULES,
 } from './options.js';
 export { type BootParams, bootParams, type HostParams } from './params.js';
+export { HostEventFd } from './process/host-eventfd.js';
 export { type HostMapping, HostProcess, type HostProcessOptions } from './process/host-process.js';

@@ -11,6 +11,7 @@ import {
   type VfioSyscalls,
 } from '@vfiokit/vfio';
 import type { Host } from '../host.js';
+import { HostEventFd } from './host-eventfd.js';
 
 /** Options of a {@link HostProcess}. */
 export interface HostProcessOptions {
@@ -115,7 +116,20 @@ export class HostProcess implements Task, VfioSyscalls {
 
   /** `eventfd(0, EFD_NONBLOCK)`. */
   eventfd(): number {
-    return this.syscall(() => this.install(new EventFd()));
+    return this.syscall(() => this.install(new HostEventFd(this.host.scheduler)));
+  }
+
+  /**
+   * `write(efd, &value, 8)` of an eventfd (fs/eventfd.c `eventfd_write`): returns 8; `EINVAL`
+   * for 0xffffffffffffffff, `EAGAIN` when the counter would overflow (the fd is non-blocking),
+   * `EINVAL` for an fd that is not an eventfd (the model writes VFIO files with `pwrite`).
+   * What the wakeup schedules runs after the call returns.
+   */
+  eventfdWrite(fd: number, value: bigint | number): number {
+    return this.syscall(() => {
+      this.eventfdOf(fd).write(value);
+      return 8;
+    });
   }
 
   /** The eventfd behind `fd`; `EINVAL` for another kind of file. */
@@ -250,7 +264,8 @@ export class HostProcess implements Task, VfioSyscalls {
     const previous = this.host.current;
     this.host.current = this;
     try {
-      return body();
+      // Deferred interrupt work runs when the call returns (see HostScheduler).
+      return this.host.scheduler.enter(body);
     } finally {
       this.host.current = previous;
     }
