@@ -1,4 +1,4 @@
-import { type Iova, physAddr } from '@vfiokit/core';
+import { IOMMU_READ, type Iova, physAddr } from '@vfiokit/core';
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
@@ -86,7 +86,7 @@ describe('vfio_iommu_resv_exclude leaving nothing', () => {
 describe('vfio_iommu_replay into the first IOMMU domain', () => {
   it('mappings recorded over an emulated group are pinned and mapped when the first IOMMU group joins', () => {
     const vfio = new Vfio({ allowUnsafeInterrupts: true });
-    vfio.registerEmulatedIommuDevice({
+    const mdev = vfio.registerEmulatedIommuDevice({
       name: 'mdev0',
       ops: { ...countingDeviceOps(), dmaUnmap: () => undefined },
     });
@@ -96,11 +96,17 @@ describe('vfio_iommu_replay into the first IOMMU domain', () => {
     const process = new UserProcess({ vfio });
     process.addressSpace.mmap(GUEST_RAM_VADDR, physAddr(0x8_8000_0000), 0x10_0000);
     const container = VfioContainerHandle.open(process);
-    VfioGroupHandle.open(process, emulatedName).setContainer(container);
+    const emulated = VfioGroupHandle.open(process, emulatedName);
+    emulated.setContainer(container);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
+    emulated.getDevice('mdev0');
     container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x4000 });
     expect(process.mm.lockedVm).toBe(0);
+    // The emulated device pins one page: with no IOMMU domain it is charged (vfio_pin_page_external).
+    vfio.pinPages(mdev, 0x4000_0000, 1, IOMMU_READ);
+    expect(process.mm.lockedVm).toBe(1);
     VfioGroupHandle.open(process, 5).setContainer(container);
+    // vfio_pin_pages_remote skips the page already accounted (vfio_find_vpfn): 4 pages, not 5.
     expect(process.mm.lockedVm).toBe(4);
     expect(iommuGroup.domains[0]?.translate(0x4000_1000 as Iova, 'read')).toBe(0x8_8000_1000);
   });

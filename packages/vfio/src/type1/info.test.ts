@@ -1,6 +1,9 @@
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
+import { VfioContainerHandle } from '../api/container-handle.js';
+import { VfioGroupHandle } from '../api/group-handle.js';
 import { type1Fixture } from '../test-support/type1-fixture.js';
+import { countingDeviceOps } from '../testing/counting-device.js';
 import {
   VFIO_IOMMU_INFO_CAPS,
   VFIO_IOMMU_INFO_PGSIZES,
@@ -8,8 +11,10 @@ import {
   VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
   VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
 } from '../uapi/flags.js';
-import { VFIO_IOMMU_GET_INFO } from '../uapi/ioctls.js';
+import { VFIO_IOMMU_GET_INFO, VFIO_TYPE1v2_IOMMU } from '../uapi/ioctls.js';
 import { vfioIommuType1Info } from '../uapi/structs-iommu.js';
+import { UserProcess } from '../user/process.js';
+import { Vfio } from '../vfio.js';
 
 // vfio_iommu_type1_get_info (drivers/vfio/vfio_iommu_type1.c) through the raw ioctl: minsz 16,
 // sizeof(info) 24, the capability chain after the struct. The fixture's domain has a 48-bit
@@ -84,5 +89,18 @@ describe('VFIO_IOMMU_GET_INFO (vfio_iommu_type1_get_info)', () => {
   it('EFAULT when argsz promises room the buffer does not have', () => {
     const needed = 24 + MIGRATION + 16 + IOVA_RANGE;
     expect(getInfo([6, 18], needed, needed - 1).errno).toBe('EFAULT');
+  });
+
+  it('an emulated-only container (empty IOVA list) has no IOVA_RANGE capability (vfio_iommu_iova_build_caps)', () => {
+    const vfio = new Vfio();
+    vfio.registerEmulatedIommuDevice({ name: 'mdev0', ops: countingDeviceOps() });
+    const process = new UserProcess({ vfio });
+    const container = VfioContainerHandle.open(process);
+    VfioGroupHandle.open(process, [...vfio.groups.keys()][0] ?? '').setContainer(container);
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    const bytes = new Uint8Array(256);
+    new DataView(bytes.buffer).setUint32(0, 16, true);
+    process.ioctl(container.fd, VFIO_IOMMU_GET_INFO, bytes);
+    expect(vfioIommuType1Info.decode(bytes).argsz).toBe(24 + MIGRATION + 16);
   });
 });
