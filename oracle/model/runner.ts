@@ -424,6 +424,13 @@ class ScenarioRunner {
           return errnoOf(error);
         }
       }
+      case 'efdwrite': {
+        needArgs(line, a, 2);
+        const fd = this.fdOf(line, a);
+        const value = BigInt.asUintN(64, numberArg(line, a + 1));
+        if (!execute) return '';
+        return this.efdwrite(p(), fd, value);
+      }
       case 'poll': {
         needArgs(line, a, 2);
         const fd = this.fdOf(line, a);
@@ -457,6 +464,21 @@ class ScenarioRunner {
       }
       default:
         throw new ScenarioError(line.lineno, `unknown command ${cmd}`);
+    }
+  }
+
+  // write(efd, &value, 8) (fs/eventfd.c eventfd_write): 8, or EINVAL / EAGAIN. A failed name
+  // is fd −1: EBADF. A VFIO file has no eventfd semantics: its write(2) at position 0, as
+  // `poll` reads one.
+  private efdwrite(proc: HostProcess, fd: number, value: bigint): string {
+    if (fd < 0) return 'EBADF';
+    try {
+      if ('readable' in proc.fdget(fd)) return `${proc.eventfdWrite(fd, value)}`;
+      const data = new Uint8Array(8);
+      new DataView(data.buffer).setBigUint64(0, value, true);
+      return `${proc.pwrite(fd, data, 0)}`;
+    } catch (error) {
+      return errnoOf(error);
     }
   }
 

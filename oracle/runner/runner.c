@@ -337,6 +337,19 @@ static void run_command(const struct line *l, int a, enum mode m, struct sbuf *r
 				sb_puts(r, "ok");
 			}
 		}
+	} else if (!strcmp(cmd, "efdwrite")) {
+		/* write(efd, &u64, 8): fs/eventfd.c eventfd_write adds N and wakes the waiters
+		 * (an UNMASK virqfd runs its handler inside that wakeup). */
+		need_args(l, a, 2);
+		int fd = fd_of(l, a, m);
+		uint64_t v = (uint64_t)number(l, a + 1);
+		if (m == EXECUTE) {
+			ssize_t n = write(fd, &v, sizeof(v));
+			if (n < 0)
+				sb_errno(r, errno);
+			else
+				sb_printf(r, "%zd", n);
+		}
 	} else if (!strcmp(cmd, "poll")) {
 		need_args(l, a, 2);
 		int fd = fd_of(l, a, m);
