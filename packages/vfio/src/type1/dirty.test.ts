@@ -165,21 +165,23 @@ describe('VFIO_IOMMU_DIRTY_PAGES (vfio_iommu_type1_dirty_pages)', () => {
     ).toBe('EINVAL');
   });
 
-  it('UNMAP_DMA with GET_DIRTY_BITMAP writes the unmapped range bits; EINVAL without tracking', () => {
+  it('UNMAP_DMA with GET_DIRTY_BITMAP writes the unmapped range bits; EINVAL without tracking or with another pgsize', () => {
     const { f, memory } = tracked();
     f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x2000 });
-    const unmapWithBitmap = (): void => {
+    const unmapWithBitmap = (pgsize = 0x1000): void => {
       const bytes = new Uint8Array(vfioIommuType1DmaUnmap.size + vfioBitmap.size);
       vfioIommuType1DmaUnmap.encode(
         { argsz: bytes.length, flags: VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, iova: 0x4000_0000, size: 0x2000 },
         bytes,
       );
-      vfioBitmap.encode({ pgsize: 0x1000, size: 8, data: BITMAP_VADDR }, bytes, vfioIommuType1DmaUnmap.size);
+      vfioBitmap.encode({ pgsize, size: 8, data: BITMAP_VADDR }, bytes, vfioIommuType1DmaUnmap.size);
       f.process.ioctl(f.container.fd, VFIO_IOMMU_UNMAP_DMA, bytes);
       expect(vfioIommuType1DmaUnmap.decode(bytes).size).toBe(0x2000n);
     };
     expect(thrownErrno(unmapWithBitmap)).toBe('EINVAL');
     dirtyPages(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+    // vfio_dma_do_unmap: "When dirty tracking is enabled, allow only min supported pgsize".
+    expect(thrownErrno(() => unmapWithBitmap(0x2000))).toBe('EINVAL');
     unmapWithBitmap();
     const out = new Uint8Array(1);
     memory.read(physAddr(BITMAP_PHYS), out);
