@@ -9,6 +9,7 @@ import {
   DBGSTATUS,
   DS,
   DS_ST_EXEC,
+  DS_ST_KILL,
   DS_ST_STOP,
   ES,
   FSC,
@@ -140,6 +141,13 @@ describe('pl330Reset on a scripted register file (paths a working model never ta
     // One DMAKILL, on channel 1: DBGINST0 = DMAKILL << 16 | 1 << 8 | 1.
     expect(stub.commands()).toBe(1);
     expect(stub.log).toContain(`w d08 ${((CMD_DMAKILL << 16) | (1 << 8) | 1).toString(16)}`);
+  });
+
+  it('a channel already Killing gets no second DMAKILL; the reset only waits for it to stop', () => {
+    let reads = 0; // channel 2 reads Killing once (the kill loop), then Stopped
+    const stub = stubPl330({ cs: (n) => (n === 2 && reads++ === 0 ? DS_ST_KILL : DS_ST_STOP) });
+    pl330Reset(stub.target);
+    expect(stub.commands()).toBe(0);
   });
 
   it('a debug unit that never goes idle: ETIMEDOUT after PL330_RESET_POLLS µs, before any DBGINST write', () => {
