@@ -46,11 +46,15 @@ function field(value: number, max: number, what: string): number {
   return value;
 }
 
-function u32le(value: number): number[] {
+// Pushes `value` as four little-endian bytes (no intermediate array per instruction).
+function pushU32le(out: number[], value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff)
     throw new KernelError('EINVAL', `${value} is not a u32`);
-  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+  out.push(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff);
 }
+
+/** DMAMOV's rd operand by register name. */
+const MOV_REGISTER: Readonly<Record<'SAR' | 'CCR' | 'DAR', number>> = { SAR: 0, CCR: 1, DAR: 2 };
 
 /** The fields each instruction has (`op` included). */
 const INSTRUCTION_FIELDS: Readonly<Record<Pl330Instruction['op'], readonly string[]>> = {
@@ -73,51 +77,73 @@ const INSTRUCTION_FIELDS: Readonly<Record<Pl330Instruction['op'], readonly strin
  * DMASEV/DMAWFP number << 3; DMAGO 0xa0 | ns << 1, channel, imm32; DMALD 0x04; DMAST 0x08.
  */
 export function encodePl330(instruction: Pl330Instruction): number[] {
+  const out: number[] = [];
+  emit(instruction, out);
+  return out;
+}
+
+// encodePl330 appending to `out`: assemblePl330 encodes a whole program into one array. Each
+// instruction is still checked (it is the caller's object), but nothing is allocated for it.
+function emit(instruction: Pl330Instruction, out: number[]): void {
   // A misspelt field (`forver`) would silently assemble another instruction: refuse it.
-  const fields = INSTRUCTION_FIELDS[instruction.op];
+  // Own keys only: `op: 'toString'` must be EINVAL, not Object.prototype's method.
+  const fields = Object.hasOwn(INSTRUCTION_FIELDS, instruction.op)
+    ? INSTRUCTION_FIELDS[instruction.op]
+    : undefined;
   if (fields === undefined)
     throw new KernelError('EINVAL', `encodePl330: unknown instruction ${JSON.stringify(instruction.op)}`);
-  rejectUnknownOptions(instruction, [...fields] as (keyof Pl330Instruction & string)[], 'encodePl330');
+  rejectUnknownOptions(instruction, fields as readonly (keyof Pl330Instruction & string)[], 'encodePl330');
   switch (instruction.op) {
     case 'MOV':
-      return [CMD_DMAMOV, { SAR: 0, CCR: 1, DAR: 2 }[instruction.reg], ...u32le(instruction.value)];
+      out.push(CMD_DMAMOV, MOV_REGISTER[instruction.reg]);
+      pushU32le(out, instruction.value);
+      return;
     case 'LD':
-      return [CMD_DMALD];
+      out.push(CMD_DMALD);
+      return;
     case 'ST':
-      return [CMD_DMAST];
+      out.push(CMD_DMAST);
+      return;
     case 'LP':
-      return [
+      out.push(
         CMD_DMALP | (instruction.counter << 1),
         byte(instruction.iterations - 1, 'DMALP iterations − 1'),
-      ];
+      );
+      return;
     case 'LPEND':
       // `if (!forever) buf[0] |= (1 << 4)`: nf = 0 makes DMALPFE, a loop without a counter.
-      return [
+      out.push(
         CMD_DMALPEND | (instruction.forever === true ? 0 : 1 << 4) | (instruction.counter << 2),
         byte(instruction.backwardJump, 'DMALPEND jump'),
-      ];
+      );
+      return;
     case 'SEV':
-      return [CMD_DMASEV, field(instruction.event, 31, 'event') << 3];
+      out.push(CMD_DMASEV, field(instruction.event, 31, 'event') << 3);
+      return;
     case 'WFP':
-      return [CMD_DMAWFP, field(instruction.peripheral, 31, 'peripheral') << 3];
+      out.push(CMD_DMAWFP, field(instruction.peripheral, 31, 'peripheral') << 3);
+      return;
     case 'GO':
-      return [
-        CMD_DMAGO | (instruction.nonSecure ? 2 : 0),
-        field(instruction.channel, 7, 'channel'),
-        ...u32le(instruction.address),
-      ];
+      out.push(CMD_DMAGO | (instruction.nonSecure ? 2 : 0), field(instruction.channel, 7, 'channel'));
+      pushU32le(out, instruction.address);
+      return;
     case 'KILL':
-      return [CMD_DMAKILL];
+      out.push(CMD_DMAKILL);
+      return;
     case 'END':
-      return [CMD_DMAEND];
+      out.push(CMD_DMAEND);
+      return;
     case 'NOP':
-      return [CMD_DMANOP];
+      out.push(CMD_DMANOP);
+      return;
   }
 }
 
 /** Encodes a program; `LPEND` jumps are given in bytes from the DMALPEND back to the loop start. */
 export function assemblePl330(program: readonly Pl330Instruction[]): Uint8Array {
-  return Uint8Array.from(program.flatMap(encodePl330));
+  const out: number[] = [];
+  for (const instruction of program) emit(instruction, out);
+  return Uint8Array.from(out);
 }
 
 /**

@@ -5,6 +5,34 @@ import { Pl330Channel } from './pl330-channel.js';
 import * as R from './pl330-regs.js';
 import { WordRegisterDevice } from './register-access.js';
 
+/** The names of the event interrupt outputs irq[0..31], made once. */
+const EVENT_LINES: readonly string[] = Array.from({ length: R.PL330_EVENTS }, (_, n) => `irq${n}`);
+
+/** The registers guestState() reports, by name, in its order; the table is built once. */
+const GUEST_REGISTERS: readonly (readonly [string, number])[] = [
+  ['DS', R.DS],
+  ['DPC', R.DPC],
+  ['INTEN', R.INTEN],
+  ['ES', R.ES],
+  ['INTSTATUS', R.INTSTATUS],
+  ['FSM', R.FSM],
+  ['FSC', R.FSC],
+  ['FTM', R.FTM],
+  ['DBGSTATUS', R.DBGSTATUS],
+  ['DBGINST0', R.DBGINST0],
+  ['DBGINST1', R.DBGINST1],
+  ...Array.from({ length: R.PL330_CHANNELS }, (_, n) => [
+    [`FTC${n}`, R.FTC(n)] as const,
+    [`CS${n}`, R.CS(n)] as const,
+    [`CPC${n}`, R.CPC(n)] as const,
+    [`SA${n}`, R.SA(n)] as const,
+    [`DA${n}`, R.DA(n)] as const,
+    [`CC${n}`, R.CC(n)] as const,
+    [`LC0_${n}`, R.LC0(n)] as const,
+    [`LC1_${n}`, R.LC1(n)] as const,
+  ]).flat(),
+];
+
 /** Options of a {@link Pl330Model}; unknown keys are refused with `EINVAL`. */
 export interface Pl330Options {
   /** The controller's bus master port (instruction fetch and data). */
@@ -40,7 +68,10 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
   private dbgInst1 = 0;
   private debugBusyLeft = 0;
   // irq_abort (any fault) and irq[n] (event n routed to the interrupt by INTEN), as DDI 0424 names the outputs.
-  private readonly irq = new IrqLines(() => this.irqLevels());
+  private readonly irq = new IrqLines(
+    () => this.irqLevels(),
+    () => this.irqFingerprint(),
+  );
 
   constructor(options: Pl330Options) {
     super();
@@ -70,7 +101,14 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
   private *irqLevels(): Iterable<readonly [string, boolean]> {
     yield ['irq_abort', this.faultStatusManager() !== 0 || this.faultStatusChannels() !== 0];
     const routed = this.es & this.inten;
-    for (let n = 0; n < R.PL330_EVENTS; n++) yield [`irq${n}`, ((routed >>> n) & 1) !== 0];
+    for (let n = 0; n < R.PL330_EVENTS; n++) yield [EVENT_LINES[n] ?? `irq${n}`, ((routed >>> n) & 1) !== 0];
+  }
+
+  // Every level irqLevels() yields in one number: the routed events (bits 0–31) and the
+  // abort line (2^32). Equal fingerprints mean equal levels, so IrqLines skips the sample.
+  private irqFingerprint(): number {
+    const abort = this.faultStatusManager() !== 0 || this.faultStatusChannels() !== 0;
+    return ((this.es & this.inten) >>> 0) + (abort ? 0x1_0000_0000 : 0);
   }
 
   hardwareReset(): void {
@@ -134,34 +172,7 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
 
   guestState(): ReadonlyMap<string, number> {
     const state = new Map<string, number>();
-    const add = (name: string, offset: number): void => {
-      state.set(name, this.readWord(offset));
-    };
-    for (const [name, offset] of [
-      ['DS', R.DS],
-      ['DPC', R.DPC],
-      ['INTEN', R.INTEN],
-      ['ES', R.ES],
-      ['INTSTATUS', R.INTSTATUS],
-      ['FSM', R.FSM],
-      ['FSC', R.FSC],
-      ['FTM', R.FTM],
-      ['DBGSTATUS', R.DBGSTATUS],
-      ['DBGINST0', R.DBGINST0],
-      ['DBGINST1', R.DBGINST1],
-    ] as const) {
-      add(name, offset);
-    }
-    for (let n = 0; n < R.PL330_CHANNELS; n++) {
-      add(`FTC${n}`, R.FTC(n));
-      add(`CS${n}`, R.CS(n));
-      add(`CPC${n}`, R.CPC(n));
-      add(`SA${n}`, R.SA(n));
-      add(`DA${n}`, R.DA(n));
-      add(`CC${n}`, R.CC(n));
-      add(`LC0_${n}`, R.LC0(n));
-      add(`LC1_${n}`, R.LC1(n));
-    }
+    for (const [name, offset] of GUEST_REGISTERS) state.set(name, this.readWord(offset));
     return state;
   }
 
@@ -223,9 +234,21 @@ export class Pl330Model extends WordRegisterDevice implements DeviceModel {
     }
     if (offset >= R.SA(0) && offset < R.SA(R.PL330_CHANNELS)) {
       const channel = this.channels[Math.floor((offset - R.SA(0)) / 0x20)];
-      const values =
-        channel === undefined ? [] : [channel.sa, channel.da, channel.cc, channel.lc0, channel.lc1];
-      return values[(offset % 0x20) / 4] ?? 0;
+      if (channel === undefined) return 0;
+      switch ((offset % 0x20) / 4) {
+        case 0:
+          return channel.sa;
+        case 1:
+          return channel.da;
+        case 2:
+          return channel.cc;
+        case 3:
+          return channel.lc0;
+        case 4:
+          return channel.lc1;
+        default:
+          return 0;
+      }
     }
     return 0;
   }

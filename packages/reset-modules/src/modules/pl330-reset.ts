@@ -135,19 +135,27 @@ function runPl330Reset(target: ResetTarget, omitted: ReadonlySet<Pl330ResetStep>
     }
   }
 
-  const busy = (): string[] => {
+  // One poll reads DBGSTATUS, DS and every CS(n), in that order, and returns a bit per unit
+  // still busy (debug unit, manager, channel n): no allocation per poll; names only on timeout.
+  const busy = (): number => {
+    let left = 0;
+    if ((regs.read(DBGSTATUS, 4) & DBG_BUSY) !== 0) left |= 1;
+    if ((regs.read(DS, 4) & 0xf) !== DS_ST_STOP) left |= 2;
+    for (let n = 0; n < channels; n++) if ((regs.read(CS(n), 4) & 0xf) !== DS_ST_STOP) left |= 4 << n;
+    return left;
+  };
+  const busyNames = (left: number): string => {
     const names: string[] = [];
-    if ((regs.read(DBGSTATUS, 4) & DBG_BUSY) !== 0) names.push('debug unit');
-    if ((regs.read(DS, 4) & 0xf) !== DS_ST_STOP) names.push('manager');
-    for (let n = 0; n < channels; n++)
-      if ((regs.read(CS(n), 4) & 0xf) !== DS_ST_STOP) names.push(`channel ${n}`);
-    return names;
+    if ((left & 1) !== 0) names.push('debug unit');
+    if ((left & 2) !== 0) names.push('manager');
+    for (let n = 0; n < channels; n++) if ((left & (4 << n)) !== 0) names.push(`channel ${n}`);
+    return names.join(', ');
   };
   for (let polls = 0; step('wait-idle'); polls++) {
     const left = busy();
-    if (left.length === 0) break;
+    if (left === 0) break;
     if (polls >= PL330_RESET_POLLS)
-      throw new KernelError('ETIMEDOUT', `${target.name}: ${left.join(', ')} not stopped after DMAKILL`);
+      throw new KernelError('ETIMEDOUT', `${target.name}: ${busyNames(left)} not stopped after DMAKILL`);
     target.delay(1);
   }
 

@@ -110,6 +110,7 @@ function checkSpec<W extends QuiescenceWorld>(spec: QuiescenceSpec<W>): void {
 
 function exemptMask(exemptions: readonly QuiescenceExemption[], register: string): number {
   let mask = 0;
+  if (exemptions.length === 0) return mask;
   for (const e of exemptions) {
     const hit = typeof e.register === 'string' ? e.register === register : e.register.test(register);
     if (hit) mask = (mask | (e.mask ?? 0xffff_ffff)) >>> 0;
@@ -131,6 +132,29 @@ export function checkQuiescence<W extends QuiescenceWorld>(
   stimuli: readonly QuiescenceAction<W>[] = [],
 ): string[] {
   checkSpec(spec);
+  return runQuiescence(spec, actions, stimuli, new Map());
+}
+
+/**
+ * {@link checkQuiescence} for a spec already checked: the property checks its spec once, not
+ * once per run. `masks` caches each register's exempt bits (the exemptions are matched once
+ * per register name, not per register per check).
+ */
+function runQuiescence<W extends QuiescenceWorld>(
+  spec: QuiescenceSpec<W>,
+  actions: readonly QuiescenceAction<W>[],
+  stimuli: readonly QuiescenceAction<W>[],
+  masks: Map<string, number>,
+): string[] {
+  const exemptions = spec.exemptions ?? [];
+  const maskOf = (name: string): number => {
+    let mask = masks.get(name);
+    if (mask === undefined) {
+      mask = exemptMask(exemptions, name);
+      masks.set(name, mask);
+    }
+    return mask;
+  };
   const clauses = new Set(spec.clauses ?? CLAUSES);
   const world = spec.setup();
   const { model, dma } = world;
@@ -160,7 +184,7 @@ export function checkQuiescence<W extends QuiescenceWorld>(
         violations.push(`${when}: ${name} is missing from guestState()`);
         continue;
       }
-      const differs = ((value ^ initial) & ~exemptMask(spec.exemptions ?? [], name)) >>> 0;
+      const differs = ((value ^ initial) & ~maskOf(name)) >>> 0;
       if (differs !== 0) violations.push(`${when}: ${name} = ${hex(value)}, power-on ${hex(initial)}`);
     }
     for (const name of now.keys())
@@ -196,13 +220,14 @@ export function quiescenceProperty<W extends QuiescenceWorld>(
   spec: QuiescenceSpec<W>,
 ): fc.IPropertyWithHooks<[QuiescenceAction<W>[], QuiescenceAction<W>[]]> {
   checkSpec(spec);
+  const masks = new Map<string, number>();
   const stimuli: fc.Arbitrary<QuiescenceAction<W>[]> =
     spec.stimuli === undefined ? fc.constant([]) : fc.array(spec.stimuli, { maxLength: 6 });
   return fc.property(
     fc.array(spec.actions, { maxLength: spec.maxActions ?? 24 }),
     stimuli,
     (actions, later) => {
-      const violations = checkQuiescence(spec, actions, later);
+      const violations = runQuiescence(spec, actions, later, masks);
       if (violations.length > 0) throw new QuiescenceError(violations);
     },
   );
