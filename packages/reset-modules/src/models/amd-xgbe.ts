@@ -27,10 +27,15 @@ export class AmdXgbeModel implements DeviceModel {
   readonly xpcs: AmdXgbeXpcs;
   private readonly xgmac: AmdXgbeXgmac;
   // Two outputs: the XGMAC's (DMA_ISR, the channel interrupts summarised) and the XPCS AN interrupt.
-  private readonly irq = new IrqLines(() => [
-    ['xgmac', this.xgmac.readWord(DMA_ISR) !== 0] as const,
-    ['xpcs-an', this.xpcs.irqAsserted()] as const,
-  ]);
+  // The fingerprint (both levels as two bits) lets IrqLines skip sampling after an access that
+  // changed neither line.
+  private readonly irq = new IrqLines(
+    () => [
+      ['xgmac', this.xgmac.readWord(DMA_ISR) !== 0] as const,
+      ['xpcs-an', this.xpcs.irqAsserted()] as const,
+    ],
+    () => (this.xgmac.readWord(DMA_ISR) !== 0 ? 1 : 0) | (this.xpcs.irqAsserted() ? 2 : 0),
+  );
 
   constructor(options: AmdXgbeOptions) {
     rejectUnknownOptions(options, ['dma', 'phyResetMicroseconds', 'swResetMicroseconds'], 'AmdXgbeModel');

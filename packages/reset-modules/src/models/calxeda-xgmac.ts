@@ -48,7 +48,11 @@ export class CalxedaXgmacModel extends WordRegisterDevice implements DeviceModel
   private halted = false;
   private softResetLeft = 0;
   // The main interrupt output: DMA_STATUS & DMA_INTR_ENA.
-  private readonly irq = new IrqLines(() => [['irq', this.irqAsserted()] as const]);
+  // The fingerprint (the level as a bit) lets IrqLines skip sampling after an access that did not change it.
+  private readonly irq = new IrqLines(
+    () => [['irq', this.irqAsserted()] as const],
+    () => (this.irqAsserted() ? 1 : 0),
+  );
 
   constructor(options: CalxedaXgmacOptions) {
     super();
