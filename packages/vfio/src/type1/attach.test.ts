@@ -105,9 +105,17 @@ describe('vfio_iommu_replay into the first IOMMU domain', () => {
     // The emulated device pins one page: with no IOMMU domain it is charged (vfio_pin_page_external).
     vfio.pinPages(mdev, 0x4000_0000, 1, IOMMU_READ);
     expect(process.mm.lockedVm).toBe(1);
-    VfioGroupHandle.open(process, 5).setContainer(container);
+    const real = VfioGroupHandle.open(process, 5);
+    real.setContainer(container);
     // vfio_pin_pages_remote skips the page already accounted (vfio_find_vpfn): 4 pages, not 5.
     expect(process.mm.lockedVm).toBe(4);
     expect(iommuGroup.domains[0]?.translate(0x4000_1000 as Iova, 'read')).toBe(0x8_8000_1000);
+    // The last IOMMU domain leaving with the emulated group still there: the IOMMU pins go and the
+    // page the device still pins is charged again (vfio_iommu_unmap_unpin_reaccount)...
+    real.unsetContainer();
+    expect(process.mm.lockedVm).toBe(1);
+    // ...so unpinning it uncharges it.
+    vfio.unpinPages(mdev, 0x4000_0000, 1);
+    expect(process.mm.lockedVm).toBe(0);
   });
 });

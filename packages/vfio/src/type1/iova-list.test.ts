@@ -47,6 +47,13 @@ describe('vfio_iommu_resv_exclude', () => {
   it('regions just outside a node leave it whole (no overlap: start > n->end || end < n->start)', () => {
     const list = [r(0x2000, 0x2fff)];
     expect(resvExclude(list, [resv(0x1000, 0x1000), resv(0x3000, 0x1000)])).toEqual(list);
+    expect(resvExclude(list, [resv(0x8000, 0x1000)])).toEqual(list);
+    expect(resvExclude(list, [resv(0, 0x1000)])).toEqual(list);
+  });
+
+  it('one byte of overlap at either end still trims the node', () => {
+    expect(resvExclude([r(0x1fff, 0x2fff)], [resv(0x1000, 0x1000)])).toEqual([r(0x2000, 0x2fff)]);
+    expect(resvExclude([r(0x1000, 0x2fff)], [resv(0x2fff, 0x1000)])).toEqual([r(0x1000, 0x2ffe)]);
   });
 
   it('IOMMU_RESV_DIRECT_RELAXABLE and empty regions are skipped; every other type is excluded', () => {

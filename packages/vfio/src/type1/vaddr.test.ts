@@ -64,6 +64,7 @@ describe('MAP_DMA VADDR update (vfio_dma_do_map)', () => {
     f.container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x4000_0000, size: 0x4000 });
     invalidate(f, 0x4000_0000, 0x4000);
     expect(thrownErrno(() => update(f, f.process, GUEST_RAM_VADDR, 0x4000_1000, 0x3000))).toBe('EINVAL');
+    expect(thrownErrno(() => update(f, f.process, GUEST_RAM_VADDR, 0x4000_1000, 0x4000))).toBe('EINVAL');
     expect(thrownErrno(() => update(f, f.process, GUEST_RAM_VADDR, 0x4000_0000, 0x8000))).toBe('EINVAL');
     expect(update(f, f.process, GUEST_RAM_VADDR, 0x4000_0000, 0x4000)).toBe(0);
   });
