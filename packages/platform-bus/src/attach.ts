@@ -1,9 +1,10 @@
-import { allDone, andThen, type Completion, isPromise } from './completion.js';
+import { allDone, type Completion, isPromise } from './completion.js';
 import type { BusContext } from './core-context.js';
 import { type Device, type DriverSpec, stateOf } from './device.js';
 import { whenUnlocked } from './device-lock.js';
 import type { ProbeTrigger } from './events.js';
 import {
+  type AttachResult,
   allowsAsyncProbing,
   attachWalk,
   deferMatch,
@@ -21,26 +22,34 @@ import {
 export function deviceInitialProbe(bus: BusContext, device: Device, via: ProbeTrigger): void {
   if (stateOf(device).dead || stateOf(device).driver !== null) return;
   const walked = attachWalk(bus, device, { checkAsync: true, wantAsync: false, automatic: true, via });
+  // A walk that finished at once takes no closure (attach is the hot path).
+  if (!isPromise(walked)) {
+    scheduleAsyncPass(bus, device, walked);
+    return;
+  }
   watch(
     bus,
-    andThen(walked, (result) => {
-      if (result.bound || result.error !== undefined || !result.haveAsync) return;
-      bus.core.scheduler.schedule(`async probe ${bus.name}/${device.name}`, () => {
-        whenUnlocked(device, () => {
-          if (stateOf(device).dead || stateOf(device).driver !== null) return;
-          watch(
-            bus,
-            attachWalk(bus, device, {
-              checkAsync: true,
-              wantAsync: true,
-              automatic: true,
-              via: 'async_device_add',
-            }),
-          );
-        });
-      });
-    }),
+    walked.then((result) => scheduleAsyncPass(bus, device, result)),
   );
+}
+
+/** The second, async pass of __device_attach(), when the sync pass left a matching async driver. */
+function scheduleAsyncPass(bus: BusContext, device: Device, result: AttachResult): void {
+  if (result.bound || result.error !== undefined || !result.haveAsync) return;
+  bus.core.scheduler.schedule(`async probe ${bus.name}/${device.name}`, () => {
+    whenUnlocked(device, () => {
+      if (stateOf(device).dead || stateOf(device).driver !== null) return;
+      watch(
+        bus,
+        attachWalk(bus, device, {
+          checkAsync: true,
+          wantAsync: true,
+          automatic: true,
+          via: 'async_device_add',
+        }),
+      );
+    });
+  });
 }
 
 /** `__driver_attach_async_helper()`: probes the queued driver without matching again. */

@@ -450,7 +450,11 @@ export class Bus {
    * async pass on the scheduler (drivers/base/dd.c __device_attach).
    */
   probeDevice(device: Device, via: ProbeTrigger): void {
-    if (!this.autoprobe || device.explicitBindOnly || stateOf(device).dead) return;
-    whenUnlocked(device, () => deviceInitialProbe(this.#context, device, via));
+    if (!this.autoprobe || device.explicitBindOnly) return;
+    const state = stateOf(device);
+    if (state.dead) return;
+    // A free lock (every fresh device) probes at once, without a closure: attach is the hot path.
+    if (state.lock === null) deviceInitialProbe(this.#context, device, via);
+    else whenUnlocked(device, () => deviceInitialProbe(this.#context, device, via));
   }
 }

@@ -19,7 +19,8 @@ export function platformDeviceName(name: string, id: number, auto: boolean): str
 
 /** lib/kobject.c kobject_set_name_vargs(): a `/` in a kobject name becomes `!`. */
 export function kobjectName(name: string): string {
-  return name.replaceAll('/', '!');
+  // Most names have no `/`: return them as they are rather than build a copy per device.
+  return name.includes('/') ? name.replaceAll('/', '!') : name;
 }
 
 /** Checks `pdev->id`: an integer ≥ PLATFORM_DEVID_AUTO. */
@@ -44,6 +45,10 @@ export interface PlatformNaming {
  * (`12ce0000.i2c`, `9020000.fw-cfg`) is no id.
  */
 export function splitPlatformName(name: string): PlatformNaming | undefined {
+  // Every name the pattern accepts ends in a digit or `.auto`; device-tree style names
+  // (`12ce0000.i2c`) are turned away without running the regex on each device add.
+  const last = name.charCodeAt(name.length - 1);
+  if (!(last >= 0x30 && last <= 0x39) && !name.endsWith('.auto')) return undefined;
   const match = /^(.+)\.(0|[1-9]\d{0,9})(\.auto)?$/.exec(name);
   if (match === null) return undefined;
   const id = Number(match[2]);

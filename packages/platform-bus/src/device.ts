@@ -11,15 +11,20 @@ import type { AmbaId, MatchInfo, ProbeFailure, ProbeResult, ProbeType, RemoveRes
 
 const NONE: readonly never[] = Object.freeze([]);
 
-/** Each device's driver-core bookkeeping, reachable by the core's modules only (not exported by the package). */
-const STATES = new WeakMap<Device, DeviceState<DriverSpec>>();
+/**
+ * Reads a device's private `#state`; set by Device's static block, so the core's modules
+ * reach the bookkeeping (not exported by the package) without a WeakMap: a WeakMap entry
+ * per device cost a hash lookup on every one of the ~10 reads per attach and an ephemeron
+ * for the GC to trace.
+ */
+let readState: (device: Device) => DeviceState<DriverSpec> | undefined;
 
 /**
  * The driver-core bookkeeping of `device`, changed only through its transition methods.
  * @internal
  */
 export function stateOf(device: Device): DeviceState<DriverSpec> {
-  const state = STATES.get(device);
+  const state = readState(device);
   if (state === undefined) throw new KernelError('EINVAL', 'not a Device');
   return state;
 }
@@ -60,6 +65,11 @@ export class Device {
   lastProbeError: ProbeFailure | undefined;
   readonly #state: DeviceState<DriverSpec>;
 
+  static {
+    readState = (device) =>
+      typeof device === 'object' && device !== null && #state in device ? device.#state : undefined;
+  }
+
   /**
    * @param autoId the id allocated for `PLATFORM_DEVID_AUTO` (the bus allocates it).
    * @param parent the parent device, when the description names one.
@@ -87,7 +97,6 @@ export class Device {
       periphid: description.periphid ?? 0,
       primecell: description.primecell,
     });
-    STATES.set(this, this.#state);
   }
 
   /** The bound driver's name, or `null`. */

@@ -106,9 +106,12 @@ export class DriverIndex {
     if (this.wildcards.length > 0) hits.push(this.wildcards);
     // Every key kind is looked up whatever the bus: a platform device's periphid is 0 and an
     // AMBA driver has no OF keys here, so the extra lookups only widen the superset.
-    for (const [mask, ids] of this.byAmbaMask) {
-      const list = ids.get((device.periphid & mask) >>> 0);
-      if (list !== undefined) hits.push(list);
+    // Skipped when no driver has AMBA ids (every platform bus): no iterator per attach.
+    if (this.byAmbaMask.size > 0) {
+      for (const [mask, ids] of this.byAmbaMask) {
+        const list = ids.get((device.periphid & mask) >>> 0);
+        if (list !== undefined) hits.push(list);
+      }
     }
     for (const compatible of device.compatible) {
       const list = this.byCompatible.get(compatible);

@@ -1,9 +1,10 @@
 import { isKernelError, KernelError } from '@vfiokit/core';
-import { andThen, type Completion, isPromise } from './completion.js';
+import { type Completion, isPromise } from './completion.js';
 import type { BusContext } from './core-context.js';
 import { type Device, type DriverSpec, stateOf } from './device.js';
 import { holding } from './device-lock.js';
 import type { ProbeTrigger } from './events.js';
+import type { RegisteredDriver } from './match-index.js';
 import type { MatchInfo } from './match-info.js';
 
 /**
@@ -112,37 +113,60 @@ function reallyProbe(
     failProbe(bus, device, driver, error, 'dma_configure', via);
     return { kind: 'core-error', error };
   }
-  const failed = (thrown: unknown): ProbeOutcome => {
-    try {
-      bus.core.dmaConfigure.cleanup(device, driver);
-    } finally {
-      // device_unbind_cleanup(), whatever the cleanup hook did: a failed probe never
-      // leaves the device half-bound.
-      stateOf(device).unbound();
-      device.drvdata = undefined;
-    }
-    if (!isKernelError(thrown)) throw thrown;
-    let error = thrown;
-    if (error.code === 'EPROBE_DEFER' && driver.preventDeferredProbe === true) {
-      // drivers/base/platform.c platform_probe(): "probe deferral not supported".
-      error = new KernelError('ENXIO', `${driver.name}: probe deferral not supported`, { cause: thrown });
-    }
-    failProbe(bus, device, driver, error, 'probe', via);
-    return { kind: 'probe-error', error };
-  };
-  const succeeded = (): ProbeOutcome => {
-    driverBound(bus, driver, device, match, via);
-    return BOUND;
-  };
   let result: void | Promise<void>;
   try {
     result = driver.probe(device, match);
   } catch (thrown) {
-    return failed(thrown);
+    return probeFailed(bus, driver, device, via, thrown);
   }
-  if (!isPromise(result)) return succeeded();
+  // A probe that finishes at once takes no closure: attach is a hot path.
+  if (!isPromise(result)) return probeSucceeded(bus, driver, device, match, via);
   // The lock itself never rejects: operations queued behind it run whatever the probe did.
-  return holding(device, result.then(succeeded, failed));
+  return holding(
+    device,
+    result.then(
+      () => probeSucceeded(bus, driver, device, match, via),
+      (thrown: unknown) => probeFailed(bus, driver, device, via, thrown),
+    ),
+  );
+}
+
+/** really_probe() after a successful probe: driver_bound(). */
+function probeSucceeded(
+  bus: BusContext,
+  driver: DriverSpec,
+  device: Device,
+  match: MatchInfo,
+  via: ProbeTrigger,
+): ProbeOutcome {
+  driverBound(bus, driver, device, match, via);
+  return BOUND;
+}
+
+/** really_probe() after a failed probe: dma_cleanup, device_unbind_cleanup(), the failure. */
+function probeFailed(
+  bus: BusContext,
+  driver: DriverSpec,
+  device: Device,
+  via: ProbeTrigger,
+  thrown: unknown,
+): ProbeOutcome {
+  try {
+    bus.core.dmaConfigure.cleanup(device, driver);
+  } finally {
+    // device_unbind_cleanup(), whatever the cleanup hook did: a failed probe never
+    // leaves the device half-bound.
+    stateOf(device).unbound();
+    device.drvdata = undefined;
+  }
+  if (!isKernelError(thrown)) throw thrown;
+  let error = thrown;
+  if (error.code === 'EPROBE_DEFER' && driver.preventDeferredProbe === true) {
+    // drivers/base/platform.c platform_probe(): "probe deferral not supported".
+    error = new KernelError('ENXIO', `${driver.name}: probe deferral not supported`, { cause: thrown });
+  }
+  failProbe(bus, device, driver, error, 'probe', via);
+  return { kind: 'probe-error', error };
 }
 
 /**
@@ -210,14 +234,28 @@ export function driverProbeDevice(
     };
   }
   const triggerCount = bus.core.deferredTriggerCount;
-  const probed = andThen(probeOnce(bus, driver, device, match, via), (outcome) => {
-    if (outcome.kind !== 'bound' && outcome.error.code === 'EPROBE_DEFER') {
-      bus.core.deferredAdd(device, driver.name, outcome.error.message);
-      if (triggerCount !== bus.core.deferredTriggerCount) bus.core.triggerDeferredProbe();
-    }
-    return outcome;
-  });
-  return holding(device, probed);
+  const probed = probeOnce(bus, driver, device, match, via);
+  // No closure when the probe finished at once (the common case on attach).
+  if (!isPromise(probed)) return deferIfAsked(bus, driver, device, triggerCount, probed);
+  return holding(
+    device,
+    probed.then((outcome) => deferIfAsked(bus, driver, device, triggerCount, outcome)),
+  );
+}
+
+/** driver_probe_device() after the probe: `EPROBE_DEFER` queues the device (and re-triggers if a trigger was missed). */
+function deferIfAsked(
+  bus: BusContext,
+  driver: DriverSpec,
+  device: Device,
+  triggerCount: number,
+  outcome: ProbeOutcome,
+): ProbeOutcome {
+  if (outcome.kind !== 'bound' && outcome.error.code === 'EPROBE_DEFER') {
+    bus.core.deferredAdd(device, driver.name, outcome.error.message);
+    if (triggerCount !== bus.core.deferredTriggerCount) bus.core.triggerDeferredProbe();
+  }
+  return outcome;
 }
 
 /** Automatic probing skips the 2013 proposal's `sysfsBindOnly` drivers. */
@@ -252,7 +290,7 @@ export interface AttachResult {
  * it settles.
  */
 export function attachWalk(bus: BusContext, device: Device, walk: AttachWalk): Completion<AttachResult> {
-  let haveAsync = false;
+  const haveAsync = false;
   if (!bus.type.identified(device)) {
     // amba_match() identifies the device before anything else, for the first driver it is called with.
     const first = bus.index.all.find((entry) => eligible(entry.spec, walk.automatic));
@@ -263,33 +301,53 @@ export function attachWalk(bus: BusContext, device: Device, walk: AttachWalk): C
     }
   }
   const candidates = bus.core.indexedMatching ? bus.index.candidates(device) : bus.index.all;
-  const decided = (outcome: ProbeOutcome): AttachResult | undefined => {
-    if (outcome.kind === 'bound') return { bound: true, error: undefined, haveAsync };
-    if (outcome.kind === 'core-error') return { bound: false, error: outcome.error, haveAsync };
-    return undefined;
-  };
-  const from = (start: number): Completion<AttachResult> => {
-    for (let i = start; i < candidates.length; i++) {
-      const { spec } = candidates[i]!;
-      if (!eligible(spec, walk.automatic)) continue;
-      const match = bus.type.match(device, spec);
-      if (match === null) continue;
-      const async = allowsAsyncProbing(bus, spec);
-      if (async) haveAsync = true;
-      if (walk.checkAsync && async !== walk.wantAsync) continue;
-      const outcome = driverProbeDevice(bus, spec, device, match, walk.via);
-      if (isPromise(outcome)) {
-        return holding(
-          device,
-          outcome.then((settled) => decided(settled) ?? from(i + 1)),
-        );
-      }
-      const result = decided(outcome);
-      if (result !== undefined) return result;
+  return walkFrom(bus, device, walk, candidates, 0, haveAsync);
+}
+
+/** How a probe outcome ends the walk, or `undefined` to go on with the next driver. */
+function decided(outcome: ProbeOutcome, haveAsync: boolean): AttachResult | undefined {
+  if (outcome.kind === 'bound') return { bound: true, error: undefined, haveAsync };
+  if (outcome.kind === 'core-error') return { bound: false, error: outcome.error, haveAsync };
+  return undefined;
+}
+
+/**
+ * The attach walk from candidate `start` on. A plain function rather than a closure per
+ * attach (attach is the hot path); only a probe that waits allocates its continuation.
+ */
+function walkFrom(
+  bus: BusContext,
+  device: Device,
+  walk: AttachWalk,
+  candidates: readonly RegisteredDriver[],
+  start: number,
+  haveAsyncSoFar: boolean,
+): Completion<AttachResult> {
+  let haveAsync = haveAsyncSoFar;
+  const automatic = walk.automatic;
+  for (let i = start; i < candidates.length; i++) {
+    const spec = (candidates[i] as RegisteredDriver).spec;
+    if (!eligible(spec, automatic)) continue;
+    const matched = bus.type.match(device, spec);
+    if (matched === null) continue;
+    const async = allowsAsyncProbing(bus, spec);
+    if (async) haveAsync = true;
+    if (walk.checkAsync && async !== walk.wantAsync) continue;
+    const outcome = driverProbeDevice(bus, spec, device, matched, walk.via);
+    if (isPromise(outcome)) {
+      const next = i + 1;
+      const sawAsync = haveAsync;
+      return holding(
+        device,
+        outcome.then(
+          (settled) => decided(settled, sawAsync) ?? walkFrom(bus, device, walk, candidates, next, sawAsync),
+        ),
+      );
     }
-    return { bound: false, error: undefined, haveAsync };
-  };
-  return from(0);
+    const result = decided(outcome, haveAsync);
+    if (result !== undefined) return result;
+  }
+  return { bound: false, error: undefined, haveAsync };
 }
 
 /** A match returned `EPROBE_DEFER`: `dev->can_match = true` and onto the deferred list. */
