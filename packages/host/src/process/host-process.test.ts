@@ -1,29 +1,7 @@
-import {
-  VFIO_DEVICE_SET_IRQS,
-  VFIO_GROUP_GET_DEVICE_FD,
-  VFIO_GROUP_SET_CONTAINER,
-  VFIO_NOIOMMU_IOMMU,
-  VFIO_SET_IOMMU,
-} from '@vfiokit/vfio/uapi';
+import { VFIO_DEVICE_SET_IRQS, VFIO_GROUP_GET_DEVICE_FD } from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
 import { createHost } from '../host.js';
-import { errnoOf, virtDtb } from '../test-support.js';
-
-async function vfioPl031() {
-  const host = createHost(virtDtb(), { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
-  await host.fs.run('echo vfio-amba > /sys/bus/amba/devices/9010000.pl031/driver_override');
-  await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
-  await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/vfio-amba/bind');
-  const proc = host.spawn();
-  const container = proc.open('/dev/vfio/vfio');
-  const group = proc.open('/dev/vfio/noiommu-0');
-  const fd = new Uint8Array(4);
-  new DataView(fd.buffer).setInt32(0, container, true);
-  proc.ioctl(group, VFIO_GROUP_SET_CONTAINER, fd);
-  proc.ioctl(container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU);
-  const device = proc.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, new TextEncoder().encode('9010000.pl031\0'));
-  return { host, proc, container, group, device };
-}
+import { errnoOf, vfioPl031, virtDtb } from '../test-support.js';
 
 function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;

@@ -1,33 +1,10 @@
-import {
-  VFIO_DEVICE_SET_IRQS,
-  VFIO_GROUP_GET_DEVICE_FD,
-  VFIO_GROUP_SET_CONTAINER,
-  VFIO_NOIOMMU_IOMMU,
-  VFIO_SET_IOMMU,
-} from '@vfiokit/vfio/uapi';
+import { VFIO_DEVICE_SET_IRQS } from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
-import { createHost } from '../host.js';
-import { virtDtb } from '../test-support.js';
+import { vfioPl031 } from '../test-support.js';
 
 const DATA_EVENTFD = 1 << 2;
 const ACTION_UNMASK = 1 << 4;
 const ACTION_TRIGGER = 1 << 5;
-
-async function vfioPl031() {
-  const host = createHost(virtDtb(), { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
-  await host.fs.run('echo vfio-amba > /sys/bus/amba/devices/9010000.pl031/driver_override');
-  await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
-  await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/vfio-amba/bind');
-  const proc = host.spawn();
-  const container = proc.open('/dev/vfio/vfio');
-  const group = proc.open('/dev/vfio/noiommu-0');
-  const fd = new Uint8Array(4);
-  new DataView(fd.buffer).setInt32(0, container, true);
-  proc.ioctl(group, VFIO_GROUP_SET_CONTAINER, fd);
-  proc.ioctl(container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU);
-  const device = proc.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, new TextEncoder().encode('9010000.pl031\0'));
-  return { host, proc, device };
-}
 
 // vfio_irq_set { argsz 24, flags, index 0, start 0, count 1, fd }
 function setIrqsEventfd(action: number, efd: number): Uint8Array {
