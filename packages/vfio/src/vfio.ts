@@ -301,7 +301,9 @@ export class Vfio {
    * errors. Returns the physical pages.
    */
   pinPages(device: VfioDevice, iova: number, npage: number, prot: number): PhysAddr[] {
-    this.checkPinArgs(device, npage);
+    // vfio_pin_pages refuses only `!npage`: a negative count passes to type1, whose loop
+    // pins nothing and returns 0 (after its v2, vaddr and device-list checks).
+    this.checkPinArgs(device, npage === 0 ? 0 : 1);
     if (npage > VFIO_PIN_PAGES_MAX_ENTRIES)
       throw new KernelError('E2BIG', `${npage} pages > ${VFIO_PIN_PAGES_MAX_ENTRIES}`);
     const iommu = this.pinBackend(device);

@@ -1,4 +1,5 @@
 import { IOMMU_READ, IOMMU_WRITE, KernelError, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
+import type { PinnedChunk } from '../user/address-space.js';
 import type { Task } from '../user/task.js';
 import { markDirty } from './dirty.js';
 import type { VfioDma } from './dma.js';
@@ -7,11 +8,23 @@ import { HOST_PAGE_SIZE, type Type1Iommu } from './type1-iommu.js';
 /** `VFIO_PIN_PAGES_MAX_ENTRIES` (include/linux/vfio.h): `PAGE_SIZE / sizeof(unsigned long)`. */
 export const VFIO_PIN_PAGES_MAX_ENTRIES: number = HOST_PAGE_SIZE / 8;
 
+// vfio_pin_page_external → vaddr_get_pfns: the page holding the user address (the kernel
+// hands out a struct page, so the address is page-aligned even for an unaligned IOVA);
+// `EFAULT` when nothing is mapped there (pin_user_pages_remote, no vma). A VM_PFNMAP page (an
+// mmapped device region) is found by follow_fault_pfn — `EFAULT` when the mapping's prot asks
+// for write and the vma is read-only — but has no struct page: type1's `!pfn_valid(phys_pfn)`
+// check then fails the pin with `EINVAL` (vfio_iommu_type1_pin_pages).
 function pageOf(dma: VfioDma, iova: number): PhysAddr {
   const vaddr = dma.vaddr + (iova - dma.iova);
-  const [chunk] = dma.mm.addressSpace.resolve(vaddr, HOST_PAGE_SIZE);
+  const page = vaddr - (vaddr % HOST_PAGE_SIZE);
+  const [chunk] = dma.mm.addressSpace.resolve(page, HOST_PAGE_SIZE);
   if (chunk === undefined)
     throw new KernelError('EFAULT', `user address 0x${vaddr.toString(16)} is not mapped`);
+  if (chunk.pfnmap) {
+    if (!chunk.writable && (dma.prot & IOMMU_WRITE) !== 0)
+      throw new KernelError('EFAULT', `0x${vaddr.toString(16)} is a read-only device mapping`);
+    throw new KernelError('EINVAL', `0x${vaddr.toString(16)} is device memory (!pfn_valid)`);
+  }
   return chunk.paddr;
 }
 
@@ -115,15 +128,61 @@ export function type1DmaRw(
         `pid ${current.pid} is not the mm of the mapping at 0x${dma.iova.toString(16)}`,
       );
     const length = Math.min(data.length - done, dma.iova + dma.size - at);
-    for (const chunk of dma.mm.addressSpace.resolve(dma.vaddr + (at - dma.iova), length)) {
-      const piece = data.subarray(
-        done + (chunk.vaddr - (dma.vaddr + (at - dma.iova))),
-        done + (chunk.vaddr - (dma.vaddr + (at - dma.iova))) + chunk.size,
-      );
-      if (write) memory.write(chunk.paddr, piece);
-      else memory.read(chunk.paddr, piece);
-    }
+    copyChunk(dma, memory, at, data.subarray(done, done + length), write);
     if (write) markDirty(iommu, dma, at, length);
     done += length;
   }
+}
+
+// copy_to_user / copy_from_user of one chunk: all of it, or — at a user page that is not
+// mapped — the bytes before it, then `EFAULT` (the chunk reports 0 copied, so the whole call
+// fails, but what was copied stays copied, as with the kernel's uaccess fixups).
+function copyChunk(
+  dma: VfioDma,
+  memory: PhysicalMemory,
+  iova: number,
+  data: Uint8Array,
+  write: boolean,
+): void {
+  const vaddr = dma.vaddr + (iova - dma.iova);
+  let chunks: PinnedChunk[];
+  try {
+    chunks = dma.mm.addressSpace.resolve(vaddr, data.length);
+  } catch (error) {
+    if (!(error instanceof KernelError) || error.code !== 'EFAULT') throw error;
+    chunks = mappedPrefix(dma, vaddr, data.length);
+    copyChunks(memory, vaddr, chunks, data, write);
+    throw error;
+  }
+  copyChunks(memory, vaddr, chunks, data, write);
+}
+
+function copyChunks(
+  memory: PhysicalMemory,
+  vaddr: number,
+  chunks: PinnedChunk[],
+  data: Uint8Array,
+  write: boolean,
+): void {
+  for (const chunk of chunks) {
+    const piece = data.subarray(chunk.vaddr - vaddr, chunk.vaddr - vaddr + chunk.size);
+    if (write) memory.write(chunk.paddr, piece);
+    else memory.read(chunk.paddr, piece);
+  }
+}
+
+// The chunks of `[vaddr, vaddr + size)` up to the first user page that is not mapped.
+function mappedPrefix(dma: VfioDma, vaddr: number, size: number): PinnedChunk[] {
+  const out: PinnedChunk[] = [];
+  let at = vaddr;
+  while (at < vaddr + size) {
+    const step = Math.min(vaddr + size, at - (at % HOST_PAGE_SIZE) + HOST_PAGE_SIZE) - at;
+    try {
+      out.push(...dma.mm.addressSpace.resolve(at, step));
+    } catch {
+      break;
+    }
+    at += step;
+  }
+  return out;
 }
