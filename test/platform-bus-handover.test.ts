@@ -1,8 +1,8 @@
 // End-to-end hand-over of an Exynos5250 I2C controller to a VFIO-like meta driver through
 // the public faces of @vfiokit/platform-bus (and its ./testing subpath): DMA ownership is
 // claimed by the meta driver as vfio claims a group, remove waits for user space.
-import { isKernelError } from '@vfiokit/core';
-import { DriverCore, IommuDmaOwnership, platformDmaConfigure } from '@vfiokit/platform-bus';
+import { IommuDmaOwnership, isKernelError } from '@vfiokit/core';
+import { DriverCore, platformDmaConfigure } from '@vfiokit/platform-bus';
 import { arndaleI2cDevices, recordingDriver, s3cI2cDriver } from '@vfiokit/platform-bus/testing';
 import { describe, expect, it } from 'vitest';
 

@@ -17,7 +17,7 @@ import {
 } from './address-math.js';
 import { TranslatedDmaPort } from './dma-port.js';
 import { EventFd } from './eventfd.js';
-import type { IommuDomain } from './iommu-domain.js';
+import type { IommuDomain } from './iommu/iommu-domain.js';
 import { isKernelError, KernelError } from './kernel-error.js';
 import { checkKernelVersion } from './kernel-version.js';
 import { PhysicalMemory } from './physical-memory.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Iova, PhysAddr } from './address.js';
 import { TranslatedDmaPort } from './dma-port.js';
-import { IOMMU_READ, IOMMU_WRITE } from './iommu-domain.js';
+import { IOMMU_READ, IOMMU_WRITE } from './iommu/iommu-domain.js';
 import { PhysicalMemory } from './physical-memory.js';
 import { FlatIommuDomain } from './testing/flat-iommu-domain.js';
 

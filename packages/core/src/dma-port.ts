@@ -5,7 +5,7 @@ import {
   type IommuFault,
   isIommuFault,
   minPageSize,
-} from './iommu-domain.js';
+} from './iommu/iommu-domain.js';
 import { isKernelError } from './kernel-error.js';
 import { rejectUnknownOptions } from './options.js';
 import type { PhysicalMemory } from './physical-memory.js';

@@ -31,6 +31,9 @@ export {
 export { type DmaPort, type DmaPortOptions, TranslatedDmaPort } from './dma-port.js';
 export { ERRNO, type ErrnoName, errnoName, errnoNumber, isErrnoName } from './errno.js';
 export { EventFd, type EventFdEvents, type EventFdOptions } from './eventfd.js';
+export { BlockingDomain, IdentityDomain } from './iommu/core-domains.js';
+export { IommuDmaOwnership } from './iommu/dma-ownership.js';
+export { IommuGroupIda, type IommuGroupIds } from './iommu/group-ids.js';
 export {
   IOMMU_CACHE,
   IOMMU_MMIO,
@@ -49,7 +52,16 @@ export {
   type IommuReservedRegionType,
   isIommuFault,
   minPageSize,
-} from './iommu-domain.js';
+} from './iommu/iommu-domain.js';
+export { IommuGroup, type IommuGroupOptions } from './iommu/iommu-group.js';
+export {
+  groupReservedRegions,
+  insertReservedRegion,
+  MSI_IOVA_BASE,
+  MSI_IOVA_LENGTH,
+  RESV_TYPE_NAMES,
+  swMsiRegion,
+} from './iommu/resv-regions.js';
 export { fail, isKernelError, KernelError, type KernelErrorOptions } from './kernel-error.js';
 export { checkKernelVersion, type KernelVersion, kernelAtLeast } from './kernel-version.js';
 export type { AccessSize, MmioDevice } from './mmio-device.js';

@@ -2,7 +2,7 @@ import type { Scheduler } from '@vfiokit/core';
 import type { BusType } from './bus-type.js';
 import type { BusName } from './description.js';
 import type { Device } from './device.js';
-import type { DmaConfigureHook } from './dma-ownership.js';
+import type { DmaConfigureHook } from './dma-configure.js';
 import type { DriverCoreEvents } from './events.js';
 import type { DriverIndex } from './match-index.js';
 

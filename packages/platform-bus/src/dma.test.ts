@@ -1,5 +1,6 @@
+import { IommuDmaOwnership } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
-import { IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
+import { platformDmaConfigure } from './dma-configure.js';
 import { DriverCore } from './driver-core.js';
 import { causeOf, errnoOf } from './test-helpers.js';
 import { arndaleI2cDevices, recordingDriver, recordingMetaDriver, s3cI2cDriver } from './testing/index.js';

@@ -1,6 +1,7 @@
 import {
   EventEmitter,
   ImmediateScheduler,
+  IommuDmaOwnership,
   KernelError,
   rejectUnknownOptions,
   type Scheduler,
@@ -12,7 +13,7 @@ import { registerCore } from './core-registry.js';
 import { DeferredProbe } from './deferred-probe.js';
 import type { BusName } from './description.js';
 import type { Device } from './device.js';
-import { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
+import { type DmaConfigureHook, platformDmaConfigure } from './dma-configure.js';
 import type { DriverCoreEvents } from './events.js';
 import { optionKeys } from './options.js';
 import { Sysfs } from './sysfs.js';

@@ -20,7 +20,7 @@ export type { Completion } from './completion.js';
 export type { BusName, DeviceDescription, MmioResource } from './description.js';
 export { Device, type DriverSpec } from './device.js';
 export { PLATFORM_DEVID_AUTO, PLATFORM_DEVID_NONE } from './device-name.js';
-export { type DmaConfigureHook, IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
+export { type DmaConfigureHook, platformDmaConfigure } from './dma-configure.js';
 export { type DeferredDevice, DriverCore, type DriverCoreOptions } from './driver-core.js';
 export type {
   BindEvent,

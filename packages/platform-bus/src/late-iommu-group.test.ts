@@ -1,6 +1,6 @@
-import { KernelError } from '@vfiokit/core';
+import { IommuDmaOwnership, KernelError } from '@vfiokit/core';
 import { describe, expect, it } from 'vitest';
-import { IommuDmaOwnership, platformDmaConfigure } from './dma-ownership.js';
+import { platformDmaConfigure } from './dma-configure.js';
 import { DriverCore } from './driver-core.js';
 import { recordingDriver } from './testing/index.js';
 

@@ -17,8 +17,6 @@ export { type IrqSetHeader, vfioSetIrqsValidateAndPrepare } from './device/set-i
 export { VfioDevice, type VfioDeviceOps, type VfioDeviceSpec } from './device/vfio-device.js';
 export { VfioGroupFile } from './group/group-file.js';
 export { VfioGroup, type VfioGroupKind } from './group/vfio-group.js';
-export { IommuGroupIda, type IommuGroupIds } from './iommu/group-ids.js';
-export { IommuGroup, type IommuGroupOptions } from './iommu/iommu-group.js';
 // --- interrupts ---
 export {
   type HostIrqChip,

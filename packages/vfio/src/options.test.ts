@@ -1,7 +1,7 @@
+import { IommuGroup } from '@vfiokit/core';
 import { thrownErrno } from '@vfiokit/core/testing';
 import { ResetRegistry } from '@vfiokit/reset-modules';
 import { describe, expect, it } from 'vitest';
-import { IommuGroup } from './iommu/iommu-group.js';
 import { SimpleIrqChip } from './irq/simple-irq-chip.js';
 import { vfioAmbaDriver } from './platform/vfio-amba.js';
 import { vfioPlatformDriver } from './platform/vfio-platform.js';

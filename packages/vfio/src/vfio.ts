@@ -1,10 +1,16 @@
-import { KernelError, type PhysAddr, type PhysicalMemory, rejectUnknownOptions } from '@vfiokit/core';
+import {
+  type IommuGroup,
+  IommuGroupIda,
+  type IommuGroupIds,
+  KernelError,
+  type PhysAddr,
+  type PhysicalMemory,
+  rejectUnknownOptions,
+} from '@vfiokit/core';
 import { VfioContainer } from './container/container.js';
 import { VfioDevice, type VfioDeviceSpec } from './device/vfio-device.js';
 import { VfioGroupFile } from './group/group-file.js';
 import { VfioGroup } from './group/vfio-group.js';
-import { IommuGroupIda, type IommuGroupIds } from './iommu/group-ids.js';
-import type { IommuGroup } from './iommu/iommu-group.js';
 import { type ModuleParamValue, parseBoolParam, parseUintParam } from './kernel/module-params.js';
 import { TAINT_USER } from './kernel/taint.js';
 import { KERNEL_V6_18, type KernelProfile, viabilityByDmaOwnership } from './profile.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Iova, PhysAddr } from '../address.js';
-import { IOMMU_READ, IOMMU_WRITE, isIommuFault, minPageSize } from '../iommu-domain.js';
+import { IOMMU_READ, IOMMU_WRITE, isIommuFault, minPageSize } from '../iommu/iommu-domain.js';
 import { FlatIommuDomain } from './flat-iommu-domain.js';
 import { thrownErrno } from './thrown-errno.js';
 

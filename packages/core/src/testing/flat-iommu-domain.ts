@@ -10,7 +10,7 @@ import {
   type IommuProt,
   type IommuReservedRegion,
   minPageSize,
-} from '../iommu-domain.js';
+} from '../iommu/iommu-domain.js';
 import { KernelError } from '../kernel-error.js';
 import { rejectUnknownOptions } from '../options.js';
 

@@ -1,9 +1,9 @@
+import { IommuGroupIda } from '@vfiokit/core';
 import { thrownErrno } from '@vfiokit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
-import { IommuGroupIda } from '../iommu/group-ids.js';
 import { DEVICE, platformFixture } from '../test-support/platform-fixture.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';

@@ -1,6 +1,6 @@
+import type { IommuGroup } from '@vfiokit/core';
 import type { VfioContainer } from '../container/container.js';
 import type { VfioDevice } from '../device/vfio-device.js';
-import type { IommuGroup } from '../iommu/iommu-group.js';
 import type { Type1Group } from '../type1/type1-iommu.js';
 
 /**

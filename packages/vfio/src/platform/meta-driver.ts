@@ -1,8 +1,7 @@
-import type { MmioDevice } from '@vfiokit/core';
+import type { IommuGroup, MmioDevice } from '@vfiokit/core';
 import type { Device, DriverSpec, MmioResource, RemoveResult } from '@vfiokit/platform-bus';
 import type { ResetRegistry } from '@vfiokit/reset-modules';
 import type { VfioDevice } from '../device/vfio-device.js';
-import type { IommuGroup } from '../iommu/iommu-group.js';
 import type { HostIrqChip } from '../irq/host-irq-chip.js';
 import type { Vfio } from '../vfio.js';
 import type { VfioPlatformBinder } from './binder.js';

@@ -1,22 +1,14 @@
 import {
-  IOMMU_MMIO,
-  IOMMU_NOEXEC,
-  IOMMU_WRITE,
+  type IommuDmaOwnership,
+  IommuGroup,
   type IommuReservedRegion,
-  type Iova,
   rejectUnknownOptions,
+  swMsiRegion,
 } from '@vfiokit/core';
 import { FlatIommuDomain } from '@vfiokit/core/testing';
-import type { IommuDmaOwnership } from '@vfiokit/platform-bus';
-import { IommuGroup } from '../iommu/iommu-group.js';
 
 /** The SMMU drivers' software MSI window: `MSI_IOVA_BASE` 0x8000000, `MSI_IOVA_LENGTH` 1 MiB. */
-export const SMMU_SW_MSI_REGION: IommuReservedRegion = Object.freeze({
-  start: 0x800_0000 as Iova,
-  size: 0x10_0000,
-  type: 'sw-msi',
-  prot: IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO,
-});
+export const SMMU_SW_MSI_REGION: IommuReservedRegion = Object.freeze(swMsiRegion());
 
 /** Options of {@link testIommuGroup}. */
 export interface TestIommuGroupOptions {

@@ -1,8 +1,8 @@
+import { IommuGroup } from '@vfiokit/core';
 import { FlatIommuDomain, thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { VfioContainerHandle } from '../api/container-handle.js';
 import { VfioGroupHandle } from '../api/group-handle.js';
-import { IommuGroup } from '../iommu/iommu-group.js';
 import { KERNEL_V6_18, type KernelProfile } from '../profile.js';
 import { countingDeviceOps } from '../testing/counting-device.js';
 import { testIommuGroup } from '../testing/test-group.js';

@@ -1,5 +1,4 @@
-import type { IommuDomain } from '@vfiokit/core';
-import type { IommuGroup } from '../iommu/iommu-group.js';
+import type { IommuDomain, IommuGroup } from '@vfiokit/core';
 import type { KernelProfile } from '../profile.js';
 import { DmaTree } from './dma.js';
 import type { IovaRange } from './iova-list.js';

@@ -1,10 +1,10 @@
+import type { IommuGroup } from '@vfiokit/core';
 import { expect } from 'vitest';
 import type { VfioContainerHandle } from '../../api/container-handle.js';
 import type { VfioDeviceHandle } from '../../api/device-handle.js';
 import type { VfioGroupHandle } from '../../api/group-handle.js';
 import type { VfioDevice } from '../../device/vfio-device.js';
 import type { VfioGroup } from '../../group/vfio-group.js';
-import type { IommuGroup } from '../../iommu/iommu-group.js';
 import type { CountingDeviceOps } from '../../testing/counting-device.js';
 import type { UserProcess } from '../../user/process.js';
 import type { Vfio } from '../../vfio.js';

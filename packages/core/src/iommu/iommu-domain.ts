@@ -1,4 +1,4 @@
-import type { Iova, PhysAddr } from './address.js';
+import type { Iova, PhysAddr } from '../address.js';
 
 /** `IOMMU_READ`, `IOMMU_WRITE`, … of include/linux/iommu.h, combined with `|`. */
 export const IOMMU_READ: number = 1 << 0;

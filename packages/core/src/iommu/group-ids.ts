@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError } from '../kernel-error.js';
 
 /**
  * The id space of IOMMU groups (`iommu_group_ida` in drivers/iommu/iommu.c): one IDA shared by
