@@ -1,2 +1,9 @@
-// The capability of this package arrives with its own issue; until then it exports nothing.
-export {};
+// --- guest address map (platform-bus window allocator) ---
+export {
+  GuestAddressMap,
+  type GuestAddressMapOptions,
+  type GuestMmioAllocation,
+  type GuestWindow,
+  type MmioAlignment,
+  naturalAlignment,
+} from './address-map/guest-address-map.js';
