@@ -1,4 +1,25 @@
 // --- the mdev bus and the mtty sample (issue #12 item 4): the kernel's own emulated-IOMMU user ---
+
+// --- device-specific emulated-IOMMU drivers (issue #12 item 3a): the maintainer's design, vfiokit's kit, not in Linux ---
+export { defineEmulatedDriver } from './driver-kit/define.js';
+export {
+  type EmulatedDriverData,
+  emulatedDriverData,
+  emulatedPlatformDriver,
+} from './driver-kit/emulated-driver.js';
+export type {
+  BusDevice,
+  BusDriverSpec,
+  EmulatedDriver,
+  EmulatedDriverEnvironment,
+  EmulatedDriverSpec,
+  EmulatedIrqSpec,
+  EmulatedRegionSpec,
+  NoDmaStatement,
+} from './driver-kit/types.js';
+export { VFIO_PL011, vfioPl011Driver } from './drivers/pl011.js';
+export { VFIO_PL031, vfioPl031Driver } from './drivers/pl031.js';
+export { VFIO_PL061, vfioPl061Driver } from './drivers/pl061.js';
 export { guidParse, UUID_STRING_LEN } from './mdev/guid.js';
 export { kstrtoul, MdevBus } from './mdev/mdev-bus.js';
 export type { MdevDevice, MdevDriver, MdevParentSpec, MdevTypeSpec } from './mdev/types.js';
@@ -35,3 +56,10 @@ export {
   HARD_MASTER_EVIDENCE,
   MAX_REASON_LENGTH,
 } from './policy/verdict.js';
+// --- the 2024 RFC's vfio-platform (issue #12 item 3b): a proposal, not in Linux (opt-in) ---
+export {
+  type VfioAmbaRfcOptions,
+  type VfioPlatformRfcOptions,
+  vfioAmbaRfcDriver,
+  vfioPlatformRfcDriver,
+} from './rfc/vfio-platform-rfc.js';
