@@ -4,6 +4,26 @@
  * registry, vfio-platform / vfio-amba with the command line's module parameters, a
  * sysfs/proc/dev view and processes that talk to /dev/vfio.
  */
+
+export { analyzeHost } from './analysis/analyze.js';
+export { buildDemoSoc, DEMO_SOC_SOURCE } from './analysis/demo-soc.js';
+export { EMULATED_DRIVERS } from './analysis/emulated-drivers.js';
+export type {
+  AnalysisDependency,
+  AnalysisDma,
+  AnalysisGroup,
+  AnalysisIommu,
+  AnalysisMsi,
+  AnalysisReset,
+  AnalysisSettings,
+  AnalyzeOptions,
+  AssignmentPath,
+  DependencyKind,
+  DependencyOwner,
+  DeviceAnalysis,
+  HostAnalysis,
+  ResetProvider,
+} from './analysis/types.js';
 export { type CmdlineParam, kstrtobool, kstrtouint, normalizeParamName, splitCmdline } from './cmdline.js';
 export { AddressMap } from './devices/address-map.js';
 export { VirtualClock } from './devices/clock.js';
@@ -29,7 +49,8 @@ export {
   type HostOptions,
   KERNEL_V6_12,
   ORACLE_RESET_MODULES,
+  UPSTREAM_RESET_MODULES,
 } from './options.js';
-export { type BootParams, bootParams, type HostParams } from './params.js';
+export { type BootParams, bootParams, type HostParams, parseDmaOverride } from './params.js';
 export { HostEventFd } from './process/host-eventfd.js';
 export { type HostMapping, HostProcess, type HostProcessOptions } from './process/host-process.js';

@@ -1,6 +1,8 @@
 import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
+import { type DmaPolicyOptions, OfDmaCapabilityPolicy } from '@vfiokit/emulated-iommu';
 import {
   amdXgbeResetModule,
+  bcmFlexrmResetModule,
   calxedaXgmacResetModule,
   type ResetModuleDefinition,
 } from '@vfiokit/reset-modules';
@@ -17,6 +19,17 @@ export const ORACLE_RESET_MODULES: readonly ResetModuleDefinition[] = Object.fre
   calxedaXgmacResetModule,
   amdXgbeResetModule,
 ]);
+
+/**
+ * The upstream reset modules a host can build in, by short name (what `vfiokit analyze
+ * --reset-modules xgmac,xgbe,flexrm` takes).
+ */
+export const UPSTREAM_RESET_MODULES: Readonly<Record<'xgmac' | 'xgbe' | 'flexrm', ResetModuleDefinition>> =
+  Object.freeze({
+    xgmac: calxedaXgmacResetModule,
+    xgbe: amdXgbeResetModule,
+    flexrm: bcmFlexrmResetModule,
+  });
 
 /**
  * Options of {@link createHost}. The typed fields carry the kernel's module parameter names;
@@ -48,6 +61,20 @@ export interface HostOptions {
    * `ENOENT`, as there is no such module to build in.
    */
   readonly resetModules?: readonly ResetModuleDefinition[];
+  /**
+   * NOT IN LINUX — vfiokit's DMA-capability policy (`@vfiokit/emulated-iommu`): user overrides
+   * and switches for the `vfiokit,no-dma` property and the built-in class tables. On the
+   * command line: `vfiokit.dma_override=<device|path|compatible>:<value>:<master|non-master>`
+   * (repeatable), `vfiokit.dma_dt_property=0`, `vfiokit.dma_builtin_classes=0`. The typed
+   * option replaces what the command line gave.
+   */
+  readonly dma_policy?: DmaPolicyOptions;
+  /**
+   * NOT IN LINUX — opt in to the Sept 2024 RFC's generic emulated-IOMMU route for non-master
+   * devices that have no device-specific emulated driver (`vfiokit.emulated_generic=1`;
+   * default false: only `vfio-pl011`/`vfio-pl031`/`vfio-pl061` give the emulated path).
+   */
+  readonly emulated_generic?: boolean;
 }
 
 /** The keys {@link HostOptions} accepts. */
@@ -59,12 +86,28 @@ export const HOST_OPTION_KEYS: readonly (keyof HostOptions & string)[] = [
   'dma_entry_limit',
   'profile',
   'resetModules',
+  'dma_policy',
+  'emulated_generic',
 ];
 
 /** The oracle's kernel: Linux 6.12 (Debian's linux-source-6.12). */
 export const KERNEL_V6_12: KernelProfile = Object.freeze({ version: [6, 12] as const });
 
-const BOOLEAN_KEYS = ['reset_required', 'enable_unsafe_noiommu_mode', 'allow_unsafe_interrupts'] as const;
+const BOOLEAN_KEYS = [
+  'reset_required',
+  'enable_unsafe_noiommu_mode',
+  'allow_unsafe_interrupts',
+  'emulated_generic',
+] as const;
+
+/** Checks DMA-policy options by compiling them (`EINVAL` with the policy's own message). */
+export function checkDmaPolicyOptions(options: unknown, where: string): DmaPolicyOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new KernelError('EINVAL', `${where}: dma_policy must be an object`);
+  // Compiling is the policy's own check (EINVAL naming the bad override); nothing is kept.
+  new OfDmaCapabilityPolicy(() => undefined, options as DmaPolicyOptions);
+  return options as DmaPolicyOptions;
+}
 
 /**
  * Checks an options object: `EINVAL` for anything that is not a plain object, for a key
@@ -114,5 +157,6 @@ export function checkHostOptions(options: unknown): HostOptions {
   ) {
     throw new KernelError('EINVAL', 'createHost: resetModules must be an array of reset module definitions');
   }
+  if (record.dma_policy !== undefined) checkDmaPolicyOptions(record.dma_policy, 'createHost');
   return record as HostOptions;
 }

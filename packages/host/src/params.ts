@@ -1,7 +1,8 @@
-import { isKernelError } from '@vfiokit/core';
+import { isKernelError, KernelError } from '@vfiokit/core';
+import type { DmaOverride, DmaPolicyOptions } from '@vfiokit/emulated-iommu';
 import type { KernelProfile } from '@vfiokit/vfio';
 import { kstrtobool, kstrtouint, normalizeParamName, splitCmdline } from './cmdline.js';
-import { type HostOptions, KERNEL_V6_12 } from './options.js';
+import { checkDmaPolicyOptions, type HostOptions, KERNEL_V6_12 } from './options.js';
 
 /** The module parameters and boot settings a {@link Host} runs with. */
 export interface HostParams {
@@ -16,6 +17,10 @@ export interface HostParams {
   /** `driver_async_probe=` (driver names, or `*`). */
   readonly driver_async_probe: readonly string[] | '*';
   readonly profile: KernelProfile;
+  /** NOT IN LINUX — vfiokit's DMA-capability policy options (`vfiokit.dma_*`). */
+  readonly dma_policy: DmaPolicyOptions;
+  /** NOT IN LINUX — the RFC's generic emulated route opted in (`vfiokit.emulated_generic`). */
+  readonly emulated_generic: boolean;
 }
 
 /** What booting with a command line left behind. */
@@ -49,6 +54,23 @@ const KNOWN: Record<string, Setter> = {
   },
   'vfio_iommu_type1.dma_entry_limit': (v, p) => {
     p.dma_entry_limit = kstrtouint(v);
+  },
+  // vfiokit's own parameters (not a Linux module): the DMA-capability policy and the RFC's
+  // generic emulated route. A repeated dma_override adds an override (a kernel array param
+  // would take one comma list, but compatibles contain commas).
+  'vfiokit.dma_override': (v, p) => {
+    const overrides = [...(p.dma_policy.overrides ?? []), parseDmaOverride(v)];
+    // An override contradicting an earlier one is a bad value (logged, ignored).
+    p.dma_policy = checkDmaPolicyOptions({ ...p.dma_policy, overrides }, 'vfiokit.dma_override');
+  },
+  'vfiokit.dma_dt_property': (v, p) => {
+    p.dma_policy = { ...p.dma_policy, dtProperty: kstrtobool(v) };
+  },
+  'vfiokit.dma_builtin_classes': (v, p) => {
+    p.dma_policy = { ...p.dma_policy, builtinNonMasterClasses: kstrtobool(v) };
+  },
+  'vfiokit.emulated_generic': (v, p) => {
+    p.emulated_generic = kstrtobool(v);
   },
   driver_async_probe: (v, p) => {
     const names = (v ?? '').split(',').filter((name) => name.length > 0);
@@ -90,6 +112,8 @@ export function bootParams(options: HostOptions): BootParams {
     dma_entry_limit: 65535,
     driver_async_probe: [],
     profile: options.profile ?? KERNEL_V6_12,
+    dma_policy: {},
+    emulated_generic: false,
   };
   const initArgs: string[] = [];
   const initEnv: string[] = [];
@@ -124,5 +148,37 @@ export function bootParams(options: HostOptions): BootParams {
   if (options.allow_unsafe_interrupts !== undefined)
     params.allow_unsafe_interrupts = options.allow_unsafe_interrupts;
   if (options.dma_entry_limit !== undefined) params.dma_entry_limit = options.dma_entry_limit;
+  if (options.dma_policy !== undefined) params.dma_policy = options.dma_policy;
+  if (options.emulated_generic !== undefined) params.emulated_generic = options.emulated_generic;
   return { params, initArgs, initEnv, moduleParams, log };
+}
+
+const OVERRIDE_KINDS = ['device', 'path', 'compatible'] as const;
+
+/**
+ * `vfiokit.dma_override=<device|path|compatible>:<value>:<master|non-master>`: the kind is
+ * before the first `:`, the verdict after the last (a value may hold `:` but not end in one).
+ * A malformed value is `EINVAL` (logged and ignored on the command line, as a bad value of a
+ * known parameter is).
+ */
+export function parseDmaOverride(value: string | undefined): DmaOverride {
+  const text = value ?? '';
+  const first = text.indexOf(':');
+  const last = text.lastIndexOf(':');
+  const kind = text.slice(0, first);
+  const name = text.slice(first + 1, last);
+  const verdict = text.slice(last + 1);
+  if (
+    first < 0 ||
+    last === first ||
+    name === '' ||
+    !(OVERRIDE_KINDS as readonly string[]).includes(kind) ||
+    (verdict !== 'master' && verdict !== 'non-master')
+  ) {
+    throw new KernelError(
+      'EINVAL',
+      `dma_override: '${text}' is not <device|path|compatible>:<value>:<master|non-master>`,
+    );
+  }
+  return { [kind]: name, verdict } as DmaOverride;
 }

@@ -1,0 +1,19 @@
+/**
+ * NOT IN LINUX — vfiokit's device-specific emulated-IOMMU VFIO drivers (issue #12, seed 001)
+ * and the compatibles they match: a device that cannot master DMA and matches one takes the
+ * emulated path through it with no opt-in. Other non-master devices can use the Sept 2024
+ * RFC's generic route only when the host opts in (`emulated_generic`).
+ */
+export const EMULATED_DRIVERS: readonly { readonly driver: string; readonly compatible: string }[] = [
+  { driver: 'vfio-pl011', compatible: 'arm,pl011' },
+  { driver: 'vfio-pl031', compatible: 'arm,pl031' },
+  { driver: 'vfio-pl061', compatible: 'arm,pl061' },
+];
+
+/** The RFC's generic emulated-IOMMU route, named in reasons. */
+export const EMULATED_GENERIC_DRIVER = 'vfio-platform (emulated IOMMU, RFC)';
+
+/** The device-specific emulated driver for a compatible list, if one matches. */
+export function emulatedDriverFor(compatible: readonly string[]): string | undefined {
+  return EMULATED_DRIVERS.find((entry) => compatible.includes(entry.compatible))?.driver;
+}
