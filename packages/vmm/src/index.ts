@@ -7,3 +7,24 @@ export {
   type MmioAlignment,
   naturalAlignment,
 } from './address-map/guest-address-map.js';
+// --- guest device trees ---
+export {
+  type AssignedDeviceView,
+  type AssignedIommu,
+  type AssignedIrq,
+  type AssignedRegion,
+  type PlacementPolicy,
+  placeDevice,
+} from './guest-dt/assigned-device.js';
+export {
+  GIC_FDT_IRQ_FLAGS_EDGE_LO_HI,
+  GIC_FDT_IRQ_FLAGS_LEVEL_HI,
+  GIC_FDT_IRQ_TYPE_SPI,
+  QEMU_SYSBUS_FDT_BINDINGS,
+  type QemuGuestTreeOptions,
+  qemuPlatformBusNode,
+  qemuPlatformBusTree,
+  qemuXgbeNodes,
+  qemuXgmacNode,
+  sysfsToDtName,
+} from './guest-dt/qemu-sysbus-fdt.js';
