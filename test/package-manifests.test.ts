@@ -27,7 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   devicetree: ['core'],
   'platform-bus': ['core'],
   'reset-modules': ['core'],
-  smmu: ['core'],
+  smmu: ['core', 'devicetree', 'platform-bus'],
   'emulated-iommu': ['core', 'platform-bus', 'vfio'],
   vfio: ['core', 'platform-bus', 'reset-modules'],
   kvm: ['core'],

@@ -1,6 +1,31 @@
 // @vfiokit/smmu: io-pgtable-arm page tables in PhysicalMemory and the Arm SMMU models that
 // walk them. Everything public is named here.
 
+export {
+  ARM_SMMU_COMPATIBLES,
+  type ArmSmmuContextFault,
+  ArmSmmuDriver,
+  type ArmSmmuDriverOptions,
+  ArmSmmuInstance,
+  armSmmuResvRegions,
+} from './drivers/arm-smmu.js';
+export {
+  type SmmuDomainHost,
+  SmmuDriverDomain,
+  type SmmuDriverDomainOptions,
+} from './drivers/arm-smmu-domain.js';
+export {
+  type ArmSmmuS2cr,
+  type ArmSmmuSmr,
+  ArmSmmuStreamMap,
+  smrId,
+  smrMask,
+} from './drivers/arm-smmu-stream-map.js';
+export { ArmSmmuV3Driver, type ArmSmmuV3DriverOptions, ArmSmmuV3Instance } from './drivers/arm-smmu-v3.js';
+export { ExynosSysmmuDriver, type ExynosSysmmuDriverOptions } from './drivers/exynos-sysmmu.js';
+export type { IommuFwspec, IommuLink, IommuMaster, IommuOps } from './drivers/iommu-master.js';
+export { IommuProbe, type IommuProbeOptions, type IommuProbeOutcome } from './drivers/iommu-probe.js';
+export { OfSmmus, type OfSmmusOptions } from './drivers/of-smmus.js';
 export { Iotlb, type IotlbEntry, iotlbTag } from './hw/iotlb.js';
 export { SmmuDmaPort, type SmmuDmaPortOptions, type StreamTranslator } from './hw/smmu-dma-port.js';
 export { type ArmSmmuModel, ArmSmmuV2, type ArmSmmuV2Events, type ArmSmmuV2Options } from './hw/smmu-v2.js';

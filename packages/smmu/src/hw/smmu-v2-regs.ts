@@ -29,6 +29,8 @@ export const SMR_VALID: number = 1 << 31;
 export const S2CR_TYPE_TRANS = 0;
 export const S2CR_TYPE_BYPASS = 1;
 export const S2CR_TYPE_FAULT = 2;
+/** ARM_SMMU_S2CR_SHCFG_NSH: S2CR.SHCFG [9:8] = non-shareable. */
+export const S2CR_SHCFG_NSH = 3;
 
 export const GR1_CBAR_BASE = 0x0;
 export const GR1_CBFRSYNRA_BASE = 0x400;

@@ -59,6 +59,8 @@ describe('ArmSmmuV2: SMR -> S2CR -> context bank -> page-table walk', () => {
     const id1 = smmu.read(R.GR0_ID1, 4);
     expect(2 ** (((id1 >>> 28) & 7) + 1) * 2 * 0x1000).toBe(smmu.size);
     expect(id1 & 0xff).toBe(8);
+    // NUMS2CB: no stage-2-only banks, so arm_smmu_init_domain_context finds stage-1 banks.
+    expect((id1 >>> 16) & 0xff).toBe(0);
     expect(() => new ArmSmmuV2({ memory: new PhysicalMemory(), contextBanks: 0 })).toThrow(/contextBanks/);
     expect(() => smmu.read(smmu.size, 4)).toThrow(/outside/);
   });

@@ -482,9 +482,9 @@ export class ArmSmmuV2 extends EventEmitter<ArmSmmuV2Events> implements MmioDevi
       case R.GR0_ID0:
         return this.id0();
       case R.GR0_ID1:
-        return (
-          (((Math.log2(this.numPage) - 1) << 28) | (this.numContextBanks << 16) | this.numContextBanks) >>> 0
-        );
+        // NUMPAGENDXB, NUMS2CB = 0 (every bank can hold a stage-1 context: arm-smmu.c allocates
+        // stage-1 banks from NUMS2CB upwards), NUMCB.
+        return (((Math.log2(this.numPage) - 1) << 28) | this.numContextBanks) >>> 0;
       case R.GR0_ID2:
         return this.id2();
       case R.GR0_ID7:

@@ -6,6 +6,7 @@ import type { DomainFlushOps } from '../pgtable/lpae-domain.js';
 /** One master's context as arm-smmu.c programs it. */
 export interface SmmuV2Context {
   readonly contextBank: number;
+  /** The stream map entry (SMR + S2CR index); −1 for a bank written without one. */
   readonly smrIndex: number;
   readonly streamId: number;
   /** SMR mask (default 0: exact match). */
@@ -76,14 +77,32 @@ export class ArmSmmuV2Programmer {
       ['contextBank', 'smrIndex', 'streamId', 'smrMask', 'pgtable', 'asid', 'vmid'],
       'ArmSmmuV2Programmer.attach',
     );
+    this.writeContextBank(context.contextBank, context.pgtable, {
+      ...(context.asid === undefined ? {} : { asid: context.asid }),
+      ...(context.vmid === undefined ? {} : { vmid: context.vmid }),
+    });
+    this.writeS2cr(context.smrIndex, R.S2CR_TYPE_TRANS, context.contextBank);
+    this.writeSmr(context.smrIndex, context.streamId, context.smrMask ?? 0, true);
+  }
+
+  /**
+   * `arm_smmu_init_context_bank` + `arm_smmu_write_context_bank`: CBA2R (v2), CBAR, TCR2,
+   * TTBR0 (with the ASID), TCR, MAIR0/1, then SCTLR with M set. ASID defaults to the bank
+   * index, VMID to bank + 1 (arm_smmu_init_domain_context).
+   */
+  writeContextBank(
+    cb: number,
+    pgtable: ArmLpaeIoPgtable,
+    ids: { readonly asid?: number; readonly vmid?: number } = {},
+  ): void {
+    rejectUnknownOptions(ids, ['asid', 'vmid'], 'ArmSmmuV2Programmer.writeContextBank');
     const s = this.smmu;
-    const cb = context.contextBank;
     const base = this.contextBankBase(cb);
-    const t = context.pgtable;
-    const vmid = context.vmid ?? cb + 1;
-    const asid = context.asid ?? cb;
+    const t = pgtable;
+    const vmid = ids.vmid ?? cb + 1;
+    const asid = ids.asid ?? cb;
     const stage1 = t.format === 'ARM_64_LPAE_S1';
-    this.contexts.set(cb, { ...context, vmid, asid });
+    this.contexts.set(cb, { contextBank: cb, smrIndex: -1, streamId: -1, pgtable, vmid, asid });
     if (this.v2) s.write(R.GR1_CBA2R_BASE + 0x1000 + 4 * cb, 4, (1 | (vmid << 16)) >>> 0);
     const cbar = stage1
       ? (R.CBAR_TYPE_S1_TRANS_S2_BYPASS << 16) | (3 << 8) | (0xf << 12)
@@ -124,11 +143,32 @@ export class ArmSmmuV2Programmer {
       4,
       R.SCTLR_CFIE | (1 << 5) | (1 << 2) | (1 << 1) | R.SCTLR_M | (stage1 ? 1 << 12 : 0),
     );
-    s.write(R.GR0_S2CR_BASE + 4 * context.smrIndex, 4, (R.S2CR_TYPE_TRANS << 16) | cb);
-    s.write(
-      R.GR0_SMR_BASE + 4 * context.smrIndex,
+  }
+
+  /**
+   * `arm_smmu_write_context_bank` for a bank without a domain (`cbs[idx].cfg == NULL`):
+   * SCTLR 0, so the bank translates nothing (arm_smmu_destroy_domain_context).
+   */
+  disableContextBank(cb: number): void {
+    this.smmu.write(this.contextBankBase(cb) + R.CB_SCTLR, 4, 0);
+    this.contexts.delete(cb);
+  }
+
+  /** `arm_smmu_write_s2cr`: TYPE, CBNDX, PRIVCFG default (0), SHCFG NSH. */
+  writeS2cr(index: number, type: number, cb: number): void {
+    this.smmu.write(
+      R.GR0_S2CR_BASE + 4 * index,
       4,
-      (R.SMR_VALID | ((context.smrMask ?? 0) << 16) | context.streamId) >>> 0,
+      ((type << 16) | (R.S2CR_SHCFG_NSH << 8) | (cb & 0xff)) >>> 0,
+    );
+  }
+
+  /** `arm_smmu_write_smr`: ID, MASK and VALID. */
+  writeSmr(index: number, id: number, mask: number, valid: boolean): void {
+    this.smmu.write(
+      R.GR0_SMR_BASE + 4 * index,
+      4,
+      ((valid ? R.SMR_VALID : 0) | ((mask & 0xffff) << 16) | (id & 0xffff)) >>> 0,
     );
   }
 
