@@ -2,10 +2,10 @@ import type { MmioDevice } from '@vfiokit/core';
 import type { DtDevice } from '@vfiokit/devicetree';
 import type { VirtualClock } from './devices/clock.js';
 import { FwCfgModel } from './devices/fw-cfg.js';
-import { Pl011Model } from './devices/pl011.js';
 import { Pl031Model } from './devices/pl031.js';
 import { Pl061Model } from './devices/pl061.js';
 import { VirtioMmioSlotModel } from './devices/virtio-mmio.js';
+import { Pl011InterruptModel } from './emulated/pl011-interrupts.js';
 
 /** What a register model may need from the host. */
 export interface ModelEnvironment {
@@ -31,7 +31,15 @@ export function modelFor(device: DtDevice, env: ModelEnvironment): MmioDevice | 
       },
     });
   }
-  if (has('arm,pl011')) return new Pl011Model();
+  if (has('arm,pl011')) {
+    // QEMU's PL011 raises UARTINTR on transmit (INT_TX), which an assigned UART's VMM sees.
+    const irq = device.irqs[0]?.intid;
+    return new Pl011InterruptModel({
+      irq: (asserted) => {
+        if (irq !== undefined) env.setIrqLevel(irq, asserted);
+      },
+    });
+  }
   if (has('arm,pl061')) {
     const irq = device.irqs[0]?.intid;
     return new Pl061Model({

@@ -1,4 +1,5 @@
 import {
+  KernelError,
   type KernelVersion,
   kernelAtLeast,
   type MmioDevice,
@@ -14,7 +15,7 @@ import {
   parseFdt,
   populate,
 } from '@vfiokit/devicetree';
-import { MdevBus, type MttyParent, mttyParent } from '@vfiokit/emulated-iommu';
+import { MdevBus, type MttyParent, mttyParent, type OfDmaCapabilityPolicy } from '@vfiokit/emulated-iommu';
 import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
 import { type ResetModuleDefinition, ResetRegistry } from '@vfiokit/reset-modules';
 import {
@@ -23,14 +24,13 @@ import {
   SimpleIrqChip,
   Vfio,
   type VfioMetaDriverOptions,
-  vfioAmbaDriver,
   vfioMetaDriverData,
-  vfioPlatformDriver,
 } from '@vfiokit/vfio';
 import { modelFor } from './device-models.js';
 import { AddressMap } from './devices/address-map.js';
 import { VirtualClock } from './devices/clock.js';
 import { hostDrivers } from './drivers/host-drivers.js';
+import { emulatedIommuDriver, hostDmaPolicy, vfioMetaDrivers } from './emulated/emulated-drivers.js';
 import { HostFs } from './fs/host-fs.js';
 import { HostIrqLines } from './irq/host-irq.js';
 import { HostScheduler } from './irq/host-scheduler.js';
@@ -176,12 +176,45 @@ export class Host {
       mmio: (device) => this.models.get(device.name),
       log: (line) => this.log.push(line),
     };
-    void this.core.platform.registerDriver(
-      this.withNoiommuGroup(
-        vfioPlatformDriver({ ...vfioOptions, resetRequired: this.params.reset_required }),
-      ),
+    this.vfioDriverOptions = vfioOptions;
+    // vfiokit.emulated_generic=1 (NOT IN LINUX): vfio-platform/vfio-amba as the 2024 RFC would
+    // patch them, judging IOMMU-less devices by the DMA-capability policy.
+    const meta = vfioMetaDrivers(
+      vfioOptions,
+      this.params.reset_required,
+      this.params.emulated_generic ? this.dmaPolicy : undefined,
     );
-    void this.core.amba.registerDriver(this.withNoiommuGroup(vfioAmbaDriver(vfioOptions)));
+    void this.core.platform.registerDriver(this.withNoiommuGroup(meta.platform));
+    void this.core.amba.registerDriver(this.withNoiommuGroup(meta.amba));
+  }
+
+  private vfioDriverOptions: VfioMetaDriverOptions | undefined;
+  private policy: OfDmaCapabilityPolicy | undefined;
+
+  /**
+   * NOT IN LINUX — vfiokit's DMA-capability policy over this host's device tree, with the
+   * `dma_policy` options (`vfiokit.dma_*`): what the RFC's vfio-platform asks at probe.
+   */
+  get dmaPolicy(): OfDmaCapabilityPolicy {
+    this.policy ??= hostDmaPolicy(this.tree, this.dtDevices, this.params.dma_policy);
+    return this.policy;
+  }
+
+  /**
+   * NOT IN LINUX — loads one of vfiokit's device-specific emulated-IOMMU VFIO drivers
+   * (`vfio-pl011`, `vfio-pl031`, `vfio-pl061`; issue #12, the maintainer's design) as
+   * `modprobe <name>` loads an out-of-tree module: the driver registers on its bus and binds
+   * only through `driver_override`. Not loaded at boot, so the host stays the oracle's kernel
+   * until asked. `ENOENT` for no such driver, `EEXIST` when it is loaded already.
+   */
+  loadEmulatedDriver(name: string): void {
+    const options = this.vfioDriverOptions;
+    if (options === undefined) throw new KernelError('ENODEV', 'the host has not booted');
+    const driver = emulatedIommuDriver(name, options);
+    const bus = this.core.bus(driver.bus);
+    if (bus.driver(driver.name) !== undefined)
+      throw new KernelError('EEXIST', `module ${name} is already loaded`);
+    void bus.registerDriver(this.withNoiommuGroup(driver));
   }
 
   /**

@@ -39,6 +39,18 @@ export {
   simplePmBusDriver,
   virtioMmioDriver,
 } from './drivers/host-drivers.js';
+export {
+  EMULATED_IOMMU_DRIVER_NAMES,
+  type EmulatedIommuDriverName,
+  emulatedIommuDriver,
+  hostDmaPolicy,
+  vfioMetaDrivers,
+} from './emulated/emulated-drivers.js';
+export {
+  PL011_INT_TX,
+  Pl011InterruptModel,
+  type Pl011InterruptOptions,
+} from './emulated/pl011-interrupts.js';
 export { HostFs } from './fs/host-fs.js';
 export { createHost, Host, TAINT_FLAGS_COUNT } from './host.js';
 export { HostIrqLines } from './irq/host-irq.js';
