@@ -1,4 +1,5 @@
 import {
+  type IommuGroup,
   KernelError,
   type KernelVersion,
   kernelAtLeast,
@@ -32,8 +33,10 @@ import { VirtualClock } from './devices/clock.js';
 import { hostDrivers } from './drivers/host-drivers.js';
 import { emulatedIommuDriver, hostDmaPolicy, vfioMetaDrivers } from './emulated/emulated-drivers.js';
 import { HostFs } from './fs/host-fs.js';
+import { type HostDeviceIommu, HostIommu } from './iommu/host-iommu.js';
 import { HostIrqLines } from './irq/host-irq.js';
 import { HostScheduler } from './irq/host-scheduler.js';
+import { type HostKvmInfo, type HostMsiModels, hostKvmInfo, hostMsiModels } from './kvm/host-kvm.js';
 import { checkHostOptions, type HostOptions, ORACLE_RESET_MODULES } from './options.js';
 import { bootParams, type HostParams } from './params.js';
 import { HostProcess, type HostProcessOptions } from './process/host-process.js';
@@ -94,6 +97,15 @@ export class Host {
   private nextPid = 1;
   /** The process whose system call is running (`current`). */
   current: HostProcess | null = null;
+  /**
+   * The IOMMUs: SMMU models and drivers (`@vfiokit/smmu`), their groups, the group-id IDA
+   * shared with VFIO, and the memory the SMMUs walk.
+   */
+  readonly iommu: HostIommu;
+  /** What the host's GIC lets KVM do; `/dev/kvm` exists when `kvm.available`. */
+  readonly kvm: HostKvmInfo;
+  /** The host's MSI controllers as `@vfiokit/kvm` models: vfio's MsiIsolation comes from them. */
+  readonly msi: HostMsiModels;
 
   /** @internal use {@link createHost}. */
   constructor(dtb: Uint8Array | DeviceTree, options: HostOptions) {
@@ -106,6 +118,8 @@ export class Host {
     this.tree = dtb instanceof Uint8Array ? parseFdt(dtb) : dtb;
     this.dtDevices = populate(this.tree, { kernel: ofKernelFor(this.params.profile.version) }).devices;
     this.clock = new VirtualClock();
+    this.kvm = hostKvmInfo(this.tree);
+    this.msi = hostMsiModels(this.tree, this.dtDevices);
     this.irqChip = new HostIrqLines(new SimpleIrqChip(irqLines(this.dtDevices), this.scheduler));
     this.core = new DriverCore({
       asyncProbeDrivers: this.params.driver_async_probe,
@@ -120,9 +134,21 @@ export class Host {
     this.resets = new ResetRegistry();
     this.resetModules = options.resetModules ?? ORACLE_RESET_MODULES;
     for (const module of this.resetModules) this.resets.register(module);
+    const ram = this.tree.root.children.find((node) => node.name.startsWith('memory'));
+    this.iommu = new HostIommu({
+      tree: this.tree,
+      devices: this.dtDevices,
+      core: this.core,
+      // 64 MiB into RAM: the kernel's own memory, below what allocateRam hands to processes.
+      tableBase: (ram === undefined ? 0x4000_0000 : firstRegBase(ram)) + 0x400_0000,
+      log: (line) => this.log.push(line),
+    });
     this.vfio = new Vfio({
+      // One IDA for the SMMU drivers' groups and vfio's fake groups (iommu_group_ida).
+      iommuGroupIds: this.iommu.groupIds,
       profile: this.params.profile,
       allowUnsafeInterrupts: this.params.allow_unsafe_interrupts,
+      msiIsolation: this.msi.answers,
       dmaEntryLimit: this.params.dma_entry_limit,
       enableUnsafeNoiommuMode: this.params.enable_unsafe_noiommu_mode,
       // CONFIG_VFIO_DEVICE_CDEV=y in the oracle's kernel.
@@ -148,6 +174,15 @@ export class Host {
       if (region !== undefined)
         this.mmioMap.add(toSafeNumber(region.address), toSafeNumber(region.size), model);
     }
+    // The SMMUs' register models, made with their drivers.
+    for (const dt of this.dtDevices) {
+      const smmu = this.iommu.smmus.models.get(dt.name);
+      const region = dt.regions[0];
+      if (smmu === undefined) continue;
+      this.models.set(dt.name, smmu);
+      if (region !== undefined)
+        this.mmioMap.add(toSafeNumber(region.address), toSafeNumber(region.size), smmu);
+    }
     this.boot();
   }
 
@@ -164,15 +199,19 @@ export class Host {
     const early = drivers.filter((d) => d.spec.name === 'sbsa-uart' || d.spec.name === 'uart-pl011');
     for (const driver of early) void this.core.bus(driver.bus).registerDriver(driver.spec);
     for (const dt of this.dtDevices) this.addDevice(dt);
+    // The IOMMU drivers bind before the masters' drivers (fw_devlink: the SMMU is their
+    // supplier); each SMMU's probe forms its masters' groups. They replace hostDrivers' stub.
+    this.iommu.registerDrivers();
     for (const driver of drivers) {
-      if (!early.includes(driver)) void this.core.bus(driver.bus).registerDriver(driver.spec);
+      if (!early.includes(driver) && !this.iommu.driverNames.includes(driver.spec.name))
+        void this.core.bus(driver.bus).registerDriver(driver.spec);
     }
     const vfioOptions: VfioMetaDriverOptions = {
       vfio: this.vfio,
       resets: this.resets,
       irqChip: this.irqChip,
-      // QEMU virt's platform devices sit behind no IOMMU (its SMMUv3 covers PCIe only).
-      iommuGroupOf: () => undefined,
+      // The groups the SMMU drivers formed (QEMU virt's SMMUv3 covers PCIe only: none there).
+      iommuGroupOf: (device) => this.iommu.groupOf(device.name),
       mmio: (device) => this.models.get(device.name),
       log: (line) => this.log.push(line),
     };
@@ -316,7 +355,22 @@ export class Host {
   // vfio-allocated group that lists it, if any.
   private syncIommuGroupLink(device: Device): void {
     const fake = [...this.vfio.fakeIommuGroups.values()].find((g) => g.devices.includes(device.name));
-    device.iommuGroup = fake?.id;
+    device.iommuGroup = fake?.id ?? this.iommu.groupOf(device.name)?.id;
+  }
+
+  /** IOMMU groups the SMMU drivers formed (`/sys/kernel/iommu_groups`, vfio's fake ones aside). */
+  get iommuGroups(): readonly IommuGroup[] {
+    return this.iommu.groups;
+  }
+
+  /** The IOMMU group of a device behind an SMMU, if it has one. */
+  iommuGroupOf(device: string): IommuGroup | undefined {
+    return this.iommu.groupOf(device);
+  }
+
+  /** A device's IOMMU node, stream IDs and group id, if it is behind an SMMU with a group. */
+  iommuOf(device: string): HostDeviceIommu | undefined {
+    return this.iommu.iommuOf(device);
   }
 
   /** The name of IOMMU group `id` (`/sys/kernel/iommu_groups/<id>/name`), if it has one. */

@@ -53,8 +53,28 @@ export {
 } from './emulated/pl011-interrupts.js';
 export { HostFs } from './fs/host-fs.js';
 export { createHost, Host, TAINT_FLAGS_COUNT } from './host.js';
+export { type HostDeviceIommu, HostIommu, type HostIommuOptions } from './iommu/host-iommu.js';
 export { HostIrqLines } from './irq/host-irq.js';
 export { HostScheduler } from './irq/host-scheduler.js';
+export {
+  HOST_KVM_IPA_LIMIT,
+  type HostKvmInfo,
+  type HostMsiModels,
+  hostKvmInfo,
+  hostMsiModels,
+  type MsiVerdict,
+  msiVerdict,
+} from './kvm/host-kvm.js';
+export {
+  KvmDeviceFile,
+  type KvmInstall,
+  KvmSystemFile,
+  KvmVcpuFile,
+  KvmVmFile,
+  kvmDeviceAttrArg,
+  kvmDeviceAttrValue,
+} from './kvm/kvm-files.js';
+export { msiFrameViabilityOf, msiVerdictOf } from './kvm/msi-verdict.js';
 export {
   checkHostOptions,
   HOST_OPTION_KEYS,

@@ -61,7 +61,9 @@ export function analyzeHost(host: Host, options: AnalyzeOptions = {}): HostAnaly
       msiParent: msi.parentOf(device) ?? null,
       msiIsolated: msi.isolated(device),
       reset: status === 'okay' ? resetOf(host.resets, device) : null,
-      role: roles.get(device.path) ?? null,
+      // An IOMMU stays with the host even when no platform device names it (a PCIe SMMU
+      // reached through `iommu-map`): handing it over would end isolation for all its masters.
+      role: roles.get(device.path) ?? (node?.has('#iommu-cells') === true ? 'an IOMMU (#iommu-cells)' : null),
       dependencies: dependenciesOf(tree, device, node),
     });
   }

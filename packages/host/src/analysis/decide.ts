@@ -99,6 +99,10 @@ export function decide(
     draft.reasons.push('no compatible: vfio_platform_init_common() cannot read one (EINVAL)');
     return finish(base, { ...draft, blocked: true });
   }
+  if (device.regions.length === 0) {
+    draft.reasons.push('no MMIO region: vfio-platform would expose nothing for a VM to drive');
+    return finish(base, { ...draft, blocked: true });
+  }
   if (own.iommu !== null && !own.iommu.available) {
     draft.reasons.push(
       `iommus names ${own.iommu.node}, which is disabled: of_iommu_xlate() -ENODEV, no IOMMU`,

@@ -190,8 +190,11 @@ export class HostFs {
       // drivers/iommu/iommu.c: `name` exists only once set (iommu_group_set_name); `type` says
       // "unknown" for a group without a default domain; no reserved regions here.
       if (parts[4] === 'name' && name !== undefined) return { kind: 'file', read: () => `${name}\n` };
-      if (parts[4] === 'type') return { kind: 'file', read: () => 'unknown\n' };
-      if (parts[4] === 'reserved_regions') return { kind: 'file', read: () => '' };
+      // SMMU groups answer from their default domain and reserved regions (host/src/iommu).
+      if (parts[4] === 'type')
+        return { kind: 'file', read: () => this.host.iommu.typeFile(Number(id)) ?? 'unknown\n' };
+      if (parts[4] === 'reserved_regions')
+        return { kind: 'file', read: () => this.host.iommu.reservedRegionsFile(Number(id)) ?? '' };
     }
     return undefined;
   }
@@ -296,7 +299,10 @@ export class HostFs {
     };
     const vfio = this.host.vfio;
     const groups = (): string[] => [...vfio.groups.keys()];
-    if (parts.length === 0) return { kind: 'dir', list: () => ['vfio'] };
+    // devtmpfs: `kvm` (misc) only when KVM initialised, sorted before `vfio`.
+    if (parts.length === 0)
+      return { kind: 'dir', list: () => (this.host.kvm.available ? ['kvm', 'vfio'] : ['vfio']) };
+    if (parts[0] === 'kvm' && parts.length === 1 && this.host.kvm.available) return { kind: 'chardev' };
     if (parts[0] !== 'vfio') return missing();
     // The group nodes, the container, and `devices/` once a device cdev exists (devtmpfs makes
     // the directory with its first node; no-IOMMU devices get none).

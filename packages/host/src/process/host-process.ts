@@ -11,6 +11,7 @@ import {
   type VfioSyscalls,
 } from '@vfiokit/vfio';
 import type { Host } from '../host.js';
+import { KvmSystemFile } from '../kvm/kvm-files.js';
 import { HostEventFd } from './host-eventfd.js';
 
 /** Options of a {@link HostProcess}. */
@@ -96,12 +97,15 @@ export class HostProcess implements Task, VfioSyscalls {
   /**
    * `open(path, O_RDWR)` of a VFIO node: `/dev/vfio/vfio` (a new container) or
    * `/dev/vfio/<group>` (vfio_group_fops_open: `ENOENT`, `EPERM` without CAP_SYS_RAWIO for
-   * no-IOMMU, `EBUSY` when already open). Other paths: `ENOENT` when missing, else `ENXIO`
+   * no-IOMMU, `EBUSY` when already open), and `/dev/kvm` on a host that runs KVM. Other paths: `ENOENT` when missing, else `ENXIO`
    * (this model opens only VFIO character devices).
    */
   open(path: string): number {
     return this.syscall(() => {
       if (path === '/dev/vfio/vfio') return this.install(this.host.vfio.openContainer());
+      // misc device `kvm` (kvm_main.c kvm_dev_ioctl): present when the host can run KVM.
+      if (path === '/dev/kvm' && this.host.kvm.available)
+        return this.install(new KvmSystemFile(this.host.kvm, (f) => this.installInCurrent(f)));
       const prefix = '/dev/vfio/';
       if (path.startsWith(prefix) && !path.slice(prefix.length).includes('/')) {
         const file = this.host.vfio.openGroup(this, path.slice(prefix.length), (f) =>
