@@ -136,6 +136,11 @@ export interface IoctlContext {
   readonly process: HostProcess | undefined;
   /** runner.c `fd_of`: the name's fd, or −1 when its defining command failed. */
   readonly fdOf: (index: number) => number;
+  /**
+   * The ioctls of another table (runner/kvm-ioctls.h `run_kvm_ioctl`): the result text, or
+   * undefined when NAME is not one of them. Passed in so this module imports none of them.
+   */
+  readonly other?: (fd: number, name: string, x: number) => string | undefined;
 }
 
 function hex(value: number | bigint): string {
@@ -330,8 +335,11 @@ export function runIoctl(ctx: IoctlContext): string {
         return `ret=${ret} size=${hex(vfioIommuType1DmaUnmap.decode(bytes).size)}`;
       });
     }
-    default:
-      throw new ScenarioError(line.lineno, `unknown ioctl ${name}`);
+    default: {
+      const result = ctx.other?.(fd, name, x);
+      if (result === undefined) throw new ScenarioError(line.lineno, `unknown ioctl ${name}`);
+      return result;
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isKernelError } from '@vfiokit/core';
 import { createHost, type Host, type HostOptions, type HostProcess } from '@vfiokit/host';
-import { cstr, needArgs, numberArg, runIoctl } from './ioctls.js';
+import { cstr, type IoctlContext, needArgs, numberArg, runIoctl } from './ioctls.js';
+import { runKvmIoctl } from './kvm-ioctls.js';
 import { type Name, NameTable } from './names.js';
 import { echoLine, latin1, parseScenario, quote, ScenarioError, type ScenarioLine } from './scenario.js';
 
@@ -309,8 +310,8 @@ class ScenarioRunner {
         this.names.undefine(name);
         return result;
       }
-      case 'ioctl':
-        return runIoctl({
+      case 'ioctl': {
+        const ctx: IoctlContext = {
           line,
           first: a,
           execute,
@@ -318,7 +319,10 @@ class ScenarioRunner {
           names: this.names,
           process: proc,
           fdOf: (index) => this.fdOf(line, index),
-        });
+          other: (fd, name, x) => runKvmIoctl(ctx, fd, name, x),
+        };
+        return runIoctl(ctx);
+      }
       case 'pread': {
         needArgs(line, a, 3);
         const fd = this.fdOf(line, a);

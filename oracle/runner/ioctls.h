@@ -87,6 +87,8 @@ static void sb_field(struct sbuf *r, const char *name, unsigned long long v)
 	sb_hex(r, v);
 }
 
+#include "kvm-ioctls.h"
+
 static void run_ioctl(const struct line *l, int a, enum mode m, struct sbuf *r, int in_bg)
 {
 	if (l->ntok < a + 2)
@@ -276,7 +278,7 @@ static void run_ioctl(const struct line *l, int a, enum mode m, struct sbuf *r, 
 			if (rc >= 0)
 				sb_field(r, "size", d.size);
 		}
-	} else {
+	} else if (!run_kvm_ioctl(l, fd, name, x, m, r, in_bg)) {
 		scenario_error(l->lineno, "unknown ioctl %s", name);
 	}
 }

@@ -69,6 +69,7 @@ export {
   type KvmIrqLineRequest,
   type KvmIrqType,
 } from './uapi/irq-line.js';
+export { decodeGsiRouting, encodeGsiRouting } from './uapi/routing-codec.js';
 export {
   decodeKvmStruct,
   encodeKvmStruct,
@@ -107,4 +108,4 @@ export {
   type RoutingEntry,
   type RoutingTable,
 } from './vm/routing.js';
-export { type DeviceAttr, type KvmDevice, Vm, type VmOptions } from './vm/vm.js';
+export { type DeviceAttr, KVM_MAX_VCPUS, type KvmDevice, Vm, type VmOptions } from './vm/vm.js';

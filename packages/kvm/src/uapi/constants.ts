@@ -72,6 +72,12 @@ export const KVM_UAPI_CONSTANTS = {
   KVM_DEV_TYPE_ARM_VGIC_V2: 5,
   KVM_DEV_TYPE_ARM_VGIC_V3: 7,
   KVM_DEV_TYPE_ARM_VGIC_ITS: 8,
+  KVM_API_VERSION: 12,
+  // ioctl numbers: _IO(KVMIO, nr) of /dev/kvm and the VM fd
+  KVM_GET_API_VERSION: 0xae00,
+  KVM_CREATE_VM: 0xae01,
+  KVM_CHECK_EXTENSION: 0xae03,
+  KVM_CREATE_VCPU: 0xae41,
   // ioctl numbers: _IOW/_IOWR(KVMIO, nr, struct) (uapi.test.ts recomputes them with ioc())
   KVM_SET_USER_MEMORY_REGION: 0x4020ae46,
   KVM_IRQ_LINE: 0x4008ae61,

@@ -20,6 +20,8 @@ export interface KvmVfioAttr {
   readonly attr: number;
   /** The file whose fd `addr` points at; anything that is not a {@link KvmVfioFile} is EINVAL. */
   readonly file?: unknown;
+  /** `addr` is NULL: the fd cannot be read (`get_user` → EFAULT). */
+  readonly nullAddr?: boolean;
 }
 
 function isVfioFile(file: unknown): file is KvmVfioFile {
@@ -53,9 +55,11 @@ export class KvmVfioDevice {
   }
 
   setAttr(attr: KvmVfioAttr): void {
-    rejectUnknownOptions(attr, ['group', 'attr', 'file'], 'KVM_SET_DEVICE_ATTR (KVM-VFIO)');
+    rejectUnknownOptions(attr, ['group', 'attr', 'file', 'nullAddr'], 'KVM_SET_DEVICE_ATTR (KVM-VFIO)');
     if (!this.hasAttr(attr))
       throw new KernelError('ENXIO', `KVM-VFIO attribute group ${attr.group} attr ${attr.attr}`);
+    // kvm_vfio_set_file: get_user(fd, argp) comes after the attr switch.
+    if (attr.nullAddr === true) throw new KernelError('EFAULT', 'KVM-VFIO: addr is NULL');
     const file = attr.file;
     const open = typeof file === 'object' && file !== null && (file as { isOpen?: unknown }).isOpen !== false;
     if (!open) throw new KernelError('EBADF', 'KVM-VFIO: not an open file');
@@ -70,5 +74,10 @@ export class KvmVfioDevice {
     if (at < 0) throw new KernelError('ENOENT', 'KVM-VFIO: file not added');
     this.files.splice(at, 1);
     (file as KvmVfioFile).setKvm?.(undefined);
+  }
+
+  /** kvm_vfio_release (the VM is destroyed): every file is dropped and told so. */
+  release(): void {
+    for (const file of this.files.splice(0)) file.setKvm?.(undefined);
   }
 }

@@ -24,7 +24,10 @@ import {
 } from './routing.js';
 
 export interface VmOptions {
-  /** Number of vCPUs (KVM_CREATE_VCPU before the vGIC is initialised). Default 1. */
+  /**
+   * Number of vCPUs created up front (ids 0..n-1, as KVM_CREATE_VCPU before the vGIC is
+   * initialised). Default 1; 0 leaves them to {@link Vm.createVcpu}, as a VMM does.
+   */
   readonly vcpus?: number;
   /** The VMM's memory that memslots point into (default: a fresh 48-bit PhysicalMemory). */
   readonly userMemory?: PhysicalMemory;
@@ -34,6 +37,13 @@ export interface VmOptions {
   readonly pageSize?: number;
   /** NOT IN LINUX: accept seed 003's KVM_IRQ_ROUTING_IRQCHIP_PPI routes (default false). */
   readonly ppiRouting?: boolean;
+  /**
+   * The vGIC models the host's GIC lets KVM emulate (default both). KVM registers the
+   * KVM_DEV_TYPE_ARM_VGIC_V2 device ops only when it can emulate a GICv2 (a GICv2 host, or a
+   * GICv3 host with a GICV region: vgic-v3.c vgic_v3_probe), so KVM_CREATE_DEVICE of another
+   * model is ENODEV (kvm_main.c kvm_ioctl_create_device).
+   */
+  readonly vgicVersions?: readonly GicVersion[];
 }
 
 /** `struct kvm_device_attr` with the value the kernel would `get_user` from `addr`. */
@@ -45,12 +55,24 @@ export interface DeviceAttr {
   readonly flags?: number;
 }
 
-/** A device created by KVM_CREATE_DEVICE (the vGIC): KVM_SET_DEVICE_ATTR / KVM_HAS_DEVICE_ATTR. */
+/**
+ * A device created by KVM_CREATE_DEVICE (the vGIC): KVM_SET_DEVICE_ATTR / KVM_HAS_DEVICE_ATTR /
+ * KVM_GET_DEVICE_ATTR.
+ */
 export interface KvmDevice {
   readonly type: number;
   setAttr(attr: DeviceAttr): void;
   hasAttr(attr: DeviceAttr): boolean;
+  /**
+   * The value KVM_GET_DEVICE_ATTR stores at `addr` (vgic-kvm-device.c vgic_get_common_attr):
+   * NR_IRQS → nr_spis + 32 (32 before any was set), an address type → its base (all ones,
+   * VGIC_ADDR_UNDEF, while unset); other groups ENXIO.
+   */
+  getAttr(attr: DeviceAttr): bigint;
 }
+
+/** `KVM_MAX_VCPUS` on arm64 (= KVM_MAX_VCPU_IDS): vCPU ids are below it. */
+export const KVM_MAX_VCPUS = 512;
 
 const ADDR_ALIGN_V2 = 0x1000;
 const ADDR_ALIGN_V3 = 0x1_0000;
@@ -62,8 +84,9 @@ const ADDR_ALIGN_V3 = 0x1_0000;
  */
 export class Vm {
   readonly memslots: Memslots;
-  readonly nrVcpus: number;
   readonly ppiRouting: boolean;
+  /** The vGIC models this host's KVM can emulate. */
+  readonly vgicVersions: readonly GicVersion[];
   readonly stats: KvmStats = { irqfdWakeups: 0, irqLines: 0, resamples: 0, droppedInjections: 0 };
   private vgicModel: GicVersion | undefined;
   private kvmVfio: KvmVfioDevice | undefined;
@@ -73,13 +96,25 @@ export class Vm {
   private routing: RoutingTable = { map: new Map(), chip: new Map(), ppiChip: new Map() };
   private readonly irqfds: Irqfd[] = [];
   private readonly resamplers = new Map<number, Resampler>();
+  // KVM_CREATE_VCPU ids in creation order: a vCPU's index in the vGIC is its position here.
+  private readonly vcpuIds: number[] = [];
+  private released = false;
 
   constructor(options: VmOptions = {}) {
-    rejectUnknownOptions(options, ['vcpus', 'userMemory', 'ipaBits', 'pageSize', 'ppiRouting'], 'Vm');
-    this.nrVcpus = options.vcpus ?? 1;
-    if (!Number.isInteger(this.nrVcpus) || this.nrVcpus < 1 || this.nrVcpus > VGIC_V3_MAX_CPUS)
-      throw new KernelError('EINVAL', `vcpus ${String(options.vcpus)} is not 1..${VGIC_V3_MAX_CPUS}`);
+    rejectUnknownOptions(
+      options,
+      ['vcpus', 'userMemory', 'ipaBits', 'pageSize', 'ppiRouting', 'vgicVersions'],
+      'Vm',
+    );
+    const vcpus = options.vcpus ?? 1;
+    if (!Number.isInteger(vcpus) || vcpus < 0 || vcpus > VGIC_V3_MAX_CPUS)
+      throw new KernelError('EINVAL', `vcpus ${String(options.vcpus)} is not 0..${VGIC_V3_MAX_CPUS}`);
+    for (let id = 0; id < vcpus; id++) this.vcpuIds.push(id);
     this.ppiRouting = options.ppiRouting ?? false;
+    const versions = options.vgicVersions ?? [2, 3];
+    if (!Array.isArray(versions) || versions.some((v) => v !== 2 && v !== 3))
+      throw new KernelError('EINVAL', 'Vm vgicVersions: a list of 2 and 3');
+    this.vgicVersions = [...versions];
     this.memslots = new Memslots({
       userMemory: options.userMemory ?? new PhysicalMemory(),
       ...(options.ipaBits === undefined ? {} : { ipaBits: options.ipaBits }),
@@ -90,6 +125,47 @@ export class Vm {
   /** `KVM_SET_USER_MEMORY_REGION`. */
   setUserMemoryRegion(region: UserspaceMemoryRegion): void {
     this.memslots.setUserMemoryRegion(region);
+  }
+
+  /** The number of vCPUs created (`kvm->online_vcpus`). */
+  get nrVcpus(): number {
+    return this.vcpuIds.length;
+  }
+
+  /** `kvm->max_vcpus`: the host GIC's limit, GICv2's 8 once a GICv2 vGIC exists (kvm_vgic_create). */
+  get maxVcpus(): number {
+    return this.vgicModel === 2 ? VGIC_V2_MAX_CPUS : VGIC_V3_MAX_CPUS;
+  }
+
+  /**
+   * `KVM_CREATE_VCPU` (kvm_main.c kvm_vm_ioctl_create_vcpu, 6.12): an id of KVM_MAX_VCPU_IDS or
+   * more → EINVAL; `max_vcpus` already created → EINVAL; an initialised vGIC → EBUSY, then an
+   * id of `max_vcpus` or more → EINVAL (arm.c kvm_arch_vcpu_precreate); an id in use → EEXIST. Returns the vCPU's index.
+   */
+  createVcpu(id: number): number {
+    if (!Number.isInteger(id) || id < 0 || id >= KVM_MAX_VCPUS)
+      throw new KernelError('EINVAL', `vCPU id ${String(id)} is not below KVM_MAX_VCPU_IDS`);
+    if (this.vcpuIds.length >= this.maxVcpus)
+      throw new KernelError('EINVAL', `already ${this.vcpuIds.length} vCPUs (max_vcpus)`);
+    if (this.vgicState !== undefined)
+      throw new KernelError('EBUSY', 'KVM_CREATE_VCPU after the vGIC was initialised');
+    if (id >= this.maxVcpus) throw new KernelError('EINVAL', `vCPU id ${id} is not below max_vcpus`);
+    if (this.vcpuIds.includes(id)) throw new KernelError('EEXIST', `vCPU id ${id} exists`);
+    this.vcpuIds.push(id);
+    return this.vcpuIds.length - 1;
+  }
+
+  /**
+   * The last reference to the VM is gone (kvm_main.c kvm_destroy_vm): kvm_irqfd_release
+   * deactivates every irqfd (their eventfds are user space's again, no line change is
+   * delivered any more), and the KVM-VFIO device releases its files (kvm_vfio_release).
+   * Idempotent.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const irqfd of [...this.irqfds]) this.irqfdDeactivate(irqfd);
+    this.kvmVfio?.release();
   }
 
   /** Whether KVM_DEV_ARM_VGIC_CTRL_INIT has run (`vgic_initialized`). */
@@ -116,20 +192,25 @@ export class Vm {
   createDevice(type: typeof K.KVM_DEV_TYPE_VFIO): KvmVfioDevice;
   createDevice(type: number): KvmDevice;
   createDevice(type: number): KvmDevice | KvmVfioDevice {
+    // kvm_ioctl_create_device: a type whose ops are not registered is ENODEV before any
+    // device's own create runs (so a GICv2 vGIC on a GICv3-only host is ENODEV, not EEXIST).
+    const version: GicVersion | undefined =
+      type === K.KVM_DEV_TYPE_ARM_VGIC_V2 ? 2 : type === K.KVM_DEV_TYPE_ARM_VGIC_V3 ? 3 : undefined;
+    if (version !== undefined && !this.vgicVersions.includes(version))
+      throw new KernelError('ENODEV', `this host's KVM cannot emulate a GICv${version}`);
     // virt/kvm/vfio.c kvm_vfio_create: one KVM-VFIO device per VM.
     if (type === K.KVM_DEV_TYPE_VFIO) {
       if (this.kvmVfio !== undefined) throw new KernelError('EBUSY', 'the VM already has a KVM-VFIO device');
       this.kvmVfio = new KvmVfioDevice(this);
       return this.kvmVfio;
     }
-    if (type !== K.KVM_DEV_TYPE_ARM_VGIC_V2 && type !== K.KVM_DEV_TYPE_ARM_VGIC_V3)
+    if (version === undefined)
       throw new KernelError(
         'ENODEV',
         `KVM_CREATE_DEVICE type ${type} is not modelled (vGIC v2/v3, KVM-VFIO)`,
       );
     if (this.vgicModel !== undefined)
       throw new KernelError('EEXIST', 'the VM already has an in-kernel irqchip');
-    const version: GicVersion = type === K.KVM_DEV_TYPE_ARM_VGIC_V2 ? 2 : 3;
     if (this.nrVcpus > (version === 2 ? VGIC_V2_MAX_CPUS : VGIC_V3_MAX_CPUS))
       throw new KernelError('E2BIG', `${this.nrVcpus} vCPUs exceed GICv${version}'s limit`);
     this.vgicModel = version;
@@ -137,7 +218,23 @@ export class Vm {
       type,
       setAttr: (attr: DeviceAttr) => this.vgicSetAttr(version, attr),
       hasAttr: (attr: DeviceAttr) => this.vgicHasAttr(version, attr),
+      getAttr: (attr: DeviceAttr) => this.vgicGetAttr(version, attr),
     };
+  }
+
+  // vgic-kvm-device.c vgic_get_common_attr (+ kvm_vgic_addr read).
+  private vgicGetAttr(version: GicVersion, attr: DeviceAttr): bigint {
+    switch (attr.group) {
+      case K.KVM_DEV_ARM_VGIC_GRP_ADDR: {
+        if (!this.vgicHasAttr(version, attr))
+          throw new KernelError('ENXIO', `vGIC address type ${attr.attr} unknown for GICv${version}`);
+        const addr = this.addresses.get(attr.attr);
+        return addr === undefined ? 0xffff_ffff_ffff_ffffn : BigInt(addr);
+      }
+      case K.KVM_DEV_ARM_VGIC_GRP_NR_IRQS:
+        return BigInt(this.nrSpis + VGIC_NR_PRIVATE_IRQS);
+    }
+    throw new KernelError('ENXIO', `vGIC attribute group ${attr.group} cannot be read`);
   }
 
   private vgicHasAttr(version: GicVersion, attr: DeviceAttr): boolean {
@@ -220,16 +317,17 @@ export class Vm {
     switch (f.irqType) {
       case K.KVM_ARM_IRQ_TYPE_CPU:
         if (inKernel) throw new KernelError('ENXIO', 'KVM_ARM_IRQ_TYPE_CPU with an in-kernel vGIC');
-        if (f.vcpu >= this.nrVcpus) throw new KernelError('EINVAL', `vCPU ${f.vcpu} does not exist`);
+        if (!this.vcpuIds.includes(f.vcpu)) throw new KernelError('EINVAL', `vCPU ${f.vcpu} does not exist`);
         if (f.irqId > K.KVM_ARM_IRQ_CPU_FIQ)
           throw new KernelError('EINVAL', `CPU line ${f.irqId} is neither IRQ nor FIQ`);
         throw new KernelError('ENXIO', 'vCPU IRQ/FIQ lines without a vGIC are not modelled');
       case K.KVM_ARM_IRQ_TYPE_PPI:
         if (!inKernel) throw new KernelError('ENXIO', 'PPI injection needs an in-kernel vGIC');
-        if (f.vcpu >= this.nrVcpus) throw new KernelError('EINVAL', `vCPU ${f.vcpu} does not exist`);
+        // kvm_get_vcpu_by_id: the vcpu_index field names a vCPU id.
+        if (!this.vcpuIds.includes(f.vcpu)) throw new KernelError('EINVAL', `vCPU ${f.vcpu} does not exist`);
         if (f.irqId < 16 || f.irqId >= VGIC_NR_PRIVATE_IRQS)
           throw new KernelError('EINVAL', `PPI INTID ${f.irqId} is not 16..31`);
-        this.lazyInit().injectIrq(f.irqId, level !== 0, f.vcpu);
+        this.lazyInit().injectIrq(f.irqId, level !== 0, this.vcpuIds.indexOf(f.vcpu));
         break;
       case K.KVM_ARM_IRQ_TYPE_SPI:
         if (!inKernel) throw new KernelError('ENXIO', 'SPI injection needs an in-kernel vGIC');

@@ -38,7 +38,11 @@ export interface MmapResult {
  * fake and the model have one shape.
  */
 export interface VfioFile {
-  readonly kind: 'container' | 'group' | 'device';
+  /**
+   * `anon`: another subsystem's anonymous-inode file in the same fd table (KVM's VM, vCPU and
+   * device fds in `@vfiokit/host`); VFIO refuses it wherever it wants one of its own files.
+   */
+  readonly kind: 'container' | 'group' | 'device' | 'anon';
   /** `unlocked_ioctl(file, cmd, arg)`; `current` is the calling task, as in the kernel. */
   ioctl(current: Task, request: number, arg?: IoctlArg): number;
   /** `pread(2)`; `EINVAL` on files without read. */
