@@ -16,6 +16,17 @@ export {
   type PlacementPolicy,
   placeDevice,
 } from './guest-dt/assigned-device.js';
+export { type ApplyOverlayOptions, applyOverlay } from './guest-dt/overlay.js';
+export {
+  DEVICE_ASSIGNMENT_ERROR_KINDS,
+  type DeviceAssigningHypervisor,
+  DeviceAssignmentError,
+  type DeviceAssignmentErrorKind,
+  placementHypervisor,
+  type ValidatedDevice,
+  type ValidateOptions,
+  validateDeviceAssignment,
+} from './guest-dt/pvmfw-validator.js';
 export {
   GIC_FDT_IRQ_FLAGS_EDGE_LO_HI,
   GIC_FDT_IRQ_FLAGS_LEVEL_HI,
@@ -28,3 +39,15 @@ export {
   qemuXgmacNode,
   sysfsToDtName,
 } from './guest-dt/qemu-sysbus-fdt.js';
+export { type RenderedTree, renderTree } from './guest-dt/render.js';
+export {
+  type CrosvmAssignment,
+  crosvmGuestTree,
+  type PvIommu,
+  patchVmDtbo,
+  pvIommuNode,
+  type VmDtboDevice,
+  type VmDtboIommu,
+  vmDtboTemplate,
+} from './guest-dt/vm-dtbo.js';
+export { XEN_GUEST_PHANDLE_GIC, type XenPartialDtOptions, xenPartialDt } from './guest-dt/xen-partial-dt.js';

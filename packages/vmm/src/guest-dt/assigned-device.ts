@@ -47,22 +47,26 @@ export interface AssignedDeviceView {
   readonly iommus: readonly AssignedIommu[];
 }
 
-/** Where a placement puts regions: the platform bus (QEMU, crosvm) or 1:1 (Xen direct map). */
-export type PlacementPolicy = 'platform-bus' | 'identity';
+/**
+ * Where a placement puts a device: `platform-bus` (QEMU, crosvm: MMIO and SPIs from the bus),
+ * `xen` (MMIO from the bus, SPIs 1:1 as Xen maps them) or `identity` (MMIO and SPIs 1:1, a Xen
+ * direct-mapped domain).
+ */
+export type PlacementPolicy = 'platform-bus' | 'xen' | 'identity';
 
 /**
  * Places a host device in the guest: one platform-bus MMIO window per region (sizes rounded
  * up to the map's page size for the allocation; the view keeps the region's own size, as
- * QEMU's `memory_region_size()`), one SPI per interrupt (`identity`: the host's SPI, as Xen's
- * "VIRQ == IRQ", and the host address). A failure releases what this call took.
+ * QEMU's `memory_region_size()`) and one SPI per interrupt, or 1:1 as the policy says. A
+ * failure releases what this call took.
  */
 export function placeDevice(
   map: GuestAddressMap,
   device: DtDevice,
   policy: PlacementPolicy = 'platform-bus',
 ): AssignedDeviceView {
-  if (policy !== 'platform-bus' && policy !== 'identity')
-    throw new KernelError('EINVAL', `placeDevice: policy must be 'platform-bus' or 'identity'`);
+  if (policy !== 'platform-bus' && policy !== 'xen' && policy !== 'identity')
+    throw new KernelError('EINVAL', `placeDevice: policy must be 'platform-bus', 'xen' or 'identity'`);
   const owner = device.name;
   if (
     map.mmioAllocations().some((a) => a.owner === owner) ||
@@ -83,7 +87,7 @@ export function placeDevice(
       const hostSpi = irq.gicType === 'SPI' && irq.intid !== undefined ? irq.intid - 32 : undefined;
       const trigger = irq.trigger ?? 'none';
       const automasked = trigger === 'level-high' || trigger === 'level-low';
-      if (policy === 'identity') {
+      if (policy !== 'platform-bus') {
         if (hostSpi === undefined)
           throw new KernelError(
             'EINVAL',
