@@ -6,6 +6,7 @@ import {
   type KvmDevice,
   KvmVfioDevice,
   type KvmVfioFile,
+  type VgicCpuInterface,
   Vm,
 } from '@vfiokit/kvm';
 import type { IoctlArg, MmapRequest, MmapResult, Task, VfioFile } from '@vfiokit/vfio';
@@ -168,8 +169,8 @@ export class KvmVmFile extends KvmFileBase {
   ioctl(current: Task, request: number, arg?: IoctlArg): number {
     switch (request) {
       case K.KVM_CREATE_VCPU: {
-        this.vm.createVcpu(numberOf(arg));
-        return this.install(new KvmVcpuFile(this.refs));
+        const index = this.vm.createVcpu(numberOf(arg));
+        return this.install(new KvmVcpuFile(this.refs, index));
       }
       case K.KVM_CREATE_DEVICE:
         return this.createDevice(bytesOf(arg, 12, 'KVM_CREATE_DEVICE'));
@@ -247,15 +248,31 @@ function eventfdOf(current: Task, fd: number): EventFd {
   return file;
 }
 
-/** A vCPU fd: it holds the VM; its own ioctls (KVM_RUN, …) are not modelled (EINVAL). */
+/**
+ * A vCPU fd: it holds the VM. Its ioctls are not modelled (EINVAL); the guest runs through
+ * `HostProcess.kvmRun`, which stands for KVM_RUN.
+ */
 export class KvmVcpuFile extends KvmFileBase {
+  /** The vCPU's index in the VM (creation order). */
+  readonly index: number;
   private readonly refs: VmRefs;
   private released = false;
 
-  constructor(refs: VmRefs) {
+  constructor(refs: VmRefs, index: number) {
     super();
     this.refs = refs;
+    this.index = index;
     refs.get();
+  }
+
+  /** The guest's GIC CPU interface of this vCPU (ENXIO before the vGIC is initialised). */
+  get cpu(): VgicCpuInterface {
+    return this.refs.vm.vcpu(this.index);
+  }
+
+  /** The VM this vCPU belongs to. */
+  get vm(): Vm {
+    return this.refs.vm;
   }
 
   ioctl(_current: Task, request: number): number {

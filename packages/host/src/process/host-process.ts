@@ -1,4 +1,5 @@
 import { EventFd, KernelError, rejectUnknownOptions } from '@vfiokit/core';
+import type { VgicCpuInterface } from '@vfiokit/kvm';
 import {
   type Capability,
   type IoctlArg,
@@ -11,7 +12,7 @@ import {
   type VfioSyscalls,
 } from '@vfiokit/vfio';
 import type { Host } from '../host.js';
-import { KvmSystemFile } from '../kvm/kvm-files.js';
+import { KvmSystemFile, KvmVcpuFile } from '../kvm/kvm-files.js';
 import { HostEventFd } from './host-eventfd.js';
 
 /** Options of a {@link HostProcess}. */
@@ -141,6 +142,21 @@ export class HostProcess implements Task, VfioSyscalls {
     const file = this.fdget(fd);
     if (!(file instanceof EventFd)) throw new KernelError('EINVAL', `fd ${fd} is not an eventfd`);
     return file;
+  }
+
+  /**
+   * `KVM_RUN` of a vCPU fd, with the guest's work given as `guest` (what the vCPU does with its
+   * GIC CPU interface: IAR, EOIR, DIR, PMR): one kernel entry, so what the guest's EOI sets off
+   * (KVM's resampler signalling vfio's UNMASK eventfd, vfio's enable_irq resend) runs as on
+   * Linux — inside the ioctl, the resend after it. `ENOTTY` for an fd that is not a vCPU's;
+   * `ENXIO` before the vGIC is initialised (a simplification: Linux initialises it lazily).
+   */
+  kvmRun<T>(fd: number, guest: (cpu: VgicCpuInterface) => T): T {
+    return this.syscall(() => {
+      const file = this.fdget(fd);
+      if (!(file instanceof KvmVcpuFile)) throw new KernelError('ENOTTY', `fd ${fd} is not a vCPU`);
+      return guest(file.cpu);
+    });
   }
 
   ioctl(fd: number, request: number, arg?: IoctlArg): number {
