@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import {
-  type IommuFault,
+  IommuGroupIda,
   type Iova,
   isIommuFault,
   PhysicalMemory,
   physAddr,
-  TranslatedDmaPort,
   toSafeNumber,
 } from '@vfiokit/core';
-import { parseFdt, populateDevices } from '@vfiokit/devicetree';
+import { OfTree, parseFdt, populateDevices } from '@vfiokit/devicetree';
 import { DriverCore } from '@vfiokit/platform-bus';
 import {
   assemblePl330,
@@ -18,6 +17,14 @@ import {
   pl330ResetModule,
   ResetRegistry,
 } from '@vfiokit/reset-modules';
+import {
+  ArmSmmuV2,
+  OfSmmus,
+  SmmuDmaPort,
+  SmmuDriverDomain,
+  smmuV2Regs,
+  TablePageAllocator,
+} from '@vfiokit/smmu';
 import {
   type IrqTriggerType,
   SimpleIrqChip,
@@ -29,7 +36,6 @@ import {
   vfioAmbaDriver,
   vfioMetaDriverData,
 } from '@vfiokit/vfio';
-import { testIommuGroup } from '@vfiokit/vfio/testing';
 import {
   VFIO_DEVICE_FLAGS_AMBA,
   VFIO_DEVICE_FLAGS_RESET,
@@ -47,13 +53,15 @@ import { describe, expect, it } from 'vitest';
 // container → group → EPERM at attach without allow_unsafe_interrupts → success with it →
 // TYPE1v2 → map 1 GiB of guest RAM → the PL330 (dma-controller@7ff00000, behind
 // /iommu@7fb00000 with stream IDs 0–8) through vfio-amba → info, regions, IRQs → close →
-// the PL330 reset ran. The SMMU is a core FlatIommuDomain shaped like an MMU-401 until
-// @vfiokit/smmu is wired in.
+// the PL330 reset ran. The IOMMU is @vfiokit/smmu's: the arm-smmu driver probes the Juno's
+// MMU-401s and forms the groups, type1 maps through the driver's io-pgtable-arm domain, and the
+// PL330's master port is translated by the MMU-401 model walking those tables.
 
 const DTB = new URL('../../shared/fixtures/dtb/juno-r2.dtb', import.meta.url);
 const GUEST_RAM_VADDR = 0x7f00_0000_0000;
 const GUEST_RAM_PHYS = 0x8_8000_0000;
 const GIB = 0x4000_0000;
+const PL330_SMMU = '7fb00000.iommu';
 
 function errno(fn: () => unknown): string {
   try {
@@ -65,8 +73,9 @@ function errno(fn: () => unknown): string {
 }
 
 function junoHost() {
-  // --- the host: parse, populate, one IOMMU group per SMMU master, drivers ---
-  const devices = populateDevices(parseFdt(new Uint8Array(readFileSync(DTB))));
+  // --- the host: parse, populate, the SMMUs and their drivers, then the PL330 ---
+  const tree = parseFdt(new Uint8Array(readFileSync(DTB)));
+  const devices = populateDevices(tree);
   const dt = devices.find((d) => d.path === '/dma-controller@7ff00000');
   if (dt === undefined) throw new RangeError('no PL330 in the Juno device tree');
   expect(dt.bus).toBe('amba');
@@ -78,19 +87,31 @@ function junoHost() {
   const core = new DriverCore();
   const ownership = core.iommuOwnership;
   if (ownership === undefined) throw new RangeError('driver core without an ownership book');
-  const iommuGroup = testIommuGroup({ id: 0, devices: [{ name: dt.name, streamIds }], ownership });
-
   const memory = new PhysicalMemory();
   memory.allocate(physAddr(GUEST_RAM_PHYS), GIB);
-  const pl330 = new Pl330Model({
-    dma: {
-      // The controller's master port goes through whatever domain the group is attached to.
-      read: (address: Iova, into: Uint8Array): IommuFault | null =>
-        new TranslatedDmaPort({ memory, domain: iommuGroup.domain }).read(address, into),
-      write: (address: Iova, from: Uint8Array): IommuFault | null =>
-        new TranslatedDmaPort({ memory, domain: iommuGroup.domain }).write(address, from),
+  // The kernel's pages for page tables: 32 MiB of Juno's first DRAM bank.
+  const allocator = new TablePageAllocator({ memory, base: physAddr(0x8400_0000), size: 0x200_0000 });
+  // One IDA for the SMMU groups and vfio's fake groups.
+  const groupIds = new IommuGroupIda();
+  const log: string[] = [];
+  const smmus = new OfSmmus({
+    tree: OfTree.of(tree),
+    devices,
+    memory,
+    allocator,
+    groupIds,
+    ownership,
+    onGroupChange: (name, group) => {
+      const device = core.findDevice(name);
+      if (device !== undefined) device.iommuGroup = group?.id;
     },
+    log: (line) => log.push(line),
   });
+  const smmu = smmus.models.get(PL330_SMMU);
+  if (!(smmu instanceof ArmSmmuV2)) throw new RangeError('no MMU-401 model for the PL330');
+  // The controller's master port: every access translated by the MMU-401 (stream ID 0: the
+  // model has one AXI master, the manager's and channels' traffic carry the same ID).
+  const pl330 = new Pl330Model({ dma: new SmmuDmaPort({ smmu, streamId: 0, memory }) });
   const lines: Record<number, IrqTriggerType> = {};
   for (const irq of dt.irqs) {
     if (irq.intid === undefined || irq.trigger === undefined || irq.trigger === 'none')
@@ -101,19 +122,7 @@ function junoHost() {
   // The PL330 module is vfiokit's own: the registry opts in (upstream Linux has none).
   const resets = new ResetRegistry({ mode: 'vfiokit' });
   resets.register(pl330ResetModule);
-  const vfio = new Vfio({ allowUnsafeInterrupts: false });
-  const log: string[] = [];
-  core.amba.registerDriver(
-    vfioAmbaDriver({
-      vfio,
-      resets,
-      irqChip,
-      iommuGroupOf: (d) => (d.name === dt.name ? iommuGroup : undefined),
-      mmio: () => pl330,
-      delay: (us) => pl330.tick(us),
-      log: (line) => log.push(line),
-    }),
-  );
+  const vfio = new Vfio({ allowUnsafeInterrupts: false, iommuGroupIds: groupIds });
   const region = dt.regions[0];
   if (region === undefined) throw new RangeError('PL330 without reg');
   core.amba.addDevice({
@@ -124,20 +133,71 @@ function junoHost() {
     regions: [{ start: physAddr(toSafeNumber(region.address)), size: toSafeNumber(region.size) }],
     irqs: dt.irqs.map((i) => i.intid ?? 0),
     primecell: pl330,
-    iommuGroup: 0,
   });
+  // The SMMUs (platform devices) and arm-smmu, which binds them and forms the groups.
+  for (const d of devices) {
+    if (!smmus.models.has(d.name)) continue;
+    core.platform.addDevice({
+      name: d.name,
+      bus: 'platform',
+      ofNode: d.path,
+      compatible: d.compatible,
+      regions: d.regions.map((r) => ({
+        start: physAddr(toSafeNumber(r.address)),
+        size: toSafeNumber(r.size),
+      })),
+    });
+  }
+  for (const spec of smmus.drivers) core.platform.registerDriver(spec);
+  const iommuGroup = smmus.groupOf(dt.name);
+  if (iommuGroup === undefined) throw new RangeError('the PL330 got no IOMMU group');
+  core.amba.registerDriver(
+    vfioAmbaDriver({
+      vfio,
+      resets,
+      irqChip,
+      iommuGroupOf: (d) => smmus.groupOf(d.name),
+      mmio: () => pl330,
+      delay: (us) => pl330.tick(us),
+      log: (line) => log.push(line),
+    }),
+  );
   // The admin hands the device to vfio-amba: driver_override, then drivers_probe.
   core.amba.setDriverOverride(dt.name, 'vfio-amba');
   void core.amba.driversProbe(dt.name);
   const device = core.amba.device(dt.name);
   expect(device?.driverName).toBe('vfio-amba');
+  expect(device?.iommuGroup).toBe(iommuGroup.id);
   const bound = device === undefined ? undefined : vfioMetaDriverData(device);
-  return { dt, streamIds, core, iommuGroup, memory, pl330, irqChip, resets, vfio, log, device, bound };
+  const instance = smmus.armSmmu.instance('/iommu@7fb00000');
+  if (instance === undefined) throw new RangeError('arm-smmu did not probe the MMU-401');
+  return {
+    dt,
+    streamIds,
+    core,
+    smmus,
+    smmu,
+    instance,
+    iommuGroup,
+    allocator,
+    memory,
+    pl330,
+    irqChip,
+    resets,
+    vfio,
+    log,
+    device,
+    bound,
+  };
 }
 
 describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
   it('runs the scripted VMM flow', () => {
-    const { dt, streamIds, core, iommuGroup, irqChip, resets, vfio, log, bound } = junoHost();
+    const { dt, streamIds, core, smmu, iommuGroup, allocator, irqChip, resets, vfio, log, bound } =
+      junoHost();
+    // Groups in SMMU probe order: the ETR's (iommu@2b600000) is 0, the PL330's 1.
+    expect(iommuGroup.id).toBe(1);
+    expect(iommuGroup.iommu).toBe('/iommu@7fb00000');
     // "vfio/amba: Mark for removal" (v6.18): dev_err_once in vfio_amba_probe, and as data.
     expect(log).toContain(`vfio-amba ${dt.name}: ${VFIO_AMBA_DEPRECATION}`);
     expect(bound?.deprecation).toBe(VFIO_AMBA_DEPRECATION);
@@ -150,7 +210,7 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     const container = VfioContainerHandle.open(vmm);
     expect(container.apiVersion()).toBe(0);
     expect(container.checkExtension(VFIO_TYPE1v2_IOMMU)).toBe(true);
-    const group = VfioGroupHandle.open(vmm, 0);
+    const group = VfioGroupHandle.open(vmm, iommuGroup.id);
     expect(group.status()).toEqual({ viable: true, containerSet: false });
     group.setContainer(container);
     expect(group.status()).toEqual({ viable: true, containerSet: true });
@@ -161,9 +221,11 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     container.setIommu(VFIO_TYPE1v2_IOMMU);
 
     const info = container.iommuInfo();
+    // arm-smmu on an SMMUv1 (MMU-401) uses the AArch32 LPAE format: a 32-bit IOVA aperture,
+    // minus the software MSI window (arm_smmu_get_resv_regions).
     expect(info.iovaRanges).toEqual([
       { start: 0n, end: 0x7ff_ffffn },
-      { start: 0x810_0000n, end: 2n ** 48n - 1n },
+      { start: 0x810_0000n, end: 2n ** 32n - 1n },
     ]);
     expect(errno(() => container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x800_0000, size: 0x1000 }))).toBe(
       'EINVAL',
@@ -172,10 +234,23 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     expect(vmm.mm.lockedVm).toBe(GIB / 0x1000);
     expect(container.iommuInfo().dmaAvail).toBe(65534);
     const domain = iommuGroup.domain;
+    expect(domain).toBeInstanceOf(SmmuDriverDomain);
     expect(domain?.endpoints).toEqual([{ device: dt.name, streamIds }]);
     expect(domain?.translate((0x8000_0000 + 0x1234) as Iova, 'write')).toBe(GUEST_RAM_PHYS + 0x1234);
     const outside = domain?.translate((0x8000_0000 + GIB) as Iova, 'read');
     expect(outside !== undefined && isIommuFault(outside)).toBe(true);
+    // The kernel's page tables are in memory, and the MMU-401 walks them for every stream ID.
+    expect(allocator.liveAllocations).toBeGreaterThan(0);
+    for (const sid of streamIds)
+      expect(smmu.translate(sid, (0x8000_0000 + 0x1234) as Iova, 'read')).toBe(GUEST_RAM_PHYS + 0x1234);
+    // The group's stream map entries point at the bank of type1's domain.
+    const bank = (domain as SmmuDriverDomain).context;
+    const valid = [...Array(128).keys()].filter(
+      (i) => (smmu.read(smmuV2Regs.GR0_SMR_BASE + 4 * i, 4) & smmuV2Regs.SMR_VALID) !== 0,
+    );
+    expect(valid.map((i) => smmu.read(smmuV2Regs.GR0_S2CR_BASE + 4 * i, 4) & 0xff)).toEqual(
+      Array(9).fill(bank),
+    );
 
     // --- the device fd ---
     const handle = group.getDevice(dt.name);
@@ -223,6 +298,8 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     expect(vmm.mm.lockedVm).toBe(0);
     group.unsetContainer();
     expect(iommuGroup.owner).toBeNull();
+    // Released: back on the default DMA domain.
+    expect(iommuGroup.currentDomain).toBe(iommuGroup.defaultDomain);
     expect(core.amba.unbind('vfio-amba', dt.name)).toBeUndefined();
     expect(resets.usersOf(pl330ResetModule.owner)).toBe(0);
   });
@@ -242,7 +319,7 @@ describe('VFIO on Juno r2: guest-programmed PL330 DMA', () => {
     const vmm = new UserProcess({ vfio: host.vfio, rlimitMemlock: 2 * GIB });
     vmm.addressSpace.mmap(GUEST_RAM_VADDR, physAddr(GUEST_RAM_PHYS), GIB);
     const container = VfioContainerHandle.open(vmm);
-    const group = VfioGroupHandle.open(vmm, 0);
+    const group = VfioGroupHandle.open(vmm, host.iommuGroup.id);
     group.setContainer(container);
     container.setIommu(VFIO_TYPE1v2_IOMMU);
     const GUEST_RAM_IOVA = 0x8000_0000;
@@ -294,6 +371,14 @@ describe('VFIO on Juno r2: guest-programmed PL330 DMA', () => {
     dmaGo(1, GUEST_RAM_IOVA + 0x1200);
     host.pl330.tick(100);
     expect(host.pl330.channelFault(1)?.kind).toBe('translation');
+    // …as a context fault the MMU-401 recorded (FSR.TF, FAR) and the arm-smmu handler reported.
+    const bank = (host.iommuGroup.domain as SmmuDriverDomain).context;
+    expect(host.instance.faults).toEqual([
+      expect.objectContaining({ contextBank: bank, fsr: smmuV2Regs.FSR_TF, far: 0x4000_0000 }),
+    ]);
+    expect(host.log.some((line) => /Unhandled context fault: fsr=0x2, iova=0x40000000/.test(line))).toBe(
+      true,
+    );
 
     // A loop without end keeps channel 2 busy until the reset at the last close kills it.
     load(GUEST_RAM_IOVA + 0x1400, [
