@@ -44,7 +44,11 @@ export function analyzeHost(host: Host, options: AnalyzeOptions = {}): HostAnaly
   }
   const memberships = iommuGroups(host, enabled, iommus);
   const groupOf = new Map<string, number>();
-  for (const group of memberships) for (const name of group.devices) groupOf.set(name, group.id);
+  const fromTree = new Set<number>();
+  for (const group of memberships) {
+    for (const name of group.devices) groupOf.set(name, group.id);
+    if (group.formedFromTree) fromTree.add(group.id);
+  }
   const roles = providerRoles(tree, enabled, msi.controllers);
 
   const facts = new Map<string, DeviceFacts>();
@@ -58,6 +62,7 @@ export function analyzeHost(host: Host, options: AnalyzeOptions = {}): HostAnaly
       dma: policy.assessFacts(dmaFactsOf(tree, node, device)),
       iommu: iommu ?? null,
       group: groupOf.get(device.name) ?? null,
+      groupFromTree: fromTree.has(groupOf.get(device.name) ?? -1),
       msiParent: msi.parentOf(device) ?? null,
       msiIsolated: msi.isolated(device),
       reset: status === 'okay' ? resetOf(host.resets, device) : null,

@@ -19,6 +19,8 @@ export interface DeviceFacts {
   readonly dma: DmaCapabilityVerdict;
   readonly iommu: DeviceIommu | null;
   readonly group: number | null;
+  /** The group was formed from the tree: the host has no driver for the IOMMU. */
+  readonly groupFromTree: boolean;
   readonly msiParent: string | null;
   readonly msiIsolated: boolean;
   readonly reset: AnalysisReset | null;
@@ -125,7 +127,9 @@ function smmuPath(
   draft.reasons.push(
     own.group === null
       ? `behind ${own.iommu?.node}, but its IOMMU driver gives it no group`
-      : `behind ${own.iommu?.node}, IOMMU group ${own.group}`,
+      : own.groupFromTree
+        ? `behind ${own.iommu?.node}, IOMMU group ${own.group} (as generic_device_group forms it; no modelled driver)`
+        : `behind ${own.iommu?.node}, IOMMU group ${own.group}`,
   );
   if (own.group === null) draft.blocked = true;
   // vfio_iommu_type1_attach_group(): iommu_group_has_isolated_msi() over every member, else

@@ -30,58 +30,45 @@ export interface GroupMembership {
   readonly id: number;
   readonly iommu: string;
   readonly devices: readonly string[];
-}
-
-/** What the host's SMMU drivers say a device's group is (the shape `Host.iommuGroupOf` returns). */
-type HostGroupLookup = (device: string) => { readonly id: number } | undefined;
-
-// The host gains `iommuGroupOf` with its SMMU drivers (another issue's work). When it is there
-// the analysis takes groups from it, so the two can never disagree; until then it forms them
-// from the device tree below.
-function hostGroupLookup(host: Host): HostGroupLookup | undefined {
-  const lookup: unknown = (host as unknown as { iommuGroupOf?: unknown }).iommuGroupOf;
-  if (typeof lookup !== 'function') return undefined;
-  return (device) => {
-    const group: unknown = lookup.call(host, device);
-    if (typeof group !== 'object' || group === null) return undefined;
-    const id: unknown = (group as { id?: unknown }).id;
-    return typeof id === 'number' ? { id } : undefined;
-  };
+  /** True when the host has no driver for the IOMMU and the analysis formed the group itself. */
+  readonly formedFromTree: boolean;
 }
 
 /**
- * The IOMMU groups of the devices behind an available IOMMU. From the host's SMMU drivers when
- * it has them; otherwise as the arm-smmu drivers form them for platform devices:
- * generic_device_group() gives each device its own group, except that masters whose stream IDs
- * meet on one SMMU share the group of the first (arm_smmu_device_group() → the S2CR's group,
- * drivers/iommu/arm/arm-smmu/arm-smmu.c). Ids are allocated in device order from 0
- * (iommu_group_alloc's ida).
+ * The IOMMU groups of the devices behind an available IOMMU, taken from the host's SMMU
+ * drivers (`host.iommuGroups`), so the analysis and the host can never disagree. An IOMMU the
+ * host has no driver for (no member of it got a group from the host: a Rockchip, MediaTek or
+ * Apple DART IOMMU) gets groups as the kernel's generic_device_group() would form them: one per
+ * device, shared by masters whose stream IDs meet on that IOMMU; their ids follow the host's.
  */
 export function iommuGroups(
   host: Host,
   devices: readonly DtDevice[],
   iommus: ReadonlyMap<string, DeviceIommu>,
 ): GroupMembership[] {
-  const fromHost = hostGroupLookup(host);
-  const groups = new Map<number, { iommu: string; devices: string[] }>();
+  const out: GroupMembership[] = host.iommuGroups
+    .filter((group) => group.devices.length > 0)
+    .map((group) => ({
+      id: group.id,
+      iommu: group.iommu ?? iommus.get(group.devices[0] ?? '')?.node ?? '',
+      devices: [...group.devices],
+      formedFromTree: false,
+    }));
+  const driven = new Set(out.map((group) => group.iommu));
+  let next = Math.max(-1, ...out.map((group) => group.id), ...host.vfio.fakeIommuGroups.keys()) + 1;
+  const formed = new Map<number, { iommu: string; devices: string[] }>();
   const byStream = new Map<string, number>();
-  let next = 0;
   for (const device of devices) {
     const iommu = iommus.get(device.name);
-    if (iommu === undefined || !iommu.available) continue;
-    let id: number | undefined;
-    if (fromHost !== undefined) {
-      id = fromHost(device.name)?.id;
-    } else {
-      const keys = iommu.streamIds.map((sid) => `${iommu.node}\0${sid}`);
-      id = keys.map((key) => byStream.get(key)).find((found) => found !== undefined);
-      if (id === undefined) id = next++;
-      for (const key of keys) if (!byStream.has(key)) byStream.set(key, id);
-    }
-    if (id === undefined) continue;
-    const group = groups.get(id) ?? { iommu: iommu.node, devices: [] };
+    if (iommu === undefined || !iommu.available || driven.has(iommu.node)) continue;
+    const keys = iommu.streamIds.map((sid) => `${iommu.node}\0${sid}`);
+    let id = keys.map((key) => byStream.get(key)).find((found) => found !== undefined);
+    if (id === undefined) id = next++;
+    for (const key of keys) if (!byStream.has(key)) byStream.set(key, id);
+    const group = formed.get(id) ?? { iommu: iommu.node, devices: [] };
     group.devices.push(device.name);
-    groups.set(id, group);
+    formed.set(id, group);
   }
-  return [...groups].sort(([a], [b]) => a - b).map(([id, g]) => ({ id, iommu: g.iommu, devices: g.devices }));
+  for (const [id, group] of formed) out.push({ id, ...group, formedFromTree: true });
+  return out.sort((a, b) => a.id - b.id);
 }

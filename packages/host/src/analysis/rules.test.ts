@@ -116,6 +116,35 @@ describe('analysis rules on built trees', () => {
     expect(device(analysis, '2000.dma').reasons[0]).toBe('the host needs it: DMA engine of 1 device');
   });
 
+  it('an IOMMU the host has no driver for: groups as generic_device_group forms them, said so', () => {
+    const host = board((soc) => {
+      soc.node('iommu@1000', (mmu) => {
+        mmu
+          .label('mmu')
+          .string('compatible', 'rockchip,iommu')
+          .cells('reg', 0x1000, 0x100)
+          .cells('#iommu-cells', 0);
+      });
+      soc.node('vpu@2000', (vpu) =>
+        vpu.string('compatible', 'test,vpu').cells('reg', 0x2000, 0x100).cells('iommus', ref('mmu')),
+      );
+      soc.node('vpu@3000', (vpu) =>
+        vpu.string('compatible', 'test,vpu').cells('reg', 0x3000, 0x100).cells('iommus', ref('mmu')),
+      );
+    });
+    expect(host.iommuGroups).toEqual([]);
+    const analysis = analyzeHost(host);
+    expect(analysis.groups).toEqual([
+      { id: 0, iommu: '/soc/iommu@1000', devices: ['2000.vpu'], viable: true },
+      { id: 1, iommu: '/soc/iommu@1000', devices: ['3000.vpu'], viable: true },
+    ]);
+    const vpu = device(analysis, '3000.vpu');
+    expect(vpu.iommu).toEqual({ node: '/soc/iommu@1000', streamIds: [], group: 1 });
+    expect(vpu.reasons[0]).toBe(
+      'behind /soc/iommu@1000, IOMMU group 1 (as generic_device_group forms it; no modelled driver)',
+    );
+  });
+
   it('the SynQuacer pre-ITS does not isolate (its_enable_quirk_socionext_synquacer)', () => {
     const host = board((soc) => {
       soc.node('iommu@1000', (smmu) => {
