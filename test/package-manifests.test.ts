@@ -31,6 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'emulated-iommu': ['core', 'platform-bus', 'vfio'],
   vfio: ['core', 'platform-bus', 'reset-modules'],
   kvm: ['core'],
+  iommufd: ['core'],
   host: ['core', 'devicetree', 'platform-bus', 'reset-modules', 'smmu', 'emulated-iommu', 'vfio', 'kvm'],
   vmm: ['core', 'devicetree', 'host', 'kvm', 'vfio'],
   cli: ['core', 'vmm', 'host', 'devicetree'],
