@@ -1,6 +1,5 @@
 import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { type DtDevice, OfTree } from '@vfiokit/devicetree';
-import { OfDmaCapabilityPolicy } from '@vfiokit/emulated-iommu';
 import type { Host } from '../host.js';
 import { type DeviceFacts, decide } from './decide.js';
 import { dependenciesOf } from './dependencies.js';
@@ -35,7 +34,8 @@ export function analyzeHost(host: Host, options: AnalyzeOptions = {}): HostAnaly
   const all: readonly DtDevice[] = [...enabled, ...disabled.map((d) => d.device)];
   const statusByPath = new Map(disabled.map((d) => [d.device.path, d.status]));
 
-  const policy = new OfDmaCapabilityPolicy(() => undefined, host.params.dma_policy);
+  // The host's own policy (the one the RFC's vfio-platform asks at probe), so the two agree.
+  const policy = host.dmaPolicy;
   const msi = hostMsi(host.tree, all, kernel);
   const iommus = new Map<string, DeviceIommu>();
   for (const device of enabled) {
