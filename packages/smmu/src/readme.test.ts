@@ -1,7 +1,18 @@
 // The README's usage example, verbatim apart from the assertions: it must keep working.
-import { IOMMU_READ, IOMMU_WRITE, iova, PhysicalMemory, physAddr } from '@vfiokit/core';
+import { readFileSync } from 'node:fs';
+import {
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IommuDmaOwnership,
+  IommuGroupIda,
+  iova,
+  PhysicalMemory,
+  physAddr,
+} from '@vfiokit/core';
+import { OfTree, parseFdt, populateDevices } from '@vfiokit/devicetree';
+import { DriverCore } from '@vfiokit/platform-bus';
 import { describe, expect, it } from 'vitest';
-import { ArmLpaeDomain, ArmSmmuV3, SmmuDmaPort, TablePageAllocator } from './index.js';
+import { ArmLpaeDomain, ArmSmmuV3, OfSmmus, SmmuDmaPort, TablePageAllocator } from './index.js';
 import { ArmSmmuV3Programmer } from './testing/index.js';
 
 describe('README usage', () => {
@@ -25,5 +36,33 @@ describe('README usage', () => {
     expect(memory.readU32(physAddr(0x1_0000_1000))).toBe(0x08070605);
     expect(fault).toMatchObject({ kind: 'translation', iova: 0x20_0000 });
     expect(events.map((e) => [e.id, e.streamId])).toEqual([[0x10, 0x42]]);
+  });
+});
+
+describe('README: the drivers and IOMMU groups', () => {
+  it('probes Juno r2’s SMMUs and forms the PL330’s group', () => {
+    const junoR2Dtb = new Uint8Array(
+      readFileSync(new URL('../../../../shared/fixtures/dtb/juno-r2.dtb', import.meta.url)),
+    );
+    const tree = parseFdt(junoR2Dtb);
+    const devices = populateDevices(tree);
+    const memory = new PhysicalMemory();
+    const core = new DriverCore();
+    const smmus = new OfSmmus({
+      tree: OfTree.of(tree),
+      devices,
+      memory,
+      allocator: new TablePageAllocator({ memory, base: physAddr(0x8400_0000), size: 0x200_0000 }),
+      groupIds: new IommuGroupIda(), // shared with Vfio's fake groups on a host
+      ownership: core.iommuOwnership ?? new IommuDmaOwnership(), // the driver core's book
+    });
+    for (const d of devices)
+      void core.bus(d.bus).addDevice({ name: d.name, bus: d.bus, ofNode: d.path, compatible: d.compatible });
+    for (const spec of smmus.drivers) void core.platform.registerDriver(spec); // SMMUs probe, groups form
+    const group = smmus.groupOf('7ff00000.dma-controller'); // IommuGroup { id: 1, iommu: '/iommu@7fb00000', … }
+    const where = smmus.iommuOf('7ff00000.dma-controller'); // { node: '/iommu@7fb00000', streamIds: [0, …, 8] }
+
+    expect([group?.id, group?.iommu]).toEqual([1, '/iommu@7fb00000']);
+    expect(where).toEqual({ node: '/iommu@7fb00000', streamIds: [0, 1, 2, 3, 4, 5, 6, 7, 8] });
   });
 });
