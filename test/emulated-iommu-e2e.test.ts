@@ -1,9 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { IOMMU_READ, IOMMU_WRITE, type PhysAddr, PhysicalMemory, physAddr } from '@vfiokit/core';
-import { type DeviceTree, type DtNode, type DtProperty, parseFdt } from '@vfiokit/devicetree';
+import {
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IommuGroupIda,
+  type Iova,
+  type PhysAddr,
+  PhysicalMemory,
+  physAddr,
+} from '@vfiokit/core';
+import {
+  type DeviceTree,
+  type DtNode,
+  type DtProperty,
+  OfTree,
+  parseFdt,
+  populate,
+} from '@vfiokit/devicetree';
 import { vfioPl011Driver } from '@vfiokit/emulated-iommu';
 import { createHost, type Host, type HostProcess, Pl011InterruptModel } from '@vfiokit/host';
+import { DriverCore } from '@vfiokit/platform-bus';
+import { OfSmmus, TablePageAllocator } from '@vfiokit/smmu';
 import {
+  UserProcess,
+  Vfio,
   VfioContainerHandle,
   type VfioDevice,
   type VfioDeviceHandle,
@@ -472,5 +491,137 @@ describe('property: on the emulated path, device models reach PhysicalMemory onl
     // And an access outside any context is a violation.
     world.memory.write(world.ramBase, new Uint8Array(1));
     expect(world.memory.violations).toHaveLength(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A mixed container on Juno r2 with the real SMMU drivers (@vfiokit/smmu): an emulated group
+// beside the PL330's IOMMU group, which arm-smmu formed behind the MMU-401 at 0x7fb00000.
+// TYPE1v2 then pins at MAP_DMA and maps into the SMMU's io-pgtable (what the SMMU model walks),
+// and the emulated device's pins are not charged again (vfio_iommu_type1_pin_pages:
+// do_accounting = list_empty(&iommu->domain_list)).
+
+function junoMixed() {
+  const tree = parseFdt(new Uint8Array(readFileSync('/work/shared/fixtures/dtb/juno-r2.dtb')));
+  const devices = populate(tree).devices;
+  const memory = new PhysicalMemory();
+  const allocator = new TablePageAllocator({ memory, base: physAddr(0x8000_0000), size: 0x400_0000 });
+  const ids = new IommuGroupIda();
+  const core = new DriverCore();
+  const ownership = core.iommuOwnership;
+  if (ownership === undefined) throw new RangeError('no ownership book');
+  const smmus = new OfSmmus({ tree: OfTree.of(tree), devices, memory, allocator, groupIds: ids, ownership });
+  for (const dt of devices) {
+    void core.bus(dt.bus).addDevice({
+      name: dt.name,
+      bus: dt.bus,
+      ofNode: dt.path,
+      compatible: dt.compatible,
+      regions: dt.regions.map((r) => ({ start: physAddr(Number(r.address)), size: Number(r.size) })),
+      ...(dt.periphid === undefined ? {} : { periphid: dt.periphid }),
+    });
+  }
+  for (const spec of smmus.drivers) void core.platform.registerDriver(spec);
+  const iommuGroup = smmus.groupOf('7ff00000.dma-controller');
+  if (iommuGroup === undefined) throw new RangeError('no PL330 group');
+  const vfio = new Vfio({ allowUnsafeInterrupts: true, iommuGroupIds: ids });
+  vfio.registerGroupDevice({ name: '7ff00000.dma-controller', ops: countingDeviceOps(), iommuGroup });
+  const pins = new Map<number, number>();
+  let emu: VfioDevice | undefined;
+  emu = vfio.registerEmulatedIommuDevice({
+    name: 'emu0',
+    ops: {
+      ...countingDeviceOps(),
+      dmaUnmap: (iova, length) => {
+        for (const [page, count] of [...pins]) {
+          if (page < iova || page >= iova + length) continue;
+          for (let i = 0; i < count; i++) vfio.unpinPages(emu!, page, 1);
+          pins.delete(page);
+        }
+      },
+    },
+  });
+  const ram = 0x9000_0000;
+  memory.allocate(physAddr(ram), 0x10_0000);
+  const process = new UserProcess({ vfio, rlimitMemlock: 0x10_0000 });
+  process.addressSpace.mmap(0x10_0000, physAddr(ram), 0x10_0000);
+  const container = VfioContainerHandle.open(process);
+  const emuGroup = VfioGroupHandle.open(process, vfio.groupOf(emu)?.name ?? '');
+  emuGroup.setContainer(container);
+  const smmuGroup = VfioGroupHandle.open(process, `${iommuGroup.id}`);
+  smmuGroup.setContainer(container);
+  container.setIommu(VFIO_TYPE1v2_IOMMU);
+  emuGroup.getDevice('emu0');
+  const model = smmus.models.get('7fb00000.iommu');
+  if (model === undefined) throw new RangeError('no SMMU model');
+  const pin = (iova: number, npage: number) => {
+    const pages = vfio.pinPages(emu!, iova, npage, IOMMU_READ | IOMMU_WRITE);
+    for (let i = 0; i < npage; i++) pins.set(iova + i * 0x1000, (pins.get(iova + i * 0x1000) ?? 0) + 1);
+    return pages;
+  };
+  return { vfio, emu, container, process, memory, model, pin, ram, iommuGroup, smmuGroup };
+}
+
+const errno = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'ok';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string') throw error;
+    return code;
+  }
+};
+
+describe('mixed container on Juno r2: an emulated group beside the PL330’s arm-smmu group', () => {
+  it('MAP_DMA maps through the SMMU (the model translates the IOVA to the user page); EINVAL in the SW_MSI window and past the aperture', () => {
+    const h = junoMixed();
+    h.container.mapDma({ vaddr: 0x10_0000, iova: 0x4000_0000, size: 0x4000 });
+    // Stream ID 0 of the PL330 now walks the vfio domain: IOVA → the pinned user page.
+    expect(h.model.translate(0, (0x4000_1000 + 0x10) as Iova, 'write')).toBe(h.ram + 0x1000 + 0x10);
+    expect(h.process.mm.lockedVm).toBe(4);
+    expect(errno(() => h.container.mapDma({ vaddr: 0x10_0000, iova: 0x800_0000, size: 0x1000 }))).toBe(
+      'EINVAL',
+    );
+    expect(errno(() => h.container.mapDma({ vaddr: 0x10_0000, iova: 2n ** 60n, size: 0x1000 }))).toBe(
+      'EINVAL',
+    );
+    expect(errno(() => h.container.mapDma({ vaddr: 0x40_0000, iova: 0x5000_0000, size: 0x1000 }))).toBe(
+      'EFAULT',
+    );
+  });
+
+  it('vfio_pin_pages: pages covered by the IOMMU pin are not charged again; vfio_dma_rw reaches the same page the SMMU maps', () => {
+    const h = junoMixed();
+    h.container.mapDma({ vaddr: 0x10_0000, iova: 0x4000_0000, size: 0x4000 });
+    expect(h.pin(0x4000_2000, 2)).toEqual([h.ram + 0x2000, h.ram + 0x3000]);
+    expect(h.process.mm.lockedVm).toBe(4);
+    h.vfio.dmaRw(h.emu, h.memory, 0x4000_2000, Uint8Array.of(0xab), true);
+    const seen = new Uint8Array(1);
+    const through = h.model.translate(0, 0x4000_2000 as Iova, 'read');
+    h.memory.read(through as PhysAddr, seen);
+    expect(seen[0]).toBe(0xab);
+    // UNMAP_DMA asks the emulated device to unpin first, then unmaps from the SMMU domain.
+    expect(h.container.unmapDma({ iova: 0x4000_0000, size: 0x4000 })).toBe(0x4000n);
+    expect(h.process.mm.lockedVm).toBe(0);
+    expect(typeof h.model.translate(0, 0x4000_2000 as Iova, 'read')).toBe('object');
+  });
+
+  it('the SMMU group leaving keeps the mappings recorded for the emulated group and re-charges its pins', () => {
+    const h = junoMixed();
+    h.container.mapDma({ vaddr: 0x10_0000, iova: 0x4000_0000, size: 0x4000 });
+    h.pin(0x4000_0000, 1);
+    expect(h.vfio.groups.get(`${h.iommuGroup.id}`)?.kind).toBe('iommu');
+    expect(h.iommuGroup.dmaOwnerClaimed()).toBe(true);
+    expect(h.process.mm.lockedVm).toBe(4);
+    // vfio_iommu_type1_detach_group → vfio_iommu_unmap_unpin_reaccount: the IOMMU pins go,
+    // the emulated device's pinned page is charged again, the mapping stays recorded.
+    h.smmuGroup.unsetContainer();
+    expect(h.iommuGroup.dmaOwnerClaimed()).toBe(false);
+    expect(h.process.mm.lockedVm).toBe(1);
+    expect(typeof h.model.translate(0, 0x4000_0000 as Iova, 'read')).toBe('object');
+    h.vfio.dmaRw(h.emu, h.memory, 0x4000_3000, Uint8Array.of(1), true);
+    expect(h.container.unmapDma({ all: true })).toBe(0x4000n);
+    expect(h.process.mm.lockedVm).toBe(0);
   });
 });
