@@ -17,8 +17,11 @@ export interface SmmuDomainHost {
    * previous one, so the instance blocks the streams only if they still point at `domain`.
    */
   detachDev(domain: SmmuDriverDomain, endpoint: IommuEndpoint): void;
-  /** Frees the context (bank, ASID) at domain free. */
-  destroy(domain: SmmuDriverDomain): void;
+  /**
+   * Frees the context (bank, ASID) at domain free: the driver's teardown, which calls
+   * `freeTables` (free_io_pgtable_ops: flush all, then the tables) at the point it does.
+   */
+  destroy(domain: SmmuDriverDomain, freeTables: () => void): void;
 }
 
 /** Options of a {@link SmmuDriverDomain}. */
@@ -78,8 +81,7 @@ export class SmmuDriverDomain extends ArmLpaeDomain {
   /** `domain_free`: the context goes back to the SMMU, then the tables to the allocator. */
   override free(): void {
     if (this.freed) throw new KernelError('EINVAL', `domain (context ${this.context}) freed twice`);
-    this.host.destroy(this);
+    this.host.destroy(this, () => super.free());
     this.freed = true;
-    super.free();
   }
 }

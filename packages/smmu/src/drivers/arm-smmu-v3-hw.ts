@@ -130,7 +130,9 @@ export class ArmSmmuV3Programmer {
     rejectUnknownOptions(overrides, ['ips'], 'ArmSmmuV3Programmer.attachStage1');
     const c = pgtable.s1Cfg;
     if (c === undefined) throw new KernelError('EINVAL', 'stage-1 table without its config');
-    const cd = this.allocator.alloc(64);
+    // The master's CD table (one CD, SSID 0) is allocated once and rewritten on later attaches
+    // (arm_smmu_alloc_cd_tables at first use); the CFGI_STE below drops any cached copy.
+    const cd = this.cds.get(streamId) ?? this.allocator.alloc(64);
     this.cds.set(streamId, cd);
     const t = c.tcr;
     // T0SZ, TG0, IRGN0, ORGN0, SH0, EPD1, V | IPS, AA64, R, A, ASET, ASID.

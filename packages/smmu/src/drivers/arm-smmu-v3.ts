@@ -244,14 +244,16 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
     }
   }
 
-  /** `arm_smmu_domain_free_paging`: the ASID's TLB entries invalidated, the ASID freed. */
-  destroy(domain: SmmuDriverDomain): void {
+  /**
+   * `arm_smmu_domain_free_paging`: `free_io_pgtable_ops` (CMD_TLBI_NH_ASID + CMD_SYNC through
+   * the flush ops, tables freed), then the ASID freed.
+   */
+  destroy(domain: SmmuDriverDomain, freeTables: () => void): void {
     if (this.asids.get(domain.context) !== domain)
       throw new KernelError('EINVAL', `ASID ${domain.context} does not hold this domain`);
     if ([...this.steDomain.values()].includes(domain))
       throw new KernelError('EBUSY', `ASID ${domain.context} still has streams attached`);
-    this.hw.command([R.CMDQ_OP_TLBI_NH_ASID, (domain.context << 16) >>> 0, 0, 0]);
-    this.hw.sync();
+    freeTables();
     this.asids.delete(domain.context);
   }
 

@@ -361,12 +361,17 @@ export class ArmSmmuInstance implements SmmuDomainHost {
     }
   }
 
-  /** `arm_smmu_destroy_domain_context`: bank disabled (SCTLR 0) and freed. */
-  destroy(domain: SmmuDriverDomain): void {
+  /**
+   * `arm_smmu_destroy_domain_context`: the bank written without a domain (SCTLR 0), then
+   * `free_io_pgtable_ops` (TLBIASID + sync, tables freed), then the bank back in the bitmap.
+   */
+  destroy(domain: SmmuDriverDomain, freeTables: () => void): void {
     if (this.contextMap[domain.context] !== domain)
       throw new KernelError('EINVAL', `context bank ${domain.context} does not hold this domain`);
     if (this.entryDomain.includes(domain))
       throw new KernelError('EBUSY', `context bank ${domain.context} still has streams attached`);
+    this.regs.write(this.hw.contextBankBase(domain.context) + R.CB_SCTLR, 4, 0);
+    freeTables();
     this.hw.disableContextBank(domain.context);
     this.contextMap[domain.context] = null;
   }

@@ -383,6 +383,9 @@ export class ArmLpaeIoPgtable {
   /** `free_io_pgtable_ops`: frees every table; the object is unusable afterwards. */
   free(): void {
     this.checkLive();
+    // free_io_pgtable_ops: io_pgtable_tlb_flush_all before the tables go, so nothing cached
+    // from them outlives them (a bank or ASID used again must not hit old entries).
+    this.tlb.tlb_flush_all();
     this.freePgtable(this.startLevel, this.pgd);
     this.freed = true;
   }
