@@ -13,6 +13,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 void runProgram(process.argv.slice(2), {
   stdout: (chunk) => process.stdout.write(chunk),
   stderr: (chunk) => process.stderr.write(chunk),
+  isTTY: process.stdout.isTTY === true,
+  env: process.env,
   exit: (status) => {
     process.exitCode = status;
   },

@@ -16,6 +16,10 @@ export interface ProgramIo {
   readonly readFile?: (path: string) => Promise<Uint8Array>;
   readonly now?: () => number;
   readonly progressAfterMs?: number;
+  /** Whether standard output is a terminal (the table's colours in `--color auto`); default false. */
+  readonly isTTY?: boolean;
+  /** The environment the program reads (`NO_COLOR`); default empty. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export const IO_KEYS: readonly (keyof ProgramIo & string)[] = [
@@ -25,6 +29,8 @@ export const IO_KEYS: readonly (keyof ProgramIo & string)[] = [
   'readFile',
   'now',
   'progressAfterMs',
+  'isTTY',
+  'env',
 ];
 
 /** Rejects misspelt keys (KernelError EINVAL) so that a typo does not silently use a default. */

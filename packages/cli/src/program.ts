@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
+import { addAnalyzeCommand } from './commands/analyze.js';
 import { addDtsCommand } from './commands/dts.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { InputError, oneLine } from './input-error.js';
@@ -63,17 +64,25 @@ export function createProgram(io: ProgramIo): Command {
     .showSuggestionAfterError(true);
   routeOutput(program, io);
   const now = io.now ?? (() => performance.now());
+  const progress = () =>
+    startProgress({
+      write: (line) => io.stderr(line),
+      afterMs: io.progressAfterMs ?? PROGRESS_AFTER_MS,
+      now,
+    });
+  const analyze = addAnalyzeCommand(program, {
+    readFile: io.readFile ?? readFileBytes,
+    stdout: (chunk) => io.stdout(chunk),
+    progress,
+    isTTY: io.isTTY ?? false,
+    env: io.env ?? {},
+  });
   const dts = addDtsCommand(program, {
     readFile: io.readFile ?? readFileBytes,
     stdout: (chunk) => io.stdout(chunk),
-    progress: () =>
-      startProgress({
-        write: (line) => io.stderr(line),
-        afterMs: io.progressAfterMs ?? PROGRESS_AFTER_MS,
-        now,
-      }),
+    progress,
   });
-  for (const command of [dts]) {
+  for (const command of [analyze, dts]) {
     command.version(VERSION, '-V, --version', 'print the version');
     routeOutput(command, io);
   }
