@@ -7,6 +7,22 @@ export {
   type MmioAlignment,
   naturalAlignment,
 } from './address-map/guest-address-map.js';
+// --- assign / release ---
+export {
+  type Assignment,
+  type AssignOptions,
+  assignDevice,
+  releaseDevice,
+  type StepRecord,
+} from './assign/assign.js';
+export { ASSIGN_STEPS, AssignError, type AssignStep } from './assign/assign-error.js';
+export {
+  GuestVm,
+  type GuestVmKvm,
+  type GuestVmOptions,
+  type VmmKind,
+  xenGuestMap,
+} from './assign/guest-vm.js';
 // --- guest device trees ---
 export {
   type AssignedDeviceView,

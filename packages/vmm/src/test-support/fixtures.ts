@@ -10,10 +10,10 @@ import {
   ref,
 } from '@vfiokit/devicetree';
 
-const FIXTURES = '/work/shared/fixtures/dtb';
+const FIXTURES = new URL('../../../../../shared/fixtures/dtb/', import.meta.url);
 
 export function fixtureTree(name: string): DeviceTree {
-  return parseFdt(new Uint8Array(readFileSync(`${FIXTURES}/${name}.dtb`)));
+  return parseFdt(new Uint8Array(readFileSync(new URL(`${name}.dtb`, FIXTURES))));
 }
 
 export function hostDevice(tree: DeviceTree, name: string): DtDevice {
