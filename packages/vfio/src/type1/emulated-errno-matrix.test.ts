@@ -414,7 +414,7 @@ const ROWS: readonly Row[] = [
   {
     op: 'UNMAP_DMA',
     what: 'a device that does not unpin (the kernel BUG()s)',
-    kernel: 'vfio_dma_do_unmap: BUG_ON(++retries > 10)',
+    kernel: 'vfio_dma_do_unmap: BUG_ON(++retries > 10) — after 11 vfio_notify_dma_unmap calls',
     emulated: 'EBUSY',
     mixed: 'EBUSY',
     run: (h) => {
@@ -422,6 +422,7 @@ const ROWS: readonly Row[] = [
       h.state.obliging = false;
       h.container.unmapDma({ iova: RW, size: 0x4000 });
     },
+    after: (h) => expect(h.state.unmapCalls).toBe(11),
   },
   {
     op: 'UNMAP_DMA',

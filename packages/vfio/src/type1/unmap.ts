@@ -91,7 +91,10 @@ export function type1UnmapDma(iommu: Type1Iommu, current: Task, request: DmaUnma
 // vfio_dma_do_unmap: pages an emulated device pinned must be released first; every device
 // with a dma_unmap callback is told (vfio_notify_dma_unmap), and the kernel retries and finally
 // BUG()s when a driver does not unpin synchronously. The model fails instead of crashing.
-const NOTIFY_RETRIES = 10;
+// The count is the kernel's: the first notification sets `dma_last` with `retries = 0`, each
+// `goto again` then runs BUG_ON(++retries > 10) before notifying, so 11 notifications happen
+// and the 12th pass BUG()s.
+const NOTIFY_RETRIES = 11;
 
 function notifyDmaUnmap(iommu: Type1Iommu, dma: VfioDma): void {
   for (let retry = 0; dma.pfnList.size > 0; retry++) {
