@@ -152,7 +152,9 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
 
   /**
    * `arm_smmu_probe_device` → `arm_smmu_insert_master`: each stream ID must be in range
-   * (`ERANGE`) and not owned yet (`EINVAL`); its STE becomes an abort STE
+   * (`ERANGE`) and not owned yet (`EINVAL`, even by the same master: Linux 6.12 — later
+   * kernels skip a duplicate of the master's own ID, "Bridged PCI devices may end up with
+   * duplicated IDs"); its STE becomes an abort STE
    * (`arm_smmu_init_sid_strtab` / `arm_smmu_make_abort_ste`). Then `generic_device_group`.
    */
   probeDevice(master: IommuMaster, fwspec: IommuFwspec): { group: IommuGroup; endpoint: IommuEndpoint } {

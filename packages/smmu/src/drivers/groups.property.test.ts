@@ -159,3 +159,41 @@ describe('arm-smmu groups against a set-based oracle', () => {
     );
   });
 });
+
+describe('arm-smmu-v3 groups against an ownership oracle', () => {
+  it('each master with fresh, distinct stream IDs gets a group of its own; any reused ID refuses the master', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 1, maxLength: 3 }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (spec) => {
+          const masters: TestMaster[] = spec.map((sids, i) => ({
+            address: 0x2000_0000 + i * 0x1_0000,
+            iommus: sids.map((sid) => ['smmu', sid] as const),
+          }));
+          const tree = testTree(
+            [{ label: 'smmu', compatible: ['arm,smmu-v3'], cells: 1, address: 0x1000_0000 }],
+            masters,
+          );
+          const { smmus } = bootSmmus(tree);
+          // Oracle: the set of owned stream IDs grows with each accepted master.
+          const owned = new Set<number>();
+          const groups = new Set<unknown>();
+          spec.forEach((sids, i) => {
+            const fresh = new Set(sids).size === sids.length && sids.every((sid) => !owned.has(sid));
+            const group = smmus.groupOf(masterName(masters[i]!));
+            expect(group !== undefined).toBe(fresh);
+            if (!fresh) return;
+            for (const sid of sids) owned.add(sid);
+            expect(group?.devices).toEqual([masterName(masters[i]!)]);
+            groups.add(group);
+          });
+          expect(smmus.probe.groups.length).toBe(groups.size);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
