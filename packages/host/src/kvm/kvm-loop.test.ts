@@ -75,7 +75,10 @@ describe('device model → vfio → irqfd → vGIC → EOI → resamplefd → vf
     // the KVM-VFIO device fd still holds the VM
     raiseAlarm(k);
     expect(k.proc.eventfdOf(k.trigger).readable).toBe(false);
-    const fds = k.proc.openFds.filter((fd) => k.proc.fdget(fd).kind === 'anon');
+    const fds = k.proc.openFds.filter((fd) => {
+      const file = k.proc.fdget(fd);
+      return 'kind' in file && file.kind === 'anon';
+    });
     for (const fd of fds) k.proc.close(fd);
     k.proc.pwrite(k.device, word(1), 0x1c);
     k.proc.eventfdWrite(k.unmask, 1);

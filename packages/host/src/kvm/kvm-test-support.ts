@@ -36,7 +36,7 @@ export function setIrqsEventfd(action: 'trigger' | 'unmask', efd: number): Uint8
 export function kvmIrqfd(fd: number, gsi: number, flags = 0, resamplefd = 0): Uint8Array {
   const bytes = new Uint8Array(32);
   const view = new DataView(bytes.buffer);
-  [fd, gsi, flags, resamplefd].forEach((v, i) => view.setUint32(4 * i, v >>> 0, true));
+  for (const [i, v] of [fd, gsi, flags, resamplefd].entries()) view.setUint32(4 * i, v >>> 0, true);
   return bytes;
 }
 
