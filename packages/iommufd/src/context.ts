@@ -643,20 +643,32 @@ export class IommufdContext {
     if (!this.objects.putAndTryDestroy(access)) throw new KernelError('EBUSY', 'the access has other users');
   }
 
-  /** `iommufd_access_change_ioas`. */
+  /**
+   * `iommufd_access_change_ioas`: `access->ioas` is NULL while the driver is told to unmap
+   * everything of the old IOAS (new pins fail `ENOENT`), but `ioas_unpin` still lets it
+   * unpin; `EBUSY` when a concurrent change is in flight.
+   */
   private accessChangeIoas(access: IommufdAccess, next: IommufdIoas | null): void {
     const current = access.ioas;
+    if (current !== access.ioasUnpin) throw new KernelError('EBUSY', 'a change of IOAS is in progress');
     if (current === next) return;
+    access.ioas = null;
     if (next !== null) {
-      next.iopt.addAccess(access);
+      try {
+        next.iopt.addAccess(access);
+      } catch (error) {
+        access.ioas = current;
+        throw error;
+      }
       next.users++;
     }
-    access.ioas = next;
     if (current !== null) {
       access.ops.unmap(0n, ULONG_MAX);
       current.iopt.removeAccess(access);
       current.users--;
     }
+    access.ioas = next;
+    access.ioasUnpin = next;
   }
 
   /**
@@ -701,8 +713,8 @@ export class IommufdContext {
   accessUnpinPages(access: IommufdAccess, iovaIn: U64, lengthIn: U64): void {
     const iova = u64(iovaIn, 'iova');
     const length = u64(lengthIn, 'length');
-    if (length === 0n || access.ioas === null) throw new KernelError('EINVAL', 'nothing to unpin');
-    const pieces = access.ioas.iopt.contig(iova, iova + length - 1n);
+    if (length === 0n || access.ioasUnpin === null) throw new KernelError('EINVAL', 'nothing to unpin');
+    const pieces = access.ioasUnpin.iopt.contig(iova, iova + length - 1n);
     const keys = pieces.map(({ area, from, to }) => {
       const first = (area.startByte + (from - area.start)) / PAGE_SIZE;
       const lastIndex = (area.startByte + (to - area.start)) / PAGE_SIZE;

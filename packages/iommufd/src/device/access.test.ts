@@ -3,7 +3,7 @@ import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { IommufdContext } from '../context.js';
 import { ULONG_MAX } from '../ioas/bits.js';
-import { testGroup, testTask } from '../test-support/fixture.js';
+import { testTask } from '../test-support/fixture.js';
 import {
   IOMMU_IOAS_MAP_FIXED_IOVA as FIXED,
   IOMMU_IOAS_MAP_READABLE as R,

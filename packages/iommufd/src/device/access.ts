@@ -28,6 +28,8 @@ export class IommufdAccess extends IommufdObject implements IoptAccess {
   readonly iovaAlignment: bigint;
   /** `access->ioas`. */
   ioas: IommufdIoas | null = null;
+  /** `access->ioas_unpin`: still the old IOAS while the driver unpins during a detach. */
+  ioasUnpin: IommufdIoas | null = null;
 
   constructor(
     readonly ops: IommufdAccessOps,
