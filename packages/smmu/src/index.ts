@@ -6,6 +6,7 @@ export {
   type ArmSmmuContextFault,
   ArmSmmuDriver,
   type ArmSmmuDriverOptions,
+  type ArmSmmuGlobalFault,
   ArmSmmuInstance,
   armSmmuResvRegions,
 } from './drivers/arm-smmu.js';

@@ -276,13 +276,14 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
     }
   }
 
-  // arm_smmu_evtq_thread: drain the event queue, report each record.
+  // arm_smmu_evtq_thread (6.12): drain the event queue; no fault handler takes these, so each
+  // record is dumped: "event 0x%02x received:", then its four doublewords "\t0x%016llx".
   private evtqThread(): void {
     for (const record of this.hw.readEvents()) {
       this.events.push(record);
-      this.log(
-        `arm-smmu-v3 ${this.name}: event 0x${record.id.toString(16).padStart(2, '0')} received: sid 0x${record.streamId.toString(16)}`,
-      );
+      this.log(`arm-smmu-v3 ${this.name}: event 0x${record.id.toString(16).padStart(2, '0')} received:`);
+      for (const dword of record.dwords)
+        this.log(`arm-smmu-v3 ${this.name}: \t0x${dword.toString(16).padStart(16, '0')}`);
     }
   }
 }

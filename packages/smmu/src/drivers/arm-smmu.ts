@@ -56,6 +56,14 @@ export interface ArmSmmuContextFault {
   readonly cbfrsynra: number;
 }
 
+/** A global fault as `arm_smmu_global_fault` read it before clearing sGFSR. */
+export interface ArmSmmuGlobalFault {
+  readonly gfsr: number;
+  readonly gfsynr0: number;
+  readonly gfsynr1: number;
+  readonly gfsynr2: number;
+}
+
 interface MasterCfg {
   readonly fwspec: IommuFwspec;
   readonly smendx: number[];
@@ -190,6 +198,8 @@ export class ArmSmmuInstance implements SmmuDomainHost {
   readonly streamMap: ArmSmmuStreamMap<IommuGroup>;
   /** Context faults the handler reported, oldest first. */
   readonly faults: ArmSmmuContextFault[] = [];
+  /** Global faults (sGFSR) the handler reported and cleared, oldest first. */
+  readonly globalFaults: ArmSmmuGlobalFault[] = [];
   readonly hw: ArmSmmuV2Programmer;
   private readonly name: string;
   private readonly regs: MmioDevice;
@@ -243,7 +253,10 @@ export class ArmSmmuInstance implements SmmuDomainHost {
     this.regs.write(R.GR0_SMR_BASE, 4, 0);
     this.streamidMask = streamidMask;
     // The context interrupt (requested per domain in the kernel; one handler for all banks here).
-    if (this.regs instanceof ArmSmmuV2) this.regs.on('context-irq', (cb) => this.contextFault(cb));
+    if (this.regs instanceof ArmSmmuV2) {
+      this.regs.on('context-irq', (cb) => this.contextFault(cb));
+      this.regs.on('global-irq', () => this.globalFault());
+    }
   }
 
   /** `arm_smmu_capable(IOMMU_CAP_CACHE_COHERENCY)`: coherent walks or a coherent master. */
@@ -421,6 +434,27 @@ export class ArmSmmuInstance implements SmmuDomainHost {
       `arm-smmu ${this.name}: Unhandled context fault: fsr=0x${fsr.toString(16)}, iova=0x${far.toString(16).padStart(8, '0')}, fsynr=0x${fsynr.toString(16)}, cbfrsynra=0x${cbfrsynra.toString(16)}, cb=${cb}`,
     );
     this.regs.write(base + R.CB_FSR, 4, fsr);
+  }
+
+  // arm_smmu_global_fault: read sGFSR and the syndromes (nothing to do without a fault), report
+  // (an unidentified stream with disable_bypass names the ID and the parameter), clear.
+  private globalFault(): void {
+    const gfsr = this.regs.read(R.GR0_sGFSR, 4);
+    if (gfsr === 0) return;
+    const gfsynr0 = this.regs.read(R.GR0_sGFSYNR0, 4);
+    const gfsynr1 = this.regs.read(R.GR0_sGFSYNR1, 4);
+    const gfsynr2 = this.regs.read(R.GR0_sGFSYNR2, 4);
+    this.globalFaults.push({ gfsr, gfsynr0, gfsynr1, gfsynr2 });
+    const hex8 = (value: number): string => `0x${value.toString(16).padStart(8, '0')}`;
+    this.log(
+      this.initType === R.S2CR_TYPE_FAULT && (gfsr & R.sGFSR_USF) !== 0
+        ? `arm-smmu ${this.name}: Blocked unknown Stream ID 0x${(gfsynr1 & 0xffff).toString(16)}; boot with "arm-smmu.disable_bypass=0" to allow, but this may have security implications`
+        : `arm-smmu ${this.name}: Unexpected global fault, this could be serious`,
+    );
+    this.log(
+      `arm-smmu ${this.name}: \tGFSR ${hex8(gfsr)}, GFSYNR0 ${hex8(gfsynr0)}, GFSYNR1 ${hex8(gfsynr1)}, GFSYNR2 ${hex8(gfsynr2)}`,
+    );
+    this.regs.write(R.GR0_sGFSR, 4, gfsr);
   }
 
   private probeError(master: IommuMaster, message: string): KernelError {

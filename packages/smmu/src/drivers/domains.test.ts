@@ -70,6 +70,20 @@ describe('arm-smmu domains: the group moves between domains through S2CR writes'
     expect(s2crType(model, entry!)).toBe(R.S2CR_TYPE_TRANS);
   });
 
+  it('an unidentified stream is a global fault: sGFSR.USF, the "Blocked unknown Stream ID" report, sGFSR cleared', () => {
+    const { model, instance, log, memory } = v2Host();
+    const stranger = new SmmuDmaPort({ smmu: model, streamId: 0x77, memory });
+    expect(stranger.read(iova(0x1000), new Uint8Array(4))).toMatchObject({ kind: 'blocked' });
+    expect(instance.globalFaults).toEqual([expect.objectContaining({ gfsr: R.sGFSR_USF, gfsynr1: 0x77 })]);
+    expect(log.slice(-2)).toEqual([
+      'arm-smmu 10000000.iommu: Blocked unknown Stream ID 0x77; boot with "arm-smmu.disable_bypass=0" to allow, but this may have security implications',
+      expect.stringMatching(
+        /^arm-smmu 10000000\.iommu: \tGFSR 0x00000002, GFSYNR0 0x[0-9a-f]{8}, GFSYNR1 0x00000077, GFSYNR2 0x[0-9a-f]{8}$/,
+      ),
+    ]);
+    expect(model.read(R.GR0_sGFSR, 4)).toBe(0);
+  });
+
   it('a domain cannot be freed while streams still translate through it (EBUSY), nor twice (EINVAL)', () => {
     const { group } = v2Host();
     group.claimDmaOwner(owner);
@@ -192,6 +206,13 @@ describe('IOTLB maintenance of the drivers (a DMA after unmap)', () => {
     // The fault is an F_TRANSLATION event the event queue thread consumed.
     expect(good.instance.events.map((e) => [e.id, e.streamId])).toEqual([
       [R3.EVT_ID_TRANSLATION_FAULT, 0x42],
+    ]);
+    // arm_smmu_evtq_thread's dump: the ID line, then the four doublewords.
+    expect(good.log.slice(-5)).toEqual([
+      'arm-smmu-v3 10000000.iommu: event 0x10 received:',
+      ...(good.instance.events[0]?.dwords ?? []).map(
+        (d) => `arm-smmu-v3 10000000.iommu: \t0x${d.toString(16).padStart(16, '0')}`,
+      ),
     ]);
 
     const bad = v3Host();
