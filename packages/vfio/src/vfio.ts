@@ -317,9 +317,18 @@ export class Vfio {
     return type1PinPages(iommu, iova, npage, prot, first?.task.rlimitMemlock ?? 0);
   }
 
-  /** `vfio_unpin_pages`. */
+  /**
+   * `vfio_unpin_pages`: void in the kernel, which WARNs and does nothing for a device not open
+   * or without `dma_unmap`, and for `npage <= 0` or past VFIO_PIN_PAGES_MAX_ENTRIES
+   * (vfio_device_container_unpin_pages); the model reports those driver bugs as `EINVAL`.
+   */
   unpinPages(device: VfioDevice, iova: number, npage: number): void {
     this.checkPinArgs(device, npage);
+    if (npage > VFIO_PIN_PAGES_MAX_ENTRIES)
+      throw new KernelError(
+        'EINVAL',
+        `WARN_ON: vfio_unpin_pages of ${npage} pages > ${VFIO_PIN_PAGES_MAX_ENTRIES}`,
+      );
     type1UnpinPages(this.pinBackend(device), iova, npage);
   }
 

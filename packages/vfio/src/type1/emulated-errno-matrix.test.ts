@@ -103,7 +103,7 @@ function rig(kind: Kind, type = VFIO_TYPE1v2_IOMMU): Rig {
 type Outcome = 'ok' | KernelError['code'];
 
 interface Row {
-  readonly op: 'pin' | 'dma_rw' | 'MAP_DMA' | 'UNMAP_DMA';
+  readonly op: 'pin' | 'unpin' | 'dma_rw' | 'MAP_DMA' | 'UNMAP_DMA';
   readonly what: string;
   /** The kernel function and condition (Linux 6.12). */
   readonly kernel: string;
@@ -230,6 +230,48 @@ const ROWS: readonly Row[] = [
     emulated: 'ok',
     mixed: 'ok',
     run: (h) => expect(h.vfio.pinPages(h.device, RW + 0x1234, 1, IOMMU_READ)).toEqual([PHYS + 0x1000]),
+  },
+  // --- vfio_unpin_pages (void in the kernel: WARNs are reported as EINVAL) ---
+  {
+    op: 'unpin',
+    what: 'a page holding no pin is skipped; the pages after it are still unpinned',
+    kernel: 'vfio_iommu_type1_unpin_pages → vfio_unpin_page_external: `!vpfn` → return 0, the loop goes on',
+    emulated: 'ok',
+    mixed: 'ok',
+    run: (h) => {
+      h.vfio.pinPages(h.device, RW, 1, IOMMU_READ);
+      h.vfio.pinPages(h.device, RW + 0x2000, 1, IOMMU_READ);
+      h.vfio.unpinPages(h.device, RW, 3);
+    },
+    after: (h) => {
+      expect(h.process.mm.lockedVm).toBe(h.kind === 'emulated' ? 0 : 6);
+      expect(h.vfio.groupOf(h.device)?.container?.type1?.dmas.find(RW, 1)?.pfnList.size).toBe(0);
+    },
+  },
+  {
+    op: 'unpin',
+    what: 'npage > VFIO_PIN_PAGES_MAX_ENTRIES unpins nothing',
+    kernel:
+      'container.c vfio_device_container_unpin_pages: WARN_ON(npage > VFIO_PIN_PAGES_MAX_ENTRIES) → return',
+    emulated: 'EINVAL',
+    mixed: 'EINVAL',
+    run: (h) => {
+      h.vfio.pinPages(h.device, RW, 1, IOMMU_READ);
+      h.vfio.unpinPages(h.device, RW, 513);
+    },
+    after: (h) => expect(h.process.mm.lockedVm).toBe(h.kind === 'emulated' ? 1 : 6),
+  },
+  {
+    op: 'unpin',
+    what: 'a page no mapping covers stops the walk there',
+    kernel: 'vfio_iommu_type1_unpin_pages: `!dma` → break; WARN_ON(i != npage)',
+    emulated: 'EINVAL',
+    mixed: 'EINVAL',
+    run: (h) => {
+      h.vfio.pinPages(h.device, RW + 0x3000, 1, IOMMU_READ);
+      h.vfio.unpinPages(h.device, RW + 0x3000, 2);
+    },
+    after: (h) => expect(h.process.mm.lockedVm).toBe(h.kind === 'emulated' ? 0 : 6),
   },
   // --- vfio_dma_rw ---
   {

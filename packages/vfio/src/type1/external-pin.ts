@@ -81,15 +81,22 @@ export function type1PinPages(
   return pages;
 }
 
-/** `vfio_iommu_type1_unpin_pages`: drops one pin per page; the last one uncharges. */
+/**
+ * `vfio_iommu_type1_unpin_pages`: drops one pin per page; the last one uncharges. A page inside
+ * a mapping that holds no pin is skipped silently, as the kernel does (vfio_unpin_page_external
+ * returns 0 without a vpfn), so later pages are still unpinned; a page no mapping covers stops
+ * the walk there (`break`, then WARN_ON(i != npage)) and TYPE1 v1 unpins nothing (WARN_ON) —
+ * those two driver bugs are reported as `EINVAL` after the kernel's effect.
+ */
 export function type1UnpinPages(iommu: Type1Iommu, iova: number, npage: number): void {
+  if (!iommu.v2) throw new KernelError('EINVAL', 'WARN_ON: vfio_unpin_pages on a TYPE1 (v1) container');
   for (let i = 0; i < npage; i++) {
     const at = iova + i * HOST_PAGE_SIZE;
     const dma = iommu.dmas.find(at, HOST_PAGE_SIZE);
-    const pfn = dma?.pfnList.get(at);
-    if (dma === undefined || pfn === undefined)
-      throw new KernelError('EINVAL', `0x${at.toString(16)} is not pinned`);
-    if (--pfn.refs > 0) continue;
+    if (dma === undefined)
+      throw new KernelError('EINVAL', `WARN_ON: vfio_unpin_pages at 0x${at.toString(16)}: no mapping`);
+    const pfn = dma.pfnList.get(at);
+    if (pfn === undefined || --pfn.refs > 0) continue;
     dma.pfnList.delete(at);
     if (pfn.accounted) dma.mm.lockedVm--;
   }
