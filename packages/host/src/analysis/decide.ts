@@ -173,7 +173,9 @@ function noIommuPath(own: DeviceFacts, settings: AnalysisSettings, draft: Draft)
     }
     const driver = emulatedDriverFor(device.compatible);
     if (driver !== undefined) {
-      draft.reasons.push(`emulated-IOMMU path through ${driver} (vfiokit)`);
+      draft.reasons.push(
+        `emulated-IOMMU path through ${driver} (vfiokit, loaded on request: modprobe ${driver})`,
+      );
       return;
     }
     if (settings.emulated_generic)

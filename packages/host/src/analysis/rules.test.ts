@@ -209,7 +209,7 @@ describe('analysis rules on built trees', () => {
       requires: [],
     });
     expect(device(analysis, '2000.rtc').reasons).toEqual([
-      'emulated-IOMMU path through vfio-pl031 (vfiokit)',
+      'emulated-IOMMU path through vfio-pl031 (vfiokit, loaded on request: modprobe vfio-pl031)',
     ]);
     // Generic route on AMBA: vfio-amba's deprecation, no reset requirement.
     const kmi = device(analysis, '3000.kmi');
