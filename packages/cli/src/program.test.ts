@@ -117,8 +117,9 @@ describe('usage errors: exit status 2', () => {
     expect((await run(['dts'])).stderr).toContain("missing required argument 'FILE'");
   });
 
-  it('no assign yet: it arrives with its issue (analyze is here)', async () => {
-    expect((await run(['assign'])).stderr).toContain('unknown command');
+  it('assign and release are here (issue 15): without arguments they are usage errors', async () => {
+    expect((await run(['assign'])).stderr).toContain("missing required argument 'FILE'");
+    expect((await run(['release'])).status).toBe(2);
     expect((await run(['analyze', '--version'])).status).toBe(0);
   });
 });
@@ -188,9 +189,14 @@ describe('createProgram', () => {
     }
   });
 
-  it('builds a commander program with the analyze and dts commands and no others', () => {
+  it('builds a commander program with the analyze, dts, assign and release commands and no others', () => {
     const program = createProgram({ stdout: () => {}, stderr: () => {} });
     expect(program.name()).toBe('vfiokit');
-    expect(program.commands.map((command) => command.name())).toEqual(['analyze', 'dts']);
+    expect(program.commands.map((command) => command.name())).toEqual([
+      'analyze',
+      'dts',
+      'assign',
+      'release',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { addAnalyzeCommand } from './commands/analyze.js';
+import { addAssignCommands } from './commands/assign.js';
 import { addDtsCommand } from './commands/dts.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { InputError, oneLine } from './input-error.js';
@@ -82,7 +83,12 @@ export function createProgram(io: ProgramIo): Command {
     stdout: (chunk) => io.stdout(chunk),
     progress,
   });
-  for (const command of [analyze, dts]) {
+  const assign = addAssignCommands(program, {
+    readFile: io.readFile ?? readFileBytes,
+    stdout: (chunk) => io.stdout(chunk),
+    progress,
+  });
+  for (const command of [analyze, dts, ...assign]) {
     command.version(VERSION, '-V, --version', 'print the version');
     routeOutput(command, io);
   }
