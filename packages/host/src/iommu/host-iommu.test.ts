@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DeviceTreeBuilder, ref } from '@vfiokit/devicetree';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHost } from '../host.js';
 import { errnoOf } from '../test-support.js';
@@ -145,5 +146,54 @@ describe('the oracle’s QEMU virt with an SMMUv3', () => {
     expect(host.device('9050000.smmuv3')?.driverName).toBe('arm-smmu-v3');
     expect(host.iommuGroups).toEqual([]);
     expect(host.fs.ls('/sys/bus/platform/drivers')).not.toContain('arm-smmu');
+  });
+});
+
+describe('sysfs agrees with the groups (property)', () => {
+  it('every group directory lists exactly its members, and each member’s iommu_group link points at it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 2 }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        (spec) => {
+          const tree = new DeviceTreeBuilder()
+            .root((r) => {
+              r.string('compatible', 'vfiokit,test').cells('#address-cells', 2).cells('#size-cells', 2);
+              r.node('iommu@10000000', (n) =>
+                n
+                  .label('smmu')
+                  .string('compatible', 'arm,mmu-500')
+                  .cells('reg', 0, 0x1000_0000, 0, 0x10000)
+                  .cells('#iommu-cells', 1),
+              );
+              spec.forEach((sids, i) => {
+                r.node(`dev@${(0x2000_0000 + i * 0x1_0000).toString(16)}`, (n) =>
+                  n
+                    .string('compatible', 'vfiokit,dev')
+                    .cells('reg', 0, 0x2000_0000 + i * 0x1_0000, 0, 0x1000)
+                    .cells('iommus', ...sids.flatMap((sid) => [ref('smmu'), sid])),
+                );
+              });
+            })
+            .build();
+          const host = createHost(tree);
+          const listed = host.fs.ls('/sys/kernel/iommu_groups');
+          expect(listed).toEqual(host.iommuGroups.map((g) => String(g.id)).sort());
+          for (const group of host.iommuGroups) {
+            expect(host.fs.ls(`/sys/kernel/iommu_groups/${group.id}/devices`)).toEqual(
+              [...group.devices].sort(),
+            );
+            for (const name of group.devices) {
+              expect(host.fs.readlink(`/sys/bus/platform/devices/${name}/iommu_group`)).toMatch(
+                new RegExp(`/kernel/iommu_groups/${group.id}$`),
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

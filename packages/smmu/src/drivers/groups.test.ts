@@ -246,3 +246,15 @@ describe('arm-smmu-v3 and exynos-sysmmu group formation', () => {
     ]);
   });
 });
+
+describe('the kernel’s unstamped-entry quirk (arm_smmu_device_group returns early)', () => {
+  it('[7], [5, 7], [5]: the last master shares entry 5 with the second but gets a group of its own', () => {
+    const masters = [
+      m(0x2000_0000, ['smmu', 7]),
+      m(0x2001_0000, ['smmu', 5], ['smmu', 7]),
+      m(0x2002_0000, ['smmu', 5]),
+    ];
+    const { smmus } = bootSmmus(testTree([mmu500], masters));
+    expect(partition(smmus)).toEqual([['20000000.dev', '20010000.dev'], ['20020000.dev']]);
+  });
+});
