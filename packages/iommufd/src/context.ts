@@ -697,7 +697,8 @@ export class IommufdContext {
         if (write && !area.pages.writable) throw new KernelError('EPERM', 'pages are read-only');
         const first = (area.startByte + (from - area.start)) / PAGE_SIZE;
         const lastIndex = (area.startByte + (to - area.start)) / PAGE_SIZE;
-        out.push(...area.pages.hold(first, lastIndex));
+        for (const run of area.pages.hold(first, lastIndex))
+          for (let k = 0; k < run.npages; k++) out.push((run.paddr + k * Number(PAGE_SIZE)) as PhysAddr);
         const key = `${first}-${lastIndex}`;
         area.accessPins.set(key, (area.accessPins.get(key) ?? 0) + 1);
         done.push({ area, key, first, lastIndex });

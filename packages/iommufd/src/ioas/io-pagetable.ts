@@ -4,12 +4,11 @@ import {
   type Iova,
   KernelError,
   minPageSize,
-  type PhysAddr,
 } from '@vfiokit/core';
 import type { IommufdTask } from '../task.js';
 import { hex, lowestBit, PAGE_SIZE, roundupPowOfTwo, ULONG_MAX } from './bits.js';
 import { holes, type Interval, intersects, usedSpans } from './intervals.js';
-import { IoptPages } from './pages.js';
+import { IoptPages, type PinnedRun } from './pages.js';
 
 /** `struct iopt_area`: one mapped IOVA range, a slice of an {@link IoptPages}. */
 export interface IoptArea extends Interval {
@@ -516,31 +515,20 @@ function toIova(value: bigint): Iova {
   return Number(value) as Iova;
 }
 
-function pinnedOf(area: IoptArea): PhysAddr[] {
-  const out: PhysAddr[] = [];
-  for (let i = firstIndex(area); i <= lastIndex(area); i++) {
-    const p = area.pages.pinnedPage(i);
-    if (p === undefined) throw new KernelError('EFAULT', `page ${i} is not pinned`);
-    out.push(p);
-  }
-  return out;
+function pinnedOf(area: IoptArea): PinnedRun[] {
+  return area.pages.runs(firstIndex(area), lastIndex(area));
 }
 
-/** Maps an area's pinned pages into a domain in physically contiguous runs (`batch_to_domain`). */
-function mapArea(domain: IommuDomain, area: IoptArea, paddrs: readonly PhysAddr[]): void {
-  const page = Number(PAGE_SIZE);
-  const base = Number(area.start);
-  let runStart = 0;
+/** Maps an area's pinned runs into a domain (`batch_to_domain`), undoing on failure. */
+function mapArea(domain: IommuDomain, area: IoptArea, runs: readonly PinnedRun[]): void {
+  const first = firstIndex(area);
   const done: [number, number][] = [];
   try {
-    for (let i = 1; i <= paddrs.length; i++) {
-      const prev = paddrs[i - 1] as number;
-      if (i < paddrs.length && (paddrs[i] as number) === prev + page) continue;
-      const iova = base + runStart * page;
-      const size = (i - runStart) * page;
-      domain.map(iova as Iova, paddrs[runStart] as PhysAddr, size, area.prot);
+    for (const run of runs) {
+      const iova = Number(area.start + (run.index - first) * PAGE_SIZE);
+      const size = run.npages * Number(PAGE_SIZE);
+      domain.map(iova as Iova, run.paddr, size, area.prot);
       done.push([iova, size]);
-      runStart = i;
     }
   } catch (error) {
     for (const [iova, size] of done) domain.unmap(iova as Iova, size);

@@ -2,12 +2,24 @@ import { KernelError, type PhysAddr } from '@vfiokit/core';
 import type { IommufdTask } from '../task.js';
 import { hex, PAGE_SIZE, toNumber } from './bits.js';
 
+const PAGE = Number(PAGE_SIZE);
+
 /** `enum iopt_pages_account_mode` of drivers/iommu/iommufd/io_pagetable.h. */
 export type PagesAccountMode = 'none' | 'user' | 'mm';
 
-interface PinnedPage {
-  readonly paddr: PhysAddr;
+/** A run of pinned pages, physically contiguous, all with the same number of holders. */
+interface Segment {
+  first: bigint;
+  last: bigint;
+  paddr: number;
   holders: number;
+}
+
+/** Physically contiguous pinned pages `[index, index + npages)` starting at `paddr`. */
+export interface PinnedRun {
+  readonly index: bigint;
+  readonly npages: number;
+  readonly paddr: PhysAddr;
 }
 
 /**
@@ -25,7 +37,8 @@ export class IoptPages {
   accountMode: PagesAccountMode;
   /** `source_task`/`source_mm`/`source_user`: whoever mapped (current at IOMMU_IOAS_MAP). */
   readonly task: IommufdTask;
-  private readonly pinned = new Map<bigint, PinnedPage>();
+  /** Pinned pages as sorted, disjoint runs (the kernel's pinned_pfns xarray and domains, compressed). */
+  private segments: Segment[] = [];
 
   /**
    * `iopt_alloc_pages`: `EINVAL` for length 0 or past `SIZE_MAX - PAGE_SIZE`, `EOVERFLOW`
@@ -45,12 +58,34 @@ export class IoptPages {
 
   /** `pages->npinned`. */
   get npinned(): number {
-    return this.pinned.size;
+    let n = 0;
+    for (const seg of this.segments) n += Number(seg.last - seg.first + 1n);
+    return n;
   }
 
   /** The physical address of a pinned page, or undefined. */
   pinnedPage(index: bigint): PhysAddr | undefined {
-    return this.pinned.get(index)?.paddr;
+    const seg = this.segments.find((x) => x.first <= index && index <= x.last);
+    return seg === undefined ? undefined : ((seg.paddr + Number(index - seg.first) * PAGE) as PhysAddr);
+  }
+
+  /** The pinned runs covering `[first, last]`; `EFAULT` if a page there is not pinned. */
+  runs(first: bigint, last: bigint): PinnedRun[] {
+    const out: PinnedRun[] = [];
+    let cursor = first;
+    for (const seg of this.segments) {
+      if (seg.last < cursor) continue;
+      if (seg.first > cursor) break;
+      const to = seg.last < last ? seg.last : last;
+      out.push({
+        index: cursor,
+        npages: Number(to - cursor + 1n),
+        paddr: (seg.paddr + Number(cursor - seg.first) * PAGE) as PhysAddr,
+      });
+      cursor = to + 1n;
+      if (cursor > last) return out;
+    }
+    throw new KernelError('EFAULT', `page ${cursor} of ${hex(this.uptr)} is not pinned`);
   }
 
   /**
@@ -59,58 +94,98 @@ export class IoptPages {
    * write pin of a read-only vma) then `do_update_pinned` (`ENOMEM` past RLIMIT_MEMLOCK).
    * All or nothing: a failure leaves no new hold and no new pin.
    */
-  hold(first: bigint, last: bigint): PhysAddr[] {
-    const fresh: bigint[] = [];
-    const out: PhysAddr[] = [];
-    try {
-      for (let index = first; index <= last; index++) {
-        const page = this.pinned.get(index);
-        if (page !== undefined) {
-          out.push(page.paddr);
-          continue;
-        }
-        const paddr = this.pinOne(index);
-        this.pinned.set(index, { paddr, holders: 0 });
-        fresh.push(index);
-        out.push(paddr);
+  hold(first: bigint, last: bigint): PinnedRun[] {
+    const fresh: Segment[] = [];
+    let freshPages = 0;
+    let cursor = first;
+    const gaps: [bigint, bigint][] = [];
+    for (const seg of this.segments) {
+      if (seg.last < cursor) continue;
+      if (seg.first > last) break;
+      if (seg.first > cursor) gaps.push([cursor, seg.first - 1n]);
+      cursor = seg.last + 1n;
+    }
+    if (cursor <= last) gaps.push([cursor, last]);
+    for (const [from, to] of gaps) {
+      for (const seg of this.pin(from, to)) {
+        fresh.push(seg);
+        freshPages += Number(seg.last - seg.first + 1n);
       }
-      this.account(fresh.length, true);
-    } catch (error) {
-      for (const index of fresh) this.pinned.delete(index);
-      throw error;
     }
-    for (let index = first; index <= last; index++) {
-      const page = this.pinned.get(index);
-      if (page !== undefined) page.holders++;
-    }
-    return out;
+    this.account(freshPages, true);
+    if (fresh.length > 0)
+      this.segments = [...this.segments, ...fresh].sort((a, b) => (a.first < b.first ? -1 : 1));
+    for (const seg of this.split(first, last)) seg.holders++;
+    return this.runs(first, last);
   }
 
   /** Drops one hold on `[first, last]`; pages nobody holds are unpinned and uncharged. */
   release(first: bigint, last: bigint): void {
+    let covered = 0n;
+    for (const seg of this.segments)
+      if (seg.last >= first && seg.first <= last)
+        covered += (seg.last < last ? seg.last : last) - (seg.first > first ? seg.first : first) + 1n;
+    if (covered !== last - first + 1n)
+      throw new KernelError('EINVAL', `pages ${first}-${last} of ${hex(this.uptr)} are not held`);
     let freed = 0;
-    for (let index = first; index <= last; index++) {
-      const page = this.pinned.get(index);
-      if (page === undefined)
-        throw new KernelError('EINVAL', `page ${index} of ${hex(this.uptr)} is not held`);
-      page.holders--;
-      if (page.holders === 0) {
-        this.pinned.delete(index);
-        freed++;
-      }
+    for (const seg of this.split(first, last)) {
+      seg.holders--;
+      if (seg.holders === 0) freed += Number(seg.last - seg.first + 1n);
     }
+    this.segments = this.segments.filter((seg) => seg.holders > 0);
     this.account(freed, false);
   }
 
-  private pinOne(index: bigint): PhysAddr {
-    const vaddr = toNumber(this.uptr + index * PAGE_SIZE, 'user address');
-    const [chunk] = this.task.mm.addressSpace.resolve(vaddr, Number(PAGE_SIZE));
-    if (chunk === undefined) throw new KernelError('EFAULT', `${hex(vaddr)} is not mapped`);
-    // pin_user_pages refuses VM_IO | VM_PFNMAP vmas (check_vma_flags) with -EFAULT.
-    if (chunk.pfnmap) throw new KernelError('EFAULT', `${hex(vaddr)} is a VM_PFNMAP mapping`);
-    if (this.writable && !chunk.writable)
-      throw new KernelError('EFAULT', `${hex(vaddr)} is read-only and the map is writeable`);
-    return chunk.paddr;
+  /** Splits segments at `first` and `last + 1`; returns those inside `[first, last]`. */
+  private split(first: bigint, last: bigint): Segment[] {
+    const out: Segment[] = [];
+    const next: Segment[] = [];
+    for (const seg of this.segments) {
+      if (seg.last < first || seg.first > last) {
+        next.push(seg);
+        continue;
+      }
+      if (seg.first < first) {
+        next.push({ ...seg, last: first - 1n });
+        seg.paddr += Number(first - seg.first) * PAGE;
+        seg.first = first;
+      }
+      if (seg.last > last) {
+        next.push(seg);
+        const tail = {
+          first: last + 1n,
+          last: seg.last,
+          paddr: seg.paddr + Number(last + 1n - seg.first) * PAGE,
+          holders: seg.holders,
+        };
+        seg.last = last;
+        next.push(tail);
+        out.push(seg);
+        continue;
+      }
+      next.push(seg);
+      out.push(seg);
+    }
+    this.segments = next.sort((a, b) => (a.first < b.first ? -1 : 1));
+    return out;
+  }
+
+  /** `pin_user_pages_fast` over `[from, to]`: new segments (no holder yet), one per user chunk. */
+  private pin(from: bigint, to: bigint): Segment[] {
+    const vaddr = toNumber(this.uptr + from * PAGE_SIZE, 'user address');
+    const out: Segment[] = [];
+    let index = from;
+    for (const chunk of this.task.mm.addressSpace.resolve(vaddr, Number(to - from + 1n) * PAGE)) {
+      const at = hex(this.uptr + index * PAGE_SIZE);
+      // pin_user_pages refuses VM_IO | VM_PFNMAP vmas (check_vma_flags) with -EFAULT.
+      if (chunk.pfnmap) throw new KernelError('EFAULT', `${at} is a VM_PFNMAP mapping`);
+      if (this.writable && !chunk.writable)
+        throw new KernelError('EFAULT', `${at} is read-only and the map is writeable`);
+      const npages = BigInt(chunk.size / PAGE);
+      out.push({ first: index, last: index + npages - 1n, paddr: chunk.paddr, holders: 0 });
+      index += npages;
+    }
+    return out;
   }
 
   /**
