@@ -443,6 +443,30 @@ class ScenarioRunner {
         if (!execute) return '';
         return inBg ? this.pollInBackground(p(), fd, Number(ms)) : this.poll(p(), fd, Number(ms));
       }
+      case 'guest': {
+        // runner/kvm-guest.h: the guest program makes SPI level and enabled, opens PMR and
+        // group 1, reads IAR and EOIs what it got (EOImode 0) inside KVM_RUN.
+        needArgs(line, a, 3);
+        if (inBg) throw new ScenarioError(line.lineno, 'guest cannot run in a background job');
+        this.fdOf(line, a);
+        const vcpu = this.fdOf(line, a + 1);
+        const spi = numberArg(line, a + 2);
+        if (spi < 32n || spi > 1019n) throw new ScenarioError(line.lineno, 'guest SPI must be 32..1019');
+        if (!execute) return '';
+        try {
+          const intid = p().kvmRun(vcpu, (cpu, vm) => {
+            vm.vgic.setConfig(Number(spi), 'level');
+            vm.vgic.setEnabled(Number(spi), true);
+            cpu.setPmr(0xff);
+            const taken = cpu.ack();
+            if (taken < 1020) cpu.eoi(taken);
+            return taken;
+          });
+          return `intid=${intid}`;
+        } catch (error) {
+          return errnoOf(error);
+        }
+      }
       case 'sleep': {
         needArgs(line, a, 1);
         const ms = numberArg(line, a);

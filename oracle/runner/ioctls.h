@@ -88,6 +88,7 @@ static void sb_field(struct sbuf *r, const char *name, unsigned long long v)
 }
 
 #include "kvm-ioctls.h"
+#include "kvm-guest.h"
 
 static void run_ioctl(const struct line *l, int a, enum mode m, struct sbuf *r, int in_bg)
 {

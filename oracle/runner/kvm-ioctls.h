@@ -6,6 +6,7 @@
 #ifndef VFIOKIT_ORACLE_KVM_IOCTLS_H
 #define VFIOKIT_ORACLE_KVM_IOCTLS_H
 
+#include <stddef.h>
 #include <linux/kvm.h>
 
 /* The arm64 names come from <asm/kvm.h>; the self-test may compile against another

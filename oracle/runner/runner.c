@@ -229,6 +229,8 @@ static void run_command(const struct line *l, int a, enum mode m, struct sbuf *r
 		undefine(n);
 	} else if (!strcmp(cmd, "ioctl")) {
 		run_ioctl(l, a, m, r, in_bg);
+	} else if (!strcmp(cmd, "guest")) {
+		run_guest(l, a, m, r, in_bg);
 	} else if (!strcmp(cmd, "pread")) {
 		need_args(l, a, 3);
 		int fd = fd_of(l, a, m);

@@ -1,5 +1,5 @@
 import { EventFd, KernelError, rejectUnknownOptions } from '@vfiokit/core';
-import type { VgicCpuInterface } from '@vfiokit/kvm';
+import type { VgicCpuInterface, Vm } from '@vfiokit/kvm';
 import {
   type Capability,
   type IoctlArg,
@@ -146,16 +146,17 @@ export class HostProcess implements Task, VfioSyscalls {
 
   /**
    * `KVM_RUN` of a vCPU fd, with the guest's work given as `guest` (what the vCPU does with its
-   * GIC CPU interface: IAR, EOIR, DIR, PMR): one kernel entry, so what the guest's EOI sets off
+   * GIC CPU interface — IAR, EOIR, DIR, PMR — and, through `vm.vgic`, the distributor
+   * registers its MMIO reaches): one kernel entry, so what the guest's EOI sets off
    * (KVM's resampler signalling vfio's UNMASK eventfd, vfio's enable_irq resend) runs as on
    * Linux — inside the ioctl, the resend after it. `ENOTTY` for an fd that is not a vCPU's;
    * `ENXIO` before the vGIC is initialised (a simplification: Linux initialises it lazily).
    */
-  kvmRun<T>(fd: number, guest: (cpu: VgicCpuInterface) => T): T {
+  kvmRun<T>(fd: number, guest: (cpu: VgicCpuInterface, vm: Vm) => T): T {
     return this.syscall(() => {
       const file = this.fdget(fd);
       if (!(file instanceof KvmVcpuFile)) throw new KernelError('ENOTTY', `fd ${fd} is not a vCPU`);
-      return guest(file.cpu);
+      return guest(file.cpu, file.vm);
     });
   }
 
