@@ -242,7 +242,10 @@ export class ArmSmmuInstance implements SmmuDomainHost {
     // arm_smmu_device_reset: every entry to its initial value, banks off, TLBs clean.
     this.hw.reset();
     if (!options.disableBypass) {
+      // arm-smmu.disable_bypass=0: free entries bypass, and so do unmatched streams (sCR0.USFCFG
+      // clear in arm_smmu_device_reset).
       for (let i = 0; i < numMappingGroups; i++) this.hw.writeS2cr(i, R.S2CR_TYPE_BYPASS, 0);
+      this.regs.write(R.GR0_sCR0, 4, this.regs.read(R.GR0_sCR0, 4) & ~R.sCR0_USFCFG);
     }
     // arm_smmu_test_smr_masks on the first (free) entry: which ID and MASK bits stick.
     let streamidMask = 2 ** ((id0 >>> 9) & 0xf) - 1;

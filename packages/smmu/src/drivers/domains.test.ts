@@ -1,11 +1,26 @@
-import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, type Iova, iova, physAddr } from '@vfiokit/core';
+import {
+  IOMMU_CACHE,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IommuDmaOwnership,
+  IommuGroupIda,
+  type Iova,
+  iova,
+  PhysicalMemory,
+  physAddr,
+} from '@vfiokit/core';
+import { OfTree } from '@vfiokit/devicetree';
+import { DriverCore } from '@vfiokit/platform-bus';
 import { describe, expect, it } from 'vitest';
 import { SmmuDmaPort } from '../hw/smmu-dma-port.js';
-import type { ArmSmmuV2 } from '../hw/smmu-v2.js';
+import { ArmSmmuV2 } from '../hw/smmu-v2.js';
 import * as R from '../hw/smmu-v2-regs.js';
 import type { ArmSmmuV3 } from '../hw/smmu-v3.js';
 import * as R3 from '../hw/smmu-v3-regs.js';
+import { TablePageAllocator } from '../pgtable/page-allocator.js';
+import { ArmSmmuDriver } from './arm-smmu.js';
 import { SmmuDriverDomain } from './arm-smmu-domain.js';
+import { IommuProbe } from './iommu-probe.js';
 import { bootSmmus } from './test-support.js';
 import { testTree } from './test-trees.js';
 
@@ -82,6 +97,44 @@ describe('arm-smmu domains: the group moves between domains through S2CR writes'
       ),
     ]);
     expect(model.read(R.GR0_sGFSR, 4)).toBe(0);
+  });
+
+  it('arm-smmu.disable_bypass=0: an unidentified stream bypasses the SMMU and nothing is reported', () => {
+    const memory = new PhysicalMemory();
+    memory.allocate(physAddr(RAM), 0x1000);
+    memory.write(physAddr(RAM), Uint8Array.of(0x3c));
+    const model = new ArmSmmuV2({ memory });
+    const log: string[] = [];
+    const tree = testTree(
+      [{ label: 'smmu', compatible: ['arm,mmu-500'], cells: 1, address: 0x1000_0000 }],
+      [],
+    );
+    const probe = new IommuProbe({
+      groupIds: new IommuGroupIda(),
+      ownership: new IommuDmaOwnership(),
+      masters: () => [],
+    });
+    const driver = new ArmSmmuDriver({
+      probe,
+      tree: OfTree.of(tree),
+      mmio: () => model,
+      allocator: new TablePageAllocator({ memory, base: physAddr(0x8000_0000), size: 0x10_0000 }),
+      disableBypass: false,
+      log: (line) => log.push(line),
+    });
+    const core = new DriverCore();
+    void core.platform.addDevice({
+      name: '10000000.iommu',
+      bus: 'platform',
+      ofNode: '/iommu@10000000',
+      compatible: ['arm,mmu-500'],
+    });
+    void core.platform.registerDriver(driver.spec);
+    const into = new Uint8Array(1);
+    expect(new SmmuDmaPort({ smmu: model, streamId: 0x77, memory }).read(iova(RAM), into)).toBeNull();
+    expect(into[0]).toBe(0x3c);
+    expect(driver.instance('/iommu@10000000')?.globalFaults).toEqual([]);
+    expect(log).toEqual([]);
   });
 
   it('a domain cannot be freed while streams still translate through it (EBUSY), nor twice (EINVAL)', () => {
