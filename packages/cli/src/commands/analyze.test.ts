@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { serializeFdt } from '@vfiokit/devicetree';
-import { analyzeHost, buildDemoSoc, createHost, DEMO_SOC_SOURCE, type HostAnalysis } from '@vfiokit/host';
+import {
+  analyzeHost,
+  buildDemoSoc,
+  createHost,
+  DEMO_SOC_SOURCE,
+  HOST_OPTION_KEYS,
+  type HostAnalysis,
+} from '@vfiokit/host';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +85,23 @@ describe('vfiokit analyze on the built-in demo SoC', () => {
       allow_unsafe_interrupts: true,
     });
     expect((await json(['--cmdline', cmdline, '--reset-required', 'y'])).settings.reset_required).toBe(true);
+  });
+
+  it('has a flag for every host option (a new option without a flag fails here)', async () => {
+    const FLAG_OF: Record<string, string> = {
+      cmdline: '--cmdline <text>',
+      reset_required: '--reset-required <bool>',
+      enable_unsafe_noiommu_mode: '--enable-unsafe-noiommu-mode [bool]',
+      allow_unsafe_interrupts: '--allow-unsafe-interrupts [bool]',
+      dma_entry_limit: '--dma-entry-limit <n>',
+      profile: '--kernel <version>',
+      resetModules: '--reset-modules <list>',
+      dma_policy: '--dma-override <kind:value:verdict>',
+      emulated_generic: '--emulated-generic [bool]',
+    };
+    expect(Object.keys(FLAG_OF).sort()).toEqual([...HOST_OPTION_KEYS].sort());
+    const help = (await run(['analyze', '--help'])).stdout.toString('utf8');
+    for (const flag of Object.values(FLAG_OF)) expect(help).toContain(flag);
   });
 
   it('--schema prints the schema', async () => {
