@@ -1,6 +1,8 @@
 import { thrownErrno } from '@vfiokit/core/testing';
+import { VfioContainerHandle, type VfioDeviceHandle, VfioGroupHandle } from '@vfiokit/vfio';
+import { VFIO_DEVICE_FLAGS_AMBA, VFIO_TYPE1v2_IOMMU } from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
-import { createHost } from '../host.js';
+import { createHost, type Host } from '../host.js';
 import { virtDtb } from '../test-support.js';
 import { PL011_INT_TX, Pl011InterruptModel } from './pl011-interrupts.js';
 
@@ -103,5 +105,65 @@ describe('Pl011InterruptModel: QEMU hw/char/pl011.c transmit interrupt', () => {
     expect(uart.read(0x18, 4)).toBe(0x90);
     expect(uart.read(0x30, 4)).toBe(0x300);
     expect(uart.read(0xfe0, 4)).toBe(0x11);
+  });
+});
+
+// The VMM side on a device handed to an emulated driver: its own group /dev/vfio/<id>, TYPE1v2.
+async function assigned(host: Host, device: string, driver: string, hostDriver: string) {
+  host.loadEmulatedDriver(driver);
+  await host.fs.run(`echo ${driver} > /sys/bus/amba/devices/${device}/driver_override`);
+  await host.fs.run(`echo ${device} > /sys/bus/amba/drivers/${hostDriver}/unbind`);
+  await host.fs.run(`echo ${device} > /sys/bus/amba/drivers_probe`);
+  const proc = host.spawn();
+  const container = VfioContainerHandle.open(proc);
+  const group = VfioGroupHandle.open(proc, `${host.device(device)?.iommuGroup}`);
+  group.setContainer(container);
+  container.setIommu(VFIO_TYPE1v2_IOMMU);
+  return { proc, fd: group.getDevice(device) };
+}
+
+const read32 = (fd: VfioDeviceHandle, offset: number): number => {
+  const buffer = new Uint8Array(4);
+  fd.read(fd.regionInfo(0), offset, buffer);
+  return new DataView(buffer.buffer).getUint32(0, true);
+};
+const write32 = (fd: VfioDeviceHandle, offset: number, value: number): void => {
+  fd.write(fd.regionInfo(0), offset, new Uint8Array(new Uint32Array([value >>> 0]).buffer));
+};
+
+describe('the drivers against their register models (QEMU virt, through the device fd)', () => {
+  it('vfio-pl031: RTCDR counts, the alarm (RTCMR, RTCIMSC) raises RTCINTR through the eventfd, RTCICR clears it', async () => {
+    const host = createHost(virtDtb());
+    const { proc, fd } = await assigned(host, '9010000.pl031', 'vfio-pl031', 'rtc-pl031');
+    expect(fd.info()).toEqual({ flags: VFIO_DEVICE_FLAGS_AMBA, numRegions: 1, numIrqs: 1 });
+    expect(read32(fd, 0xfe0)).toBe(0x31);
+    const trigger = proc.eventfd();
+    fd.enableIrq(0, [trigger]);
+    write32(fd, 0x10, 1); // RTCIMSC
+    write32(fd, 0x04, read32(fd, 0x00) + 1); // RTCMR = RTCDR + 1
+    host.advanceTime(2000);
+    expect(proc.eventfdOf(trigger).read()).toBe(1n);
+    expect(read32(fd, 0x14)).toBe(1); // RTCRIS
+    write32(fd, 0x1c, 1); // RTCICR
+    expect(read32(fd, 0x14)).toBe(0);
+    expect(host.tainted).toBe(0);
+  });
+
+  it('vfio-pl061: direction and the masked data window; its IRQ stays IRQ_NOREQUEST after gpio-pl061 (oracle pl061-irq-norequest): SET_IRQS EINVAL', async () => {
+    const host = createHost(virtDtb());
+    const { proc, fd } = await assigned(host, '9030000.pl061', 'vfio-pl061', 'pl061_gpio');
+    expect(read32(fd, 0xfe0)).toBe(0x61);
+    write32(fd, 0x400, 0x0f); // GPIODIR: pins 0–3 out
+    write32(fd, 0x3fc, 0xff); // GPIODATA through the all-pins mask: only outputs take it
+    expect(read32(fd, 0x3fc)).toBe(0x0f);
+    expect(read32(fd, 0x004)).toBe(0x01); // mask of pin 0 alone
+    write32(fd, 0x404, 0x80); // GPIOIS: pin 7 level-sensitive
+    write32(fd, 0x40c, 0x00); // GPIOIEV: low level
+    write32(fd, 0x410, 0x80); // GPIOIE
+    expect(read32(fd, 0x418) & 0x80).toBe(0x80); // GPIOMIS: the model raises GPIOINTR
+    // gpio-pl061 made the line a chained handler's (irq_set_chained_handler_and_data): the
+    // kernel never lets it be requested again, so vfio_platform_set_irq_trigger fails.
+    expect(thrownErrno(() => fd.enableIrq(0, [proc.eventfd()]))).toBe('EINVAL');
+    expect(host.tainted).toBe(0);
   });
 });
