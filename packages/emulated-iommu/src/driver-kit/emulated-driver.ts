@@ -1,4 +1,4 @@
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import {
   type VfioMetaDriverData,
   type VfioPlatformBinder,
@@ -64,12 +64,7 @@ export function emulatedPlatformDriver(
   env: EmulatedDriverEnvironment,
 ): EmulatedDriver {
   const spec = defineEmulatedDriver(declaration);
-  const unknown = Object.keys(env).filter((k) => !(ENV_KEYS as readonly string[]).includes(k));
-  if (unknown.length > 0)
-    throw new KernelError(
-      'EINVAL',
-      `emulatedPlatformDriver(${spec.name}): unknown option ${unknown.join(', ')}`,
-    );
+  rejectUnknownOptions(env, ENV_KEYS, `emulatedPlatformDriver(${spec.name})`);
   if (env.vfio === undefined || env.resets === undefined || env.irqChip === undefined)
     throw new KernelError(
       'EINVAL',
