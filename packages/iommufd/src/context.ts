@@ -540,6 +540,29 @@ export class IommufdContext {
     return hwptId;
   }
 
+  /**
+   * `iommufd_device_replace(idev, &pt_id)`: moves an attached device's group to another HWPT
+   * (or an IOAS's auto domain). `EINVAL` when the device is not attached; the same HWPT is a
+   * no-op. Simplified: the model detaches then attaches (restoring the old attachment on
+   * failure) where the kernel swaps domains atomically (`iommu_replace_group_handle`).
+   */
+  deviceReplace(idev: IommufdDevice, ptId: number): number {
+    const old = idev.hwpt;
+    if (old === null) throw new KernelError('EINVAL', `${idev.device} is not attached`);
+    const pt = this.objects.get(ptId);
+    if (pt === old || (pt.type === 'ioas' && old.autoDomain && old.ioas === pt)) return old.id;
+    const oldId = old.id;
+    const oldIoas = old.ioas;
+    const wasAuto = old.autoDomain;
+    this.deviceDetach(idev);
+    try {
+      return this.deviceAttach(idev, ptId);
+    } catch (error) {
+      this.deviceAttach(idev, wasAuto ? oldIoas.id : oldId);
+      throw error;
+    }
+  }
+
   /** `iommufd_device_auto_get_domain`. */
   private autoGetDomain(idev: IommufdDevice, ioas: IommufdIoas): number {
     for (const candidate of ioas.hwpts) {
@@ -628,6 +651,13 @@ export class IommufdContext {
   /** `iommufd_access_attach`: `EINVAL` when attached already, `ENOENT` for no IOAS. */
   accessAttach(access: IommufdAccess, ioasId: number): void {
     if (access.ioas !== null) throw new KernelError('EINVAL', 'the access is attached already');
+    const ioas = this.objects.get<IommufdIoas>(ioasId, 'ioas');
+    this.accessChangeIoas(access, ioas);
+  }
+
+  /** `iommufd_access_replace`: `ENOENT` when not attached, `ENOENT` for no IOAS. */
+  accessReplace(access: IommufdAccess, ioasId: number): void {
+    if (access.ioas === null) throw new KernelError('ENOENT', 'the access is not attached');
     const ioas = this.objects.get<IommufdIoas>(ioasId, 'ioas');
     this.accessChangeIoas(access, ioas);
   }

@@ -29,6 +29,7 @@ export type { Interval } from './ioas/intervals.js';
 export { IoPagetable, type IoptArea } from './ioas/io-pagetable.js';
 export { IommufdIoas } from './ioas/ioas.js';
 export { IoptPages, type PagesAccountMode } from './ioas/pages.js';
+export { iommufdIoctl } from './ioctl.js';
 export {
   iommufd_access_attach,
   iommufd_access_create,

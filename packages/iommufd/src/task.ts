@@ -45,4 +45,6 @@ export interface IommufdTask {
   capable(capability: IommufdCapability): boolean;
   /** `copy_to_user`/`clear_user`; absent, every copy faults (`EFAULT`). */
   copyToUser?(vaddr: number, bytes: Uint8Array): void;
+  /** `copy_from_user`; absent, every copy faults (`EFAULT`). */
+  copyFromUser?(vaddr: number, length: number): Uint8Array;
 }

@@ -219,3 +219,19 @@ describe('IOMMU_DESTROY and close', () => {
     expect(task.mm.pinnedVm).toBe(0);
   });
 });
+
+describe('iommufd_device_replace', () => {
+  it('moves an attached device to another IOAS (a new auto domain; the old one goes); unattached is EINVAL', () => {
+    const group = testGroup();
+    const ctx = testContext();
+    const a = ctx.ioasAlloc();
+    const b = ctx.ioasAlloc();
+    const idev = ctx.deviceBind({ group, device: 'dev0' });
+    expect(thrownErrno(() => ctx.deviceReplace(idev, a))).toBe('EINVAL');
+    const first = ctx.deviceAttach(idev, a);
+    expect(ctx.deviceReplace(idev, a)).toBe(first);
+    const second = ctx.deviceReplace(idev, b);
+    expect(thrownErrno(() => ctx.object(first))).toBe('ENOENT');
+    expect((ctx.object(second) as { ioas: { id: number } }).ioas.id).toBe(b);
+  });
+});
