@@ -9,7 +9,7 @@ const JUNO = fixture('juno-r2');
 const VIRT = fixture('qemu-virt-gicv2');
 const MIDWAY = fixture('calxeda-midway');
 
-describe('vfiokit assign FILE DEVICE', () => {
+describe('vfiokit assign FILE DEVICE', { timeout: 60_000 }, () => {
   it('crosvm, Juno PL330: every step, then the guest tree with the patched node and its pvIOMMU', async () => {
     const r = await run([
       'assign',
@@ -114,7 +114,7 @@ describe('vfiokit assign FILE DEVICE', () => {
   });
 });
 
-describe('vfiokit release FILE DEVICE', () => {
+describe('vfiokit release FILE DEVICE', { timeout: 60_000 }, () => {
   it('assigns, then hands the PL031 back to rtc-pl031', async () => {
     const r = await run([
       'release',

@@ -21,7 +21,9 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   return undefined;
 }
 
-describe('assignDevice / releaseDevice on the Juno PL330 (SMMU group, KVM irqfd + resamplefd, crosvm guest tree)', () => {
+describe('assignDevice / releaseDevice on the Juno PL330 (SMMU group, KVM irqfd + resamplefd, crosvm guest tree)', {
+  timeout: 60_000,
+}, () => {
   it("runs every step with the kernel's answers, and the guest node matches the host node", async () => {
     const host = junoHost();
     const vm = GuestVm.create(host, { vmm: 'crosvm' });
@@ -144,7 +146,7 @@ const property = (impls: typeof STEP_IMPLS) =>
 describe('failure injection at every step (fast-check)', () => {
   it('a failure at any step names it and leaves the host and the VMM exactly as before', async () => {
     await fc.assert(property(STEP_IMPLS), { numRuns: 60 });
-  });
+  }, 120_000);
 
   it('errno of an injected non-kernel failure is EIO, of a kernel one its own', async () => {
     const { error } = await injectAt('virt-pl031-noiommu', 'bind');
@@ -160,5 +162,5 @@ describe('failure injection at every step (fast-check)', () => {
     const planted = { ...STEP_IMPLS, wire_irqs: leaky };
     const out = await fc.check(property(planted), { numRuns: 60 });
     expect(out.failed).toBe(true);
-  });
+  }, 120_000);
 });

@@ -23,7 +23,7 @@ const OVERLAY = `/dts-v1/;
 
 const dts = (b: Uint8Array) => toDts(parseFdt(b));
 
-describe('applyOverlay (libfdt fdt_overlay_apply)', () => {
+describe('applyOverlay (libfdt fdt_overlay_apply)', { timeout: 60_000 }, () => {
   it.skipIf(!hasDtcTools())(
     'gives what fdtoverlay gives: phandle delta, local fixups, __fixups__, merge order, __symbols__',
     () => {
