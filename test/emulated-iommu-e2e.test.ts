@@ -625,3 +625,55 @@ describe('mixed container on Juno r2: an emulated group beside the PL330’s arm
     expect(h.process.mm.lockedVm).toBe(0);
   });
 });
+
+// On Juno r2 the PL330 sits behind an MMU-401 (iommus): it is not for the emulated paths at all,
+// and goes through the SMMU path — the host's arm-smmu driver formed its group. The host has no
+// PL330 register model, so the tree gets the node's `arm,primecell-periphid` (a standard
+// binding) for amba_match; everything else is the fixture.
+function junoWithPeriphid(): DeviceTree {
+  const tree = parseFdt(new Uint8Array(readFileSync('/work/shared/fixtures/dtb/juno-r2.dtb')));
+  const periphid: DtProperty = {
+    name: 'arm,primecell-periphid',
+    value: Uint8Array.of(0x00, 0x24, 0x13, 0x30),
+  };
+  const children = tree.root.children.map((node) =>
+    node.name === 'dma-controller@7ff00000' ? { ...node, properties: [...node.properties, periphid] } : node,
+  );
+  return { ...tree, root: { ...tree.root, children } };
+}
+
+describe('e2e: Juno r2 — the PL330 takes the SMMU path, not an emulated one', () => {
+  const JUNO_PL330 = '7ff00000.dma-controller';
+
+  it('the policy calls it a master (iommus); vfio-pl011 refuses it; vfio-amba (even the RFC’s) registers it in its arm-smmu group, MAP_DMA goes through the SMMU', async () => {
+    const host = createHost(junoWithPeriphid(), {
+      cmdline: 'vfio_iommu_type1.allow_unsafe_interrupts=1 vfiokit.emulated_generic=1',
+    });
+    const device = host.device(JUNO_PL330);
+    if (device === undefined) throw new RangeError('no PL330');
+    expect(host.dmaPolicy.assess(device)).toMatchObject({ verdict: 'master', rule: 'iommus' });
+    expect(device.iommuGroup).toBeDefined();
+    host.loadEmulatedDriver('vfio-pl011');
+    await host.fs.run(`echo vfio-pl011 > /sys/bus/amba/devices/${JUNO_PL330}/driver_override`);
+    await host.fs.run(`echo ${JUNO_PL330} > /sys/bus/amba/drivers_probe`);
+    expect(device.lastProbeError?.code).toBe('ENODEV');
+    await host.fs.run(`echo vfio-amba > /sys/bus/amba/devices/${JUNO_PL330}/driver_override`);
+    await host.fs.run(`echo ${JUNO_PL330} > /sys/bus/amba/drivers_probe`);
+    expect(device.driverName).toBe('vfio-amba');
+    expect(vfioMetaDriverData(device)?.registration).toBe('iommu');
+    expect(host.vfio.groups.get(`${device.iommuGroup}`)?.kind).toBe('iommu');
+
+    const proc = host.spawn();
+    const container = VfioContainerHandle.open(proc);
+    const group = VfioGroupHandle.open(proc, `${device.iommuGroup}`);
+    group.setContainer(container);
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    const vaddr = proc.mmapAnonymous(0x4000);
+    container.mapDma({ vaddr, iova: 0x1000_0000, size: 0x4000 });
+    const page = proc.mm.addressSpace.resolve(vaddr + 0x2000, 0x1000)[0]?.paddr;
+    const smmu = host.iommu.smmus.models.get('7fb00000.iommu');
+    expect(smmu?.translate(0, (0x1000_2000 + 0x40) as Iova, 'write')).toBe((page ?? 0) + 0x40);
+    expect(group.getDevice(JUNO_PL330).info().numIrqs).toBe(9);
+    expect(host.tainted).toBe(0);
+  });
+});
