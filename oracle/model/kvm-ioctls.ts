@@ -31,6 +31,23 @@ export const KVM_ATTRS: readonly NamedValue[] = [
   { name: 'KVM_DEV_VFIO_FILE_DEL', value: K.KVM_DEV_VFIO_FILE_DEL },
 ];
 
+export const KVM_CAPS: readonly NamedValue[] = [
+  { name: 'KVM_CAP_IRQCHIP', value: K.KVM_CAP_IRQCHIP },
+  { name: 'KVM_CAP_USER_MEMORY', value: K.KVM_CAP_USER_MEMORY },
+  { name: 'KVM_CAP_IRQ_ROUTING', value: K.KVM_CAP_IRQ_ROUTING },
+  { name: 'KVM_CAP_IRQFD', value: K.KVM_CAP_IRQFD },
+  { name: 'KVM_CAP_SIGNAL_MSI', value: K.KVM_CAP_SIGNAL_MSI },
+  { name: 'KVM_CAP_IRQFD_RESAMPLE', value: K.KVM_CAP_IRQFD_RESAMPLE },
+  { name: 'KVM_CAP_DEVICE_CTRL', value: K.KVM_CAP_DEVICE_CTRL },
+  { name: 'KVM_CAP_NR_VCPUS', value: K.KVM_CAP_NR_VCPUS },
+  { name: 'KVM_CAP_MAX_VCPUS', value: K.KVM_CAP_MAX_VCPUS },
+  { name: 'KVM_CAP_MAX_VCPU_ID', value: K.KVM_CAP_MAX_VCPU_ID },
+  { name: 'KVM_CAP_MSI_DEVID', value: K.KVM_CAP_MSI_DEVID },
+  { name: 'KVM_CAP_ARM_IRQ_LINE_LAYOUT_2', value: K.KVM_CAP_ARM_IRQ_LINE_LAYOUT_2 },
+  { name: 'KVM_CAP_ARM_SET_DEVICE_ADDR', value: K.KVM_CAP_ARM_SET_DEVICE_ADDR },
+  { name: 'KVM_CAP_ARM_USER_IRQ', value: K.KVM_CAP_ARM_USER_IRQ },
+];
+
 export const KVM_IRQFD_FLAGS: readonly NamedValue[] = [
   { name: 'DEASSIGN', value: K.KVM_IRQFD_FLAG_DEASSIGN },
   { name: 'RESAMPLE', value: K.KVM_IRQFD_FLAG_RESAMPLE },
@@ -55,6 +72,11 @@ export function runKvmIoctl(ctx: IoctlContext, fd: number, name: string, x: numb
     return ctx.process;
   };
   switch (name) {
+    case 'KVM_CHECK_EXTENSION': {
+      needArgs(line, x, 1);
+      const cap = namedArg(line, x, KVM_CAPS);
+      return execute ? call(() => `ret=${proc().ioctl(fd, K.KVM_CHECK_EXTENSION, Number(cap))}`) : '';
+    }
     case 'KVM_GET_API_VERSION':
       needArgs(line, x, 0);
       return execute ? call(() => `ret=${proc().ioctl(fd, K.KVM_GET_API_VERSION, 0)}`) : '';

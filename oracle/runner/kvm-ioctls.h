@@ -55,6 +55,26 @@ static const struct named_value kvm_attrs[] = {
 	{ NULL, 0 },
 };
 
+/* The capabilities the model answers (`case` labels of kvm_vm_ioctl_check_extension_generic
+ * and arm64's kvm_vm_ioctl_check_extension that concern interrupts and devices). */
+static const struct named_value kvm_caps[] = {
+	{ "KVM_CAP_IRQCHIP", KVM_CAP_IRQCHIP },
+	{ "KVM_CAP_USER_MEMORY", KVM_CAP_USER_MEMORY },
+	{ "KVM_CAP_IRQ_ROUTING", KVM_CAP_IRQ_ROUTING },
+	{ "KVM_CAP_IRQFD", KVM_CAP_IRQFD },
+	{ "KVM_CAP_SIGNAL_MSI", KVM_CAP_SIGNAL_MSI },
+	{ "KVM_CAP_IRQFD_RESAMPLE", KVM_CAP_IRQFD_RESAMPLE },
+	{ "KVM_CAP_DEVICE_CTRL", KVM_CAP_DEVICE_CTRL },
+	{ "KVM_CAP_NR_VCPUS", KVM_CAP_NR_VCPUS },
+	{ "KVM_CAP_MAX_VCPUS", KVM_CAP_MAX_VCPUS },
+	{ "KVM_CAP_MAX_VCPU_ID", KVM_CAP_MAX_VCPU_ID },
+	{ "KVM_CAP_MSI_DEVID", KVM_CAP_MSI_DEVID },
+	{ "KVM_CAP_ARM_IRQ_LINE_LAYOUT_2", KVM_CAP_ARM_IRQ_LINE_LAYOUT_2 },
+	{ "KVM_CAP_ARM_SET_DEVICE_ADDR", KVM_CAP_ARM_SET_DEVICE_ADDR },
+	{ "KVM_CAP_ARM_USER_IRQ", KVM_CAP_ARM_USER_IRQ },
+	{ NULL, 0 },
+};
+
 static const struct named_value kvm_irqfd_flags[] = {
 	{ "DEASSIGN", KVM_IRQFD_FLAG_DEASSIGN },
 	{ "RESAMPLE", KVM_IRQFD_FLAG_RESAMPLE },
@@ -122,7 +142,12 @@ static int run_kvm_ioctl(const struct line *l, int fd, const char *name, int x, 
 			 struct sbuf *r, int in_bg)
 {
 	int rc;
-	if (!strcmp(name, "KVM_GET_API_VERSION")) {
+	if (!strcmp(name, "KVM_CHECK_EXTENSION")) {
+		need_args(l, x, 1);
+		unsigned long cap = named(l, x, kvm_caps);
+		if (m == EXECUTE)
+			ioctl_result(r, ioctl(fd, KVM_CHECK_EXTENSION, cap));
+	} else if (!strcmp(name, "KVM_GET_API_VERSION")) {
 		need_args(l, x, 0);
 		if (m == EXECUTE)
 			ioctl_result(r, ioctl(fd, KVM_GET_API_VERSION, 0));

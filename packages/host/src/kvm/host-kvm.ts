@@ -42,6 +42,8 @@ export interface HostKvmInfo {
    * 44 bits ("kvm [1]: IPA Size Limit: 44 bits"), taken for every host.
    */
   readonly ipaLimit: number;
+  /** The CPUs the tree describes (`/cpus/cpu@…`): num_online_cpus() for KVM_CAP_NR_VCPUS. */
+  readonly cpus: number;
 }
 
 /** The IPA limit of the oracle's CPU (QEMU cortex-a57: ID_AA64MMFR0_EL1.PARange = 44 bits). */
@@ -68,8 +70,10 @@ function regCount(node: NonNullable<ReturnType<OfTree['find']>>): number {
 export function hostKvmInfo(tree: DeviceTree): HostKvmInfo {
   const node = hostGicNode(tree);
   const gic = node === undefined ? undefined : gicVersion(node);
+  const cpuNodes = OfTree.of(tree).find('/cpus')?.children ?? [];
+  const cpus = Math.max(1, cpuNodes.filter((n) => n.string('device_type') === 'cpu').length);
   if (node === undefined || gic === undefined)
-    return { available: false, gic: undefined, vgicVersions: [], ipaLimit: HOST_KVM_IPA_LIMIT };
+    return { available: false, gic: undefined, vgicVersions: [], ipaLimit: HOST_KVM_IPA_LIMIT, cpus };
   const maintenance = node.has('interrupts');
   const regs = regCount(node);
   const vgicVersions: GicVersion[] = [];
@@ -87,6 +91,7 @@ export function hostKvmInfo(tree: DeviceTree): HostKvmInfo {
     gic,
     vgicVersions,
     ipaLimit: HOST_KVM_IPA_LIMIT,
+    cpus,
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from '@vfiokit/kvm';
 import type { IoctlArg, MmapRequest, MmapResult, Task, VfioFile } from '@vfiokit/vfio';
 import type { HostKvmInfo } from './host-kvm.js';
+import { kvmCheckExtension } from './kvm-caps.js';
 
 /** Puts a file a KVM ioctl created into the caller's fd table; returns the fd. */
 export type KvmInstall = (file: VfioFile) => number;
@@ -92,14 +93,16 @@ abstract class KvmFileBase implements VfioFile {
 
   abstract ioctl(current: Task, request: number, arg?: IoctlArg): number;
 
-  // kvm_vm_fops / kvm_vcpu_fops / kvm_device_fops have no read/write; only vCPUs mmap
-  // (the kvm_run page), which this model does not have.
+  // The model's read/write are pread(2)/pwrite(2): KVM's anon-inode files are opened without
+  // FMODE_PREAD/FMODE_PWRITE, so fs/read_write.c ksys_pread64/ksys_pwrite64 answer ESPIPE
+  // before any file operation (oracle kvm-vfio-device). Only vCPUs mmap (the kvm_run page),
+  // which this model does not have: ENODEV, as for the VM and device fds.
   read(): number {
-    throw new KernelError('EINVAL', 'KVM files have no read');
+    throw new KernelError('ESPIPE', 'pread of a KVM file (no FMODE_PREAD)');
   }
 
   write(): number {
-    throw new KernelError('EINVAL', 'KVM files have no write');
+    throw new KernelError('ESPIPE', 'pwrite of a KVM file (no FMODE_PWRITE)');
   }
 
   mmap(_current: Task, _request: MmapRequest): MmapResult {
@@ -111,7 +114,7 @@ abstract class KvmFileBase implements VfioFile {
 
 /**
  * `/dev/kvm` (virt/kvm/kvm_main.c kvm_dev_ioctl): KVM_GET_API_VERSION (12; a non-zero arg is
- * EINVAL) and KVM_CREATE_VM; everything else falls to arm64's kvm_arch_dev_ioctl: EINVAL.
+ * EINVAL), KVM_CREATE_VM and KVM_CHECK_EXTENSION (see kvmCheckExtension); everything else falls to arm64's kvm_arch_dev_ioctl: EINVAL.
  */
 export class KvmSystemFile extends KvmFileBase {
   private readonly info: HostKvmInfo;
@@ -129,7 +132,9 @@ export class KvmSystemFile extends KvmFileBase {
         if (numberOf(arg) !== 0) throw new KernelError('EINVAL', 'KVM_GET_API_VERSION takes no argument');
         return K.KVM_API_VERSION;
       case K.KVM_CREATE_VM:
-        return this.install(new KvmVmFile(this.createVm(numberOf(arg)), this.install));
+        return this.install(new KvmVmFile(this.createVm(numberOf(arg)), this.install, this.info));
+      case K.KVM_CHECK_EXTENSION:
+        return kvmCheckExtension(this.info, undefined, numberOf(arg));
     }
     throw new KernelError('EINVAL', `ioctl 0x${request.toString(16)} on /dev/kvm`);
   }
@@ -145,6 +150,7 @@ export class KvmSystemFile extends KvmFileBase {
     return new Vm({ vcpus: 0, ipaBits: shift || KVM_PHYS_SHIFT, vgicVersions: this.info.vgicVersions });
   }
 
+  // /dev/kvm holds no state of its own: VMs live as long as their own fds.
   release(): void {}
 }
 
@@ -156,18 +162,22 @@ export class KvmVmFile extends KvmFileBase {
   readonly vm: Vm;
   private readonly refs: VmRefs;
   private readonly install: KvmInstall;
+  private readonly info: HostKvmInfo;
   private released = false;
 
-  constructor(vm: Vm, install: KvmInstall) {
+  constructor(vm: Vm, install: KvmInstall, info: HostKvmInfo) {
     super();
     this.vm = vm;
     this.refs = new VmRefs(vm);
     this.refs.get();
     this.install = install;
+    this.info = info;
   }
 
   ioctl(current: Task, request: number, arg?: IoctlArg): number {
     switch (request) {
+      case K.KVM_CHECK_EXTENSION:
+        return kvmCheckExtension(this.info, this.vm, numberOf(arg));
       case K.KVM_CREATE_VCPU: {
         const index = this.vm.createVcpu(numberOf(arg));
         return this.install(new KvmVcpuFile(this.refs, index));

@@ -132,9 +132,12 @@ export class Vm {
     return this.vcpuIds.length;
   }
 
-  /** `kvm->max_vcpus`: the host GIC's limit, GICv2's 8 once a GICv2 vGIC exists (kvm_vgic_create). */
+  /**
+   * `kvm->max_vcpus`: kvm_arm_default_max_vcpus() (the host GIC's max_gic_vcpus: 512 when KVM
+   * can emulate a GICv3, else 8), and GICv2's 8 once a GICv2 vGIC exists (kvm_vgic_create).
+   */
   get maxVcpus(): number {
-    return this.vgicModel === 2 ? VGIC_V2_MAX_CPUS : VGIC_V3_MAX_CPUS;
+    return this.vgicModel === 2 || !this.vgicVersions.includes(3) ? VGIC_V2_MAX_CPUS : VGIC_V3_MAX_CPUS;
   }
 
   /**
