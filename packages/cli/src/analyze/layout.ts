@@ -13,6 +13,8 @@ export interface PlacedNode {
 export interface PlacedEdge {
   readonly label: string;
   readonly points: readonly { readonly x: number; readonly y: number }[];
+  /** Where dagre put the label (it reserves room for it), when the edge has one. */
+  readonly labelAt: { readonly x: number; readonly y: number } | undefined;
 }
 
 export interface PlacedCluster {
@@ -56,7 +58,11 @@ export function layoutGraph(graph: AnalysisGraph): GraphLayout {
   }
   for (const id of groups) g.setNode(`cluster_${id}`, { label: `IOMMU group ${id}` });
   for (const node of graph.nodes) if (node.group !== undefined) g.setParent(node.id, `cluster_${node.group}`);
-  for (const edge of graph.edges) g.setEdge(edge.from, edge.to, { label: edge.label });
+  for (const edge of graph.edges) {
+    const room =
+      edge.label === '' ? {} : { width: Math.ceil(edge.label.length * 5), height: 10, labelpos: 'c' };
+    g.setEdge(edge.from, edge.to, { label: edge.label, ...room });
+  }
   dagre.layout(g);
   const label = g.graph();
   const nodes: PlacedNode[] = graph.nodes.map((node) => {
@@ -73,9 +79,13 @@ export function layoutGraph(graph: AnalysisGraph): GraphLayout {
       height: placed.height,
     };
   });
-  const edges: PlacedEdge[] = graph.edges.map((edge) => ({
-    label: edge.label,
-    points: g.edge(edge.from, edge.to).points ?? [],
-  }));
+  const edges: PlacedEdge[] = graph.edges.map((edge) => {
+    const placed = g.edge(edge.from, edge.to);
+    const labelAt =
+      edge.label !== '' && placed.x !== undefined && placed.y !== undefined
+        ? { x: placed.x, y: placed.y }
+        : undefined;
+    return { label: edge.label, points: placed.points ?? [], labelAt };
+  });
   return { width: label.width ?? 0, height: label.height ?? 0, nodes, edges, clusters };
 }
