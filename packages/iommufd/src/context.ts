@@ -541,26 +541,65 @@ export class IommufdContext {
   }
 
   /**
-   * `iommufd_device_replace(idev, &pt_id)`: moves an attached device's group to another HWPT
-   * (or an IOAS's auto domain). `EINVAL` when the device is not attached; the same HWPT is a
-   * no-op. Simplified: the model detaches then attaches (restoring the old attachment on
-   * failure) where the kernel swaps domains atomically (`iommu_replace_group_handle`).
+   * `iommufd_device_replace(idev, &pt_id)` (`iommufd_device_do_replace`): moves the device's
+   * whole group to another HWPT, or to an IOAS's auto domain (an existing one, else a new one
+   * allocated before the old one goes, so ids are not reused in between). `EINVAL` when the
+   * device is not attached; the same HWPT is a no-op. The model detaches the old domain and
+   * attaches the new one where the kernel swaps them (`iommu_replace_group_handle`).
    */
   deviceReplace(idev: IommufdDevice, ptId: number): number {
-    const old = idev.hwpt;
-    if (old === null) throw new KernelError('EINVAL', `${idev.device} is not attached`);
+    const igroup = idev.igroup;
+    const old = igroup.hwpt;
+    if (old === null || !igroup.attached.includes(idev))
+      throw new KernelError('EINVAL', `${idev.device} is not attached`);
     const pt = this.objects.get(ptId);
-    if (pt === old || (pt.type === 'ioas' && old.autoDomain && old.ioas === pt)) return old.id;
-    const oldId = old.id;
-    const oldIoas = old.ioas;
-    const wasAuto = old.autoDomain;
-    this.deviceDetach(idev);
+    let next: IommufdHwptPaging;
+    let fresh = false;
+    if (pt.type === 'hwpt_paging') next = pt as IommufdHwptPaging;
+    else if (pt.type === 'ioas') {
+      const ioas = pt as IommufdIoas;
+      const reuse = ioas.hwpts.find(
+        (h): h is IommufdHwptPaging => h instanceof IommufdHwptPaging && h.autoDomain,
+      );
+      if (reuse !== undefined) next = reuse;
+      else {
+        next = this.hwptPagingAlloc(ioas, idev, 0, false);
+        fresh = true;
+      }
+    } else throw new KernelError('EINVAL', `object ${ptId} is a ${pt.type}`);
+    if (next === old) return old.id;
+    const moved = [...igroup.attached];
+    const newIopt = next.ioas.iopt;
+    const sameIoas = next.ioas === old.ioas;
     try {
-      return this.deviceAttach(idev, ptId);
+      if (!sameIoas)
+        for (const d of moved) newIopt.enforceDeviceReservedRegions(igroup.group.reservedRegions(), d);
+      igroup.group.detachDomain(old.domain);
+      try {
+        igroup.group.attachDomain(next.domain);
+      } catch (error) {
+        igroup.group.attachDomain(old.domain);
+        throw error;
+      }
     } catch (error) {
-      this.deviceAttach(idev, wasAuto ? oldIoas.id : oldId);
+      if (!sameIoas) for (const d of moved) newIopt.removeReservedIova(d);
+      if (fresh) {
+        next.destroy();
+        this.objects.abort(next);
+      }
       throw error;
     }
+    if (!sameIoas) for (const d of moved) old.ioas.iopt.removeReservedIova(d);
+    if (fresh) {
+      next.autoDomain = true;
+      this.objects.finalize(next);
+    }
+    igroup.hwpt = next;
+    next.users += moved.length;
+    old.users -= moved.length - 1;
+    if (old.autoDomain) this.objects.putAndTryDestroy(old);
+    else old.users--;
+    return next.id;
   }
 
   /** `iommufd_device_auto_get_domain`. */

@@ -231,7 +231,11 @@ describe('iommufd_device_replace', () => {
     const first = ctx.deviceAttach(idev, a);
     expect(ctx.deviceReplace(idev, a)).toBe(first);
     const second = ctx.deviceReplace(idev, b);
+    expect(second).not.toBe(first); // allocated while the old auto domain still held its id
     expect(thrownErrno(() => ctx.object(first))).toBe('ENOENT');
-    expect((ctx.object(second) as { ioas: { id: number } }).ioas.id).toBe(b);
+    expect(group.domain).toBe(group.domains[1]);
+    ctx.deviceDetach(idev);
+    ctx.destroy(a);
+    ctx.destroy(b);
   });
 });
