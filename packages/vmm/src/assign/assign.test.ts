@@ -1,4 +1,4 @@
-import { isKernelError } from '@vfiokit/core';
+import { isKernelError, KernelError } from '@vfiokit/core';
 import { parseFdt, populate } from '@vfiokit/devicetree';
 import { createHost, type KvmVmFile } from '@vfiokit/host';
 import fc from 'fast-check';
@@ -143,9 +143,62 @@ const property = (impls: typeof STEP_IMPLS) =>
     },
   );
 
+/**
+ * Fails the `n`-th system call the assignment makes (sysfs writes and the VMM process's
+ * open/ioctl/eventfd/mmap), with `EINTR`, once: a failure inside a step, after part of it
+ * took effect (the 5th of 9 irqfds, the group open after the container's).
+ */
+async function failNthSyscall(
+  scenario: Scenario,
+  n: number,
+): Promise<{ before: string; after: string; error: unknown; calls: number }> {
+  const host = scenario === 'juno-pl330-kvm' ? junoHost() : virtHost();
+  const vm = GuestVm.create(host, { vmm: scenario === 'juno-pl330-kvm' ? 'crosvm' : 'xen' });
+  const device = scenario === 'juno-pl330-kvm' ? PL330 : PL031;
+  const before = hostState(host, vm, device);
+  let calls = 0;
+  let armed = true;
+  const wrap = <T extends object, K extends keyof T>(o: T, k: K) => {
+    const original = o[k] as unknown as (...a: unknown[]) => unknown;
+    (o as Record<K, unknown>)[k] = (...a: unknown[]) => {
+      if (armed && ++calls === n) {
+        armed = false;
+        throw new KernelError('EINTR', `injected at system call ${n}`);
+      }
+      return original.apply(o, a);
+    };
+  };
+  for (const k of ['open', 'ioctl', 'eventfd', 'mmapShared'] as const) wrap(vm.process, k);
+  wrap(host.fs, 'write');
+  const error = await rejection(assignDevice(host, vm, device));
+  armed = false;
+  return { before, after: hostState(host, vm, device), error, calls };
+}
+
 describe('failure injection at every step (fast-check)', () => {
   it('a failure at any step names it and leaves the host and the VMM exactly as before', async () => {
     await fc.assert(property(STEP_IMPLS), { numRuns: 60 });
+  }, 120_000);
+
+  it('a failed system call anywhere inside a step (EINTR) is undone just as well', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Scenario>('juno-pl330-kvm', 'virt-pl031-noiommu'),
+        fc.integer({ min: 1, max: 80 }),
+        async (scenario, n) => {
+          const { before, after, error, calls } = await failNthSyscall(scenario, n);
+          if (calls < n) {
+            expect(error).toBeUndefined(); // fewer calls than n: the assignment went through
+            return;
+          }
+          expect(error).toBeInstanceOf(AssignError);
+          expect((error as AssignError).code).toBe('EINTR');
+          expect((error as AssignError).undoFailures).toEqual([]);
+          expect(after).toBe(before);
+        },
+      ),
+      { numRuns: 60 },
+    );
   }, 120_000);
 
   it('errno of an injected non-kernel failure is EIO, of a kernel one its own', async () => {
