@@ -2,7 +2,7 @@ import { isKernelError } from '@vfiokit/core';
 import { type HostProcess, kvmDeviceAttrArg, kvmDeviceAttrValue } from '@vfiokit/host';
 import { KVM_UAPI_CONSTANTS as K } from '@vfiokit/kvm';
 import { type IoctlContext, type NamedValue, namedArg, needArgs, numberArg, parseNumber } from './ioctls.js';
-import { ScenarioError } from './scenario.js';
+import { latin1, ScenarioError } from './scenario.js';
 
 // The KVM rows of FORMAT.md's ioctl table, decoded as runner/kvm-ioctls.h decodes them.
 
@@ -137,6 +137,10 @@ export function runKvmIoctl(ctx: IoctlContext, fd: number, name: string, x: numb
       view.setUint32(12, rfd >>> 0, true);
       return call(() => `ret=${proc().ioctl(fd, K.KVM_IRQFD, bytes)}`);
     }
+    case 'KVM_SET_GSI_ROUTING': {
+      const bytes = gsiRouting(ctx, x);
+      return execute ? call(() => `ret=${proc().ioctl(fd, K.KVM_SET_GSI_ROUTING, bytes)}`) : '';
+    }
     case 'KVM_IRQ_LINE': {
       needArgs(line, x, 2);
       const irq = numberArg(line, x);
@@ -186,4 +190,62 @@ function deviceAttr(ctx: IoctlContext, fd: number, name: string, x: number, proc
     const printed = group === K.KVM_DEV_ARM_VGIC_GRP_ADDR ? out : BigInt.asUintN(32, out);
     return `ret=${ret} value=0x${printed.toString(16)}`;
   });
+}
+
+const ROUTING_USAGE =
+  'irqchip:GSI:CHIP:PIN, msi:GSI:LO:HI:DATA, msidev:GSI:LO:HI:DATA:DEVID or raw:GSI:TYPE:FLAGS';
+
+// kvm_gsi_routing(): struct kvm_irq_routing with one 48-byte entry per token.
+function gsiRouting(ctx: IoctlContext, x: number): Uint8Array {
+  const { line } = ctx;
+  const n = line.tokens.length - x;
+  const bytes = new Uint8Array(8 + 48 * n);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, n, true);
+  for (let i = 0; i < n; i++) {
+    const token = line.tokens[x + i];
+    if (token === undefined || token.quoted)
+      throw new ScenarioError(line.lineno, `routing entry ${i + 1}: not a string`);
+    const [kind, ...parts] = latin1(token.bytes)
+      .split(':')
+      .filter((p) => p.length > 0);
+    const v = parts.slice(0, 6).map((p) => {
+      // strtoull(p, &end, 0): decimal, 0x hex (or a leading-0 octal), the whole part
+      const value = /^0[xX][0-9a-fA-F]+$/.test(p)
+        ? BigInt(p)
+        : /^0[0-7]*$/.test(p)
+          ? BigInt(`0o${p.slice(1) || '0'}`)
+          : /^[1-9][0-9]*$/.test(p)
+            ? BigInt(p)
+            : undefined;
+      if (value === undefined || value >= 1n << 64n)
+        throw new ScenarioError(line.lineno, `routing entry ${i + 1}: bad number ${p}`);
+      return Number(BigInt.asUintN(32, value));
+    });
+    const at = 8 + 48 * i;
+    const put = (offset: number, value: number | undefined) => view.setUint32(at + offset, value ?? 0, true);
+    if (kind === 'irqchip' && v.length === 3) {
+      put(0, v[0]);
+      put(4, K.KVM_IRQ_ROUTING_IRQCHIP);
+      put(16, v[1]);
+      put(20, v[2]);
+    } else if ((kind === 'msi' && v.length === 4) || (kind === 'msidev' && v.length === 5)) {
+      put(0, v[0]);
+      put(4, K.KVM_IRQ_ROUTING_MSI);
+      put(16, v[1]);
+      put(20, v[2]);
+      put(24, v[3]);
+      if (kind === 'msidev') {
+        put(8, K.KVM_MSI_VALID_DEVID);
+        put(28, v[4]);
+      }
+    } else if (kind === 'raw' && v.length === 3) {
+      put(0, v[0]);
+      put(4, v[1]);
+      put(8, v[2]);
+    } else {
+      throw new ScenarioError(line.lineno, `routing entry ${i + 1}: ${ROUTING_USAGE}`);
+    }
+  }
+  return bytes;
 }

@@ -137,6 +137,61 @@ static void kvm_device_attr(const struct line *l, int fd, int x, const char *nam
 		sb_field(r, "value", group == KVM_DEV_ARM_VGIC_GRP_ADDR ? value.u64 : value.u32);
 }
 
+/* KVM_SET_GSI_ROUTING ENTRY...: `irqchip:GSI:CHIP:PIN`, `msi:GSI:ADDR_LO:ADDR_HI:DATA`,
+ * `msidev:GSI:ADDR_LO:ADDR_HI:DATA:DEVID` (flags KVM_MSI_VALID_DEVID) or `raw:GSI:TYPE:FLAGS`
+ * (an entry of any type and flags, union zero); numbers decimal or 0x hex. */
+static void kvm_gsi_routing(const struct line *l, int fd, int x, enum mode m, struct sbuf *r)
+{
+	int n = l->ntok - x;
+	struct kvm_irq_routing *q = xmalloc(sizeof(*q) + (size_t)n * sizeof(q->entries[0]));
+	memset(q, 0, sizeof(*q) + (size_t)n * sizeof(q->entries[0]));
+	q->nr = (__u32)n;
+	for (int i = 0; i < n; i++) {
+		const struct token *t = &l->tok[x + i];
+		if (t->quoted)
+			scenario_error(l->lineno, "routing entry %d: not a string", i + 1);
+		char *copy = strdup((const char *)t->bytes), *save = NULL;
+		const char *kind = strtok_r(copy, ":", &save);
+		unsigned long long v[6];
+		int nv = 0;
+		for (char *p = strtok_r(NULL, ":", &save); p && nv < 6; p = strtok_r(NULL, ":", &save)) {
+			char *end;
+			errno = 0;
+			v[nv++] = strtoull(p, &end, 0);
+			if (*end || errno)
+				scenario_error(l->lineno, "routing entry %d: bad number %s", i + 1, p);
+		}
+		struct kvm_irq_routing_entry *e = &q->entries[i];
+		if (kind && !strcmp(kind, "irqchip") && nv == 3) {
+			e->gsi = (__u32)v[0];
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = (__u32)v[1];
+			e->u.irqchip.pin = (__u32)v[2];
+		} else if (kind && (!strcmp(kind, "msi") || !strcmp(kind, "msidev")) &&
+			   nv == (kind[3] ? 5 : 4)) {
+			e->gsi = (__u32)v[0];
+			e->type = KVM_IRQ_ROUTING_MSI;
+			e->u.msi.address_lo = (__u32)v[1];
+			e->u.msi.address_hi = (__u32)v[2];
+			e->u.msi.data = (__u32)v[3];
+			if (kind[3]) {
+				e->flags = KVM_MSI_VALID_DEVID;
+				e->u.msi.devid = (__u32)v[4];
+			}
+		} else if (kind && !strcmp(kind, "raw") && nv == 3) {
+			e->gsi = (__u32)v[0];
+			e->type = (__u32)v[1];
+			e->flags = (__u32)v[2];
+		} else {
+			scenario_error(l->lineno, "routing entry %d: irqchip:GSI:CHIP:PIN, msi:GSI:LO:HI:DATA, msidev:GSI:LO:HI:DATA:DEVID or raw:GSI:TYPE:FLAGS", i + 1);
+		}
+		free(copy);
+	}
+	if (m == EXECUTE)
+		ioctl_result(r, ioctl(fd, KVM_SET_GSI_ROUTING, q));
+	free(q);
+}
+
 /* Returns 0 when NAME is not a KVM ioctl. */
 static int run_kvm_ioctl(const struct line *l, int fd, const char *name, int x, enum mode m,
 			 struct sbuf *r, int in_bg)
@@ -194,6 +249,8 @@ static int run_kvm_ioctl(const struct line *l, int fd, const char *name, int x, 
 			};
 			ioctl_result(r, ioctl(fd, KVM_IRQFD, &q));
 		}
+	} else if (!strcmp(name, "KVM_SET_GSI_ROUTING")) {
+		kvm_gsi_routing(l, fd, x, m, r);
 	} else if (!strcmp(name, "KVM_IRQ_LINE")) {
 		need_args(l, x, 2);
 		long long irq = number(l, x), level = number(l, x + 1);
