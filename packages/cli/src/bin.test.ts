@@ -1,7 +1,7 @@
 // The real process: `node bin/vfiokit.mjs` (the launcher npm links as `vfiokit`), for what
 // only a process shows: exit statuses, stderr, stdout bytes through a pipe, the shebang.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureBlobs } from './test-support/fixtures.js';
@@ -50,6 +50,28 @@ describe('the vfiokit process', { timeout: 120_000 }, () => {
     const empty = vfiokit('dts', '-');
     expect(empty.status).toBe(2);
     expect(empty.stderr).toMatch(/^vfiokit: -: FDT_ERR_TRUNCATED[^\n]*\n$/);
+  });
+
+  it('analyze: the demo SoC table, and a board from standard input as JSON, status 0', () => {
+    const demo = vfiokit('analyze', '--color', 'never');
+    expect(demo.stderr).toBe('');
+    expect(demo.status).toBe(0);
+    expect(demo.stdout.toString('utf8')).toMatch(/^vfiokit analyze: demo-soc \(built in\)/);
+    const board = vfiokitWith(readFileSync(juno.dtb), 'analyze', '--format', 'json', '-');
+    expect(board.status).toBe(0);
+    expect((JSON.parse(board.stdout.toString('utf8')) as { source: string }).source).toBe('-');
+  });
+
+  it('without a build, the launcher runs a bundle of the sources cached under node_modules/.cache', () => {
+    if (existsSync(fileURLToPath(new URL('../dist/bin.js', import.meta.url)))) return;
+    expect(vfiokit('--version').status).toBe(0);
+    const bundle = fileURLToPath(
+      new URL('../../../node_modules/.cache/vfiokit-cli/vfiokit.mjs', import.meta.url),
+    );
+    expect(existsSync(bundle)).toBe(true);
+    expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(
+      statSync(fileURLToPath(new URL('./bin.ts', import.meta.url))).mtimeMs,
+    );
   });
 
   it('a missing file: one line on stderr, status 2', () => {
