@@ -21,7 +21,7 @@
 // without its children, and their ancestors keep their properties but only the needed
 // children (docs/device_assignment.md: "siblings or children nodes of dependencies are
 // ignored unless explicitly referenced").
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { type DeviceTree, FdtError } from '@vfiokit/devicetree';
 import {
   cellsValue,
@@ -198,8 +198,7 @@ export function applyOverlay(
   overlay: DeviceTree,
   options: ApplyOverlayOptions = {},
 ): DeviceTree {
-  for (const k of Object.keys(options))
-    if (k !== 'symbols') throw new KernelError('EINVAL', `applyOverlay: unknown option ${k}`);
+  rejectUnknownOptions(options, ['symbols'], 'applyOverlay');
   const root = deepCopy(base.root);
   const ov = deepCopy(overlay.root);
   if (options.symbols !== undefined) filterOverlay(ov, options.symbols);

@@ -19,7 +19,7 @@
 //    the physical (IOMMU token, SID) pairs (InvalidIommus);
 //  - no (pvIOMMU, vSID) pair on two devices (UnsupportedPvIommusDuplication);
 //  - patch: more distinct pvIOMMUs than the platform DT pre-populates is TooManyPvIommu.
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceTree, DtNode } from '@vfiokit/devicetree';
 import type { AssignedDeviceView } from './assigned-device.js';
 import { findNode, getProp, pathTokens, phandleOf, readCells, readStrings, walk } from './dt-edit.js';
@@ -159,9 +159,7 @@ export function validateDeviceAssignment(
   hypervisor: DeviceAssigningHypervisor,
   options: ValidateOptions = {},
 ): ValidatedDevice[] {
-  for (const k of Object.keys(options))
-    if (k !== 'platformPvIommuCount')
-      throw new KernelError('EINVAL', `validateDeviceAssignment: unknown option ${k}`);
+  rejectUnknownOptions(options, ['platformPvIommuCount'], 'validateDeviceAssignment');
   const symbols = findNode(vmDtbo.root, '/__symbols__');
   if (symbols === undefined) return [];
   // parse_pviommus

@@ -20,7 +20,7 @@
 // reverse creation order. The QEMU 7.2 fixture shows it (`platform-bus@c000000` starts with
 // interrupt-parent and ends with compatible). Older sysbus-fdt.c named the node `/platform@<addr>`;
 // the QEMU 7.2 fixture and later QEMUs name it `/platform-bus@<addr>`, which is what we write.
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceTree, DtNode, DtProperty } from '@vfiokit/devicetree';
 import type { GuestAddressMap } from '../address-map/guest-address-map.js';
 import type { AssignedDeviceView } from './assigned-device.js';
@@ -235,9 +235,7 @@ export function qemuPlatformBusTree(
   devices: readonly AssignedDeviceView[],
   options: QemuGuestTreeOptions = {},
 ): DeviceTree {
-  for (const k of Object.keys(options))
-    if (k !== 'hostTree' && k !== 'intc')
-      throw new KernelError('EINVAL', `qemuPlatformBusTree: unknown option ${k}`);
+  rejectUnknownOptions(options, ['hostTree', 'intc'], 'qemuPlatformBusTree');
   const intcValue =
     options.intc === undefined
       ? getProp(base.root, 'interrupt-parent')

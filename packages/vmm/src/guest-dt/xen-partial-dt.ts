@@ -11,7 +11,7 @@
 // `xen,force-assign-without-iommu` is written exactly when the host node has no `iommus` —
 // Xen refuses to assign such a device otherwise — and is the only surveyed way to pass a
 // device without IOMMU protection on purpose (trusted domain, no DMA or direct-mapped).
-import { KernelError } from '@vfiokit/core';
+import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceTree, DtNode, DtProperty } from '@vfiokit/devicetree';
 import type { AssignedDeviceView } from './assigned-device.js';
 import { bigCells, findNode, getProp, newTree, prop } from './dt-edit.js';
@@ -41,9 +41,7 @@ export function xenPartialDt(
   devices: readonly AssignedDeviceView[],
   options: XenPartialDtOptions = {},
 ): DeviceTree {
-  for (const k of Object.keys(options))
-    if (k !== 'copyProperties' && k !== 'hostTree')
-      throw new KernelError('EINVAL', `xenPartialDt: unknown option ${k}`);
+  rejectUnknownOptions(options, ['copyProperties', 'hostTree'], 'xenPartialDt');
   const nodes: DtNode[] = devices.map((d) => {
     const first = d.regions[0];
     const base = d.hostPath.split('/').pop()?.split('@')[0] ?? d.name;
