@@ -800,7 +800,14 @@ export class IommufdContext {
    * length 0, `EOVERFLOW` on wrap, `ENOENT` unattached or over a gap, `EPERM` against the
    * mapping's protection, `EFAULT` where user memory is missing.
    */
-  accessRw(access: IommufdAccess, iovaIn: U64, data: Uint8Array, flags: number): void {
+  accessRw(
+    access: IommufdAccess,
+    iovaIn: U64,
+    data: Uint8Array,
+    flags: number,
+    memoryIn?: PhysicalMemory,
+  ): void {
+    const memory = memoryIn ?? this.memory;
     const iova = u64(iovaIn, 'iova');
     const length = BigInt(data.length);
     if (length === 0n) throw new KernelError('EINVAL', 'rw of length 0');
@@ -817,12 +824,12 @@ export class IommufdContext {
         throw new KernelError('EPERM', `the mapping at ${hex(area.start)} does not allow this access`);
       const bytes = Number(to - from + 1n);
       const uaddr = Number(area.pages.uptr + area.startByte + (from - area.start));
-      if (this.memory === undefined) throw new KernelError('EFAULT', 'no host memory to copy through');
+      if (memory === undefined) throw new KernelError('EFAULT', 'no host memory to copy through');
       let done = 0;
       for (const chunk of area.pages.task.mm.addressSpace.resolve(uaddr, bytes)) {
         const slice = data.subarray(offset + done, offset + done + chunk.size);
-        if (write) this.memory.write(chunk.paddr, slice);
-        else this.memory.read(chunk.paddr, slice);
+        if (write) memory.write(chunk.paddr, slice);
+        else memory.read(chunk.paddr, slice);
         done += chunk.size;
       }
       offset += bytes;

@@ -24,6 +24,7 @@ export {
 } from './device/access.js';
 export { IommufdDevice, type IommufdGroupState } from './device/device.js';
 export { IommufdHwptPaging } from './device/hwpt.js';
+export { IommufdFile } from './file.js';
 export { PAGE_SIZE, type U64, U64_MAX, ULONG_MAX } from './ioas/bits.js';
 export type { Interval } from './ioas/intervals.js';
 export { IoPagetable, type IoptArea } from './ioas/io-pagetable.js';

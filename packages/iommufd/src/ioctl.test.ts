@@ -1,7 +1,8 @@
 import { thrownErrno } from '@vfiokit/core/testing';
 import { describe, expect, it } from 'vitest';
+import { IommufdFile } from './file.js';
 import { iommufdIoctl } from './ioctl.js';
-import { testContext } from './test-support/fixture.js';
+import { testContext, testTask } from './test-support/fixture.js';
 import {
   IOMMU_DESTROY,
   IOMMU_IOAS_ALLOC,
@@ -79,5 +80,18 @@ describe('iommufdIoctl', () => {
       num_iovas: 1n,
       out_iova_alignment: 1n,
     });
+  });
+});
+
+describe('IommufdFile', () => {
+  it('has no read, write or mmap; ioctl needs a struct; release closes the context', () => {
+    const file = new IommufdFile({ task: testTask() });
+    expect(thrownErrno(() => file.read())).toBe('EINVAL');
+    expect(thrownErrno(() => file.write())).toBe('EINVAL');
+    expect(thrownErrno(() => file.mmap())).toBe('ENODEV');
+    expect(thrownErrno(() => file.ioctl(null, IOMMU_IOAS_ALLOC, 0))).toBe('EFAULT');
+    file.release();
+    expect(file.iommufd.released).toBe(true);
+    expect(thrownErrno(() => file.release())).toBe('EBADF');
   });
 });

@@ -10,6 +10,18 @@ export { type DmaMapping, type IommuInfo, VfioContainerHandle } from './api/cont
 export { type DeviceInfo, type IrqInfo, type RegionInfo, VfioDeviceHandle } from './api/device-handle.js';
 export { type GroupStatus, VfioGroupHandle } from './api/group-handle.js';
 export { type IrqAction, type IrqSet, irqSetRequest } from './api/irq-set.js';
+// --- the device cdev (/dev/vfio/devices/vfioX) over an iommufd back end ---
+export { type CdevBinding, cdevBinding, cdevDeviceOpenCount } from './cdev/cdev-binding.js';
+export { VfioDeviceCdevFile } from './cdev/device-cdev-file.js';
+export {
+  type IommufdAccessRef,
+  type IommufdCtx,
+  type IommufdDeviceRef,
+  type IommufdFileLike,
+  iommufdCtxFromFd,
+  iommufdTaskOf,
+} from './cdev/iommufd-ctx.js';
+export { openDeviceCdev } from './cdev/open-cdev.js';
 // --- the kernel side: core, groups, containers, type1 ---
 export { type ContainerDriver, VfioContainer } from './container/container.js';
 export { VfioDeviceFile } from './device/device-file.js';

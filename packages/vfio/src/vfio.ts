@@ -7,6 +7,7 @@ import {
   type PhysicalMemory,
   rejectUnknownOptions,
 } from '@vfiokit/core';
+import { cdevDeviceOpenCount, cdevDmaRw, cdevPinPages, cdevUnpinPages } from './cdev/cdev-binding.js';
 import { VfioContainer } from './container/container.js';
 import { VfioDevice, type VfioDeviceSpec } from './device/vfio-device.js';
 import { VfioGroupFile } from './group/group-file.js';
@@ -310,6 +311,9 @@ export class Vfio {
     // vfio_pin_pages refuses only `!npage`: a negative count passes to type1, whose loop
     // pins nothing and returns 0 (after its v2, vaddr and device-list checks).
     this.checkPinArgs(device, npage === 0 ? 0 : 1);
+    // vfio_pin_pages: a device bound through its cdev pins through its iommufd_access.
+    const viaIommufd = cdevPinPages(device, iova, npage, prot);
+    if (viaIommufd !== undefined) return viaIommufd;
     if (npage > VFIO_PIN_PAGES_MAX_ENTRIES)
       throw new KernelError('E2BIG', `${npage} pages > ${VFIO_PIN_PAGES_MAX_ENTRIES}`);
     const iommu = this.pinBackend(device);
@@ -324,6 +328,7 @@ export class Vfio {
    */
   unpinPages(device: VfioDevice, iova: number, npage: number): void {
     this.checkPinArgs(device, npage);
+    if (cdevUnpinPages(device, iova, npage)) return;
     if (npage > VFIO_PIN_PAGES_MAX_ENTRIES)
       throw new KernelError(
         'EINVAL',
@@ -347,6 +352,7 @@ export class Vfio {
   ): void {
     if (data.length === 0 || device.openCount === 0)
       throw new KernelError('EINVAL', 'vfio_dma_rw: no data or device not open');
+    if (cdevDmaRw(device, memory, iova, data, write, current === null)) return;
     const iommu = this.groupOf(device)?.container?.type1;
     if (iommu === undefined || iommu === null)
       throw new KernelError('ENOTTY', 'the container backend has no dma_rw');
@@ -396,6 +402,9 @@ export class Vfio {
     if (group.kind === 'noiommu' && !current.capable('CAP_SYS_RAWIO')) {
       throw new KernelError('EPERM', 'no-IOMMU groups need CAP_SYS_RAWIO');
     }
+    // group.c vfio_group_fops_open: devices bound through their cdev block the group.
+    if (cdevDeviceOpenCount(group) > 0)
+      throw new KernelError('EBUSY', `group ${name} has devices open through their cdev`);
     if (group.opened) throw new KernelError('EBUSY', `group ${name} is open already`);
     group.opened = true;
     return new VfioGroupFile(group, {

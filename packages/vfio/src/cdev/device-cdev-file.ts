@@ -1,0 +1,224 @@
+import { KernelError } from '@vfiokit/core';
+import { vfioIoctlDeviceFeature } from '../device/core-ioctls.js';
+import type { VfioDevice } from '../device/vfio-device.js';
+import type { VfioGroup } from '../group/vfio-group.js';
+import type { MsiIsolation } from '../type1/msi-isolation.js';
+import {
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+  VFIO_DEVICE_BIND_IOMMUFD,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT,
+  VFIO_DEVICE_FEATURE,
+} from '../uapi/ioctls.js';
+import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from '../user/file.js';
+import type { Task } from '../user/task.js';
+import {
+  type CdevBinding,
+  setCdevBinding,
+  vfioDeviceBlockGroup,
+  vfioDeviceUnblockGroup,
+} from './cdev-binding.js';
+import { iommufdCtxFromFd } from './iommufd-ctx.js';
+
+function structArg(
+  arg: IoctlArg | undefined,
+  minsz: number,
+  what: string,
+): { bytes: Uint8Array; view: DataView } {
+  // copy_from_user of minsz bytes: EFAULT when the user buffer is shorter.
+  if (!(arg instanceof Uint8Array) || arg.length < minsz)
+    throw new KernelError('EFAULT', `${what}: no ${minsz}-byte struct`);
+  return { bytes: arg, view: new DataView(arg.buffer, arg.byteOffset, arg.byteLength) };
+}
+
+/**
+ * `/dev/vfio/devices/vfio<index>` opened (drivers/vfio/device_cdev.c, vfio_main.c, Linux
+ * 6.12): nothing but VFIO_DEVICE_BIND_IOMMUFD works (`EINVAL`) until the device is bound to
+ * an iommufd context; then ATTACH/DETACH_IOMMUFD_PT and the bus driver's ioctls, read, write
+ * and mmap. While bound, the device's group cannot be opened (`EBUSY`), and a bind is `EBUSY`
+ * while the group is open.
+ */
+export class VfioDeviceCdevFile implements VfioFile {
+  readonly kind: 'device' = 'device';
+  private accessGranted = false;
+  private binding: CdevBinding | null = null;
+  private open = true;
+
+  constructor(
+    readonly device: VfioDevice,
+    private readonly group: VfioGroup,
+    private readonly msiIsolation: MsiIsolation,
+  ) {}
+
+  /** `vfio_device_fops_unl_ioctl` for a cdev file. */
+  ioctl(current: Task, request: number, arg?: IoctlArg): number {
+    this.checkOpen();
+    if (request === VFIO_DEVICE_BIND_IOMMUFD) return this.bind(current, arg);
+    if (!this.accessGranted) throw new KernelError('EINVAL', `${this.device.name}: not bound to iommufd`);
+    if (request === VFIO_DEVICE_ATTACH_IOMMUFD_PT) return this.attachPt(arg);
+    if (request === VFIO_DEVICE_DETACH_IOMMUFD_PT) return this.detachPt(arg);
+    if (request === VFIO_DEVICE_FEATURE) return vfioIoctlDeviceFeature(arg);
+    return this.device.ops.ioctl(current, request, arg);
+  }
+
+  /** The devid BIND returned, or null before. */
+  get devid(): number | null {
+    const b = this.binding;
+    return b === null ? null : ((b.idev ?? b.access)?.id ?? null);
+  }
+
+  /**
+   * `vfio_df_ioctl_bind_iommufd`: `EINVAL` for a short argsz, flags or a negative fd;
+   * `EBUSY` while the group file is open (`vfio_device_block_group`); `EINVAL` when bound
+   * already; `EBADF`/`EBADFD` for a bad iommufd; `EINVAL` when the device is open elsewhere
+   * (the cdev path never shares a device, `vfio_df_open`); then the bus driver's
+   * `bind_iommufd` (`iommufd_device_bind` or, for emulated devices, `iommufd_access_create`)
+   * and `open_device`. Writes `out_devid`.
+   */
+  private bind(current: Task, arg: IoctlArg | undefined): number {
+    const { view } = structArg(arg, 16, 'VFIO_DEVICE_BIND_IOMMUFD');
+    const argsz = view.getUint32(0, true);
+    const flags = view.getUint32(4, true);
+    const fd = view.getInt32(8, true);
+    if (argsz < 16 || flags !== 0 || fd < 0) throw new KernelError('EINVAL', 'bad vfio_device_bind_iommufd');
+    vfioDeviceBlockGroup(this.group);
+    try {
+      if (this.accessGranted) throw new KernelError('EINVAL', `${this.device.name} is bound already`);
+      const ictx = iommufdCtxFromFd(current, fd);
+      if (this.device.openCount !== 0) throw new KernelError('EINVAL', `${this.device.name} is open already`);
+      const binding = this.bindIommufd(ictx);
+      this.device.openCount++;
+      try {
+        this.device.ops.openDevice();
+      } catch (error) {
+        this.device.openCount--;
+        this.unbindIommufd(binding);
+        throw error;
+      }
+      this.binding = binding;
+      setCdevBinding(this.device, binding);
+      view.setUint32(12, (binding.idev ?? binding.access)?.id ?? 0, true);
+      this.accessGranted = true;
+      return 0;
+    } catch (error) {
+      vfioDeviceUnblockGroup(this.group);
+      throw error;
+    }
+  }
+
+  /** `ops->bind_iommufd`: `vfio_iommufd_physical_bind` or `vfio_iommufd_emulated_bind`. */
+  private bindIommufd(ictx: CdevBinding['ictx']): CdevBinding {
+    const iommuGroup = this.group.iommuGroup;
+    if (this.group.kind === 'emulated' || iommuGroup === null) {
+      const device = this.device;
+      const access = ictx.accessCreate({
+        needsPinPages: true,
+        // vfio_emulated_unmap: ops->dma_unmap, if the driver has one.
+        unmap: (iova, length) => {
+          if (device.ops.dmaUnmap === undefined) return;
+          const max = BigInt(Number.MAX_SAFE_INTEGER) - iova;
+          device.dmaUnmap(Number(iova), Number(length > max ? max : length));
+        },
+      });
+      return { ictx, idev: null, access, attached: false };
+    }
+    const isolatedMsi = iommuGroup.devices.every((d) => this.msiIsolation.deviceHasIsolatedMsi(d));
+    const idev = ictx.deviceBind({ group: iommuGroup, device: this.device.name, isolatedMsi });
+    return { ictx, idev, access: null, attached: false };
+  }
+
+  /** `vfio_iommufd_physical_unbind` / `vfio_iommufd_emulated_unbind`. */
+  private unbindIommufd(b: CdevBinding): void {
+    if (b.idev !== null) {
+      if (b.attached) b.ictx.deviceDetach(b.idev);
+      b.ictx.deviceUnbind(b.idev);
+    } else if (b.access !== null) {
+      b.ictx.accessDestroy(b.access);
+    }
+    b.attached = false;
+  }
+
+  /**
+   * `vfio_df_ioctl_attach_pt`: `EINVAL` for a short argsz or flags; then `attach_ioas`
+   * (attach, or replace when attached already); writes the HWPT id back to `pt_id`.
+   */
+  private attachPt(arg: IoctlArg | undefined): number {
+    const { view } = structArg(arg, 12, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT');
+    if (view.getUint32(0, true) < 12 || view.getUint32(4, true) !== 0)
+      throw new KernelError('EINVAL', 'bad vfio_device_attach_iommufd_pt');
+    const b = this.binding as CdevBinding;
+    const ptId = view.getUint32(8, true);
+    if (b.idev !== null) {
+      const out = b.attached ? b.ictx.deviceReplace(b.idev, ptId) : b.ictx.deviceAttach(b.idev, ptId);
+      view.setUint32(8, out, true);
+    } else if (b.access !== null) {
+      if (b.attached) b.ictx.accessReplace(b.access, ptId);
+      else b.ictx.accessAttach(b.access, ptId);
+    }
+    b.attached = true;
+    return 0;
+  }
+
+  /** `vfio_df_ioctl_detach_pt`: `EINVAL` for a short argsz or flags; detaching an unattached device does nothing. */
+  private detachPt(arg: IoctlArg | undefined): number {
+    const { view } = structArg(arg, 8, 'VFIO_DEVICE_DETACH_IOMMUFD_PT');
+    if (view.getUint32(0, true) < 8 || view.getUint32(4, true) !== 0)
+      throw new KernelError('EINVAL', 'bad vfio_device_detach_iommufd_pt');
+    const b = this.binding as CdevBinding;
+    if (!b.attached) return 0;
+    if (b.idev !== null) b.ictx.deviceDetach(b.idev);
+    else if (b.access !== null) b.ictx.accessDetach(b.access);
+    b.attached = false;
+    return 0;
+  }
+
+  read(current: Task, buffer: Uint8Array, offset: number): number {
+    this.checkGranted();
+    return this.device.ops.read(current, buffer, offset);
+  }
+
+  write(current: Task, data: Uint8Array, offset: number): number {
+    this.checkGranted();
+    return this.device.ops.write(current, data, offset);
+  }
+
+  mmap(current: Task, request: MmapRequest): MmapResult {
+    this.checkGranted();
+    return this.device.ops.mmap(current, request);
+  }
+
+  /**
+   * `vfio_device_fops_release` → `vfio_df_unbind_iommufd`: when bound, the last close runs
+   * `close_device`, then the iommufd unbind (detaching first), and unblocks the group; the
+   * registration reference taken at open drops.
+   */
+  release(): void {
+    this.checkOpen();
+    this.open = false;
+    try {
+      const b = this.binding;
+      if (this.accessGranted && b !== null) {
+        this.device.openCount--;
+        try {
+          this.device.ops.closeDevice();
+        } finally {
+          this.unbindIommufd(b);
+          setCdevBinding(this.device, undefined);
+          this.binding = null;
+          this.accessGranted = false;
+          vfioDeviceUnblockGroup(this.group);
+        }
+      }
+    } finally {
+      this.device.putRegistration();
+    }
+  }
+
+  private checkGranted(): void {
+    this.checkOpen();
+    if (!this.accessGranted) throw new KernelError('EINVAL', `${this.device.name}: not bound to iommufd`);
+  }
+
+  private checkOpen(): void {
+    if (!this.open) throw new KernelError('EBADF', `${this.device.name}: device file is closed`);
+  }
+}
