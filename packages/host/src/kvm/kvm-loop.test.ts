@@ -1,4 +1,5 @@
 import { KVM_UAPI_CONSTANTS as K } from '@vfiokit/kvm';
+import { VFIO_DEVICE_GET_IRQ_INFO } from '@vfiokit/vfio/uapi';
 import { describe, expect, it } from 'vitest';
 import { createHost } from '../host.js';
 import { errnoOf, virtDtb } from '../test-support.js';
@@ -90,6 +91,30 @@ describe('device model → vfio → irqfd → vGIC → EOI → resamplefd → vf
     const k = await kvmPl031();
     expect(errnoOf(() => k.proc.kvmRun(k.vm, () => 0))).toBe('ENOTTY');
     expect(errnoOf(() => k.proc.ioctl(k.vm, K.KVM_IRQFD, kvmIrqfd(k.vm, 3)))).toBe('EINVAL');
+  });
+});
+
+describe('edge through irqfd (no resamplefd): the device raises edges on a GIC line the tree makes edge', () => {
+  it('each edge is one interrupt; two edges before the guest runs are one (the pending latch)', async () => {
+    const k = await kvmPl031({ resample: false, edge: true });
+    const info = new Uint8Array(16);
+    new DataView(info.buffer).setUint32(0, 16, true);
+    k.proc.ioctl(k.device, VFIO_DEVICE_GET_IRQ_INFO, info);
+    expect(new DataView(info.buffer).getUint32(4, true)).toBe(1); // EVENTFD only: not automasked
+    const take = () =>
+      k.proc.kvmRun(k.vcpu, (cpu) => {
+        const intid = cpu.ack();
+        if (intid !== 1023) cpu.eoi(intid);
+        return intid;
+      });
+    k.host.irqChip.chip.pulse(PL031_INTID);
+    expect(k.proc.eventfdOf(k.trigger).readable).toBe(false);
+    expect([take(), take()]).toEqual([PL031_INTID, 1023]);
+    k.host.irqChip.chip.pulse(PL031_INTID);
+    k.host.irqChip.chip.pulse(PL031_INTID);
+    expect(k.vmFile.vm.stats.irqfdWakeups).toBe(3);
+    expect([take(), take()]).toEqual([PL031_INTID, 1023]);
+    expect(k.vmFile.vm.stats.resamples).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type DeviceTree, type DtNode, parseFdt } from '@vfiokit/devicetree';
 import { KVM_UAPI_CONSTANTS as K } from '@vfiokit/kvm';
 import {
   VFIO_DEVICE_SET_IRQS,
@@ -66,8 +67,9 @@ export interface KvmPl031 {
  * to the KVM-VFIO device, vfio's TRIGGER eventfd as an irqfd on GSI 2 and, with `resample`,
  * vfio's UNMASK eventfd as its resamplefd. The guest has SPI 34 enabled, level, PMR open.
  */
-export async function kvmPl031(options: { resample?: boolean } = {}): Promise<KvmPl031> {
-  const host = createHost(virtKvmDtb(), { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
+export async function kvmPl031(options: { resample?: boolean; edge?: boolean } = {}): Promise<KvmPl031> {
+  const tree = options.edge === true ? withEdgePl031(parseFdt(virtKvmDtb())) : virtKvmDtb();
+  const host = createHost(tree, { cmdline: 'vfio.enable_unsafe_noiommu_mode=1' });
   await host.fs.run('echo vfio-amba > /sys/bus/amba/devices/9010000.pl031/driver_override');
   await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
   await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/vfio-amba/bind');
@@ -103,7 +105,8 @@ export async function kvmPl031(options: { resample?: boolean } = {}): Promise<Kv
   const trigger = proc.eventfd();
   const unmask = proc.eventfd();
   proc.ioctl(device, VFIO_DEVICE_SET_IRQS, setIrqsEventfd('trigger', trigger));
-  proc.ioctl(device, VFIO_DEVICE_SET_IRQS, setIrqsEventfd('unmask', unmask));
+  // An edge IRQ is not maskable (vfio-platform: EINVAL for ACTION_UNMASK).
+  if (options.edge !== true) proc.ioctl(device, VFIO_DEVICE_SET_IRQS, setIrqsEventfd('unmask', unmask));
   const resample = options.resample ?? true;
   proc.ioctl(
     vm,
@@ -113,10 +116,26 @@ export async function kvmPl031(options: { resample?: boolean } = {}): Promise<Kv
   const vmFile = proc.fdget(vm) as KvmVmFile;
   proc.kvmRun(vcpu, (cpu) => {
     cpu.setPmr(0xff);
-    vmFile.vm.vgic.setConfig(PL031_INTID, 'level');
+    vmFile.vm.vgic.setConfig(PL031_INTID, options.edge === true ? 'edge' : 'level');
     vmFile.vm.vgic.setEnabled(PL031_INTID, true);
   });
   return { host, proc, device, group, vm, vcpu, gic, vmFile, trigger, unmask };
+}
+
+/** The tree with the pl031's interrupt edge-rising (`<0 2 1>`), so vfio treats it as an edge. */
+export function withEdgePl031(tree: DeviceTree): DeviceTree {
+  const patch = (node: DtNode): DtNode => ({
+    ...node,
+    properties: node.name.startsWith('pl031@')
+      ? node.properties.map((p) =>
+          p.name === 'interrupts'
+            ? { name: p.name, value: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1]) }
+            : p,
+        )
+      : node.properties,
+    children: node.children.map(patch),
+  });
+  return { ...tree, root: patch(tree.root) };
 }
 
 /** Raises the PL031 alarm (match = count + 1, interrupt unmasked at the RTC) and lets it fire. */
