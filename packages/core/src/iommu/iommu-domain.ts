@@ -87,6 +87,17 @@ export interface IommuDomain {
   translate(iova: Iova, access: IommuAccess): PhysAddr | IommuFault;
   /** Regions of IOVA space the IOMMU reserves (MSI windows, direct mappings). */
   reservedRegions(): readonly IommuReservedRegion[];
+  /**
+   * `domain->ops`: the same object for every domain one IOMMU driver allocates (arm-smmu's
+   * `arm_smmu_ops`, …). VFIO's type1 tries to put a new group into an existing domain with the
+   * same ops before keeping a new one (vfio_iommu_type1_attach_group). Absent: never shared.
+   */
+  readonly ops?: object;
+  /**
+   * `iommu_domain_free`: the driver takes back what the domain holds (a context bank, an
+   * ASID, its page tables). Absent: the domain holds nothing that needs freeing.
+   */
+  free?(): void;
 }
 
 /** The smallest page size of a `pgsizeBitmap` (its lowest set bit). */

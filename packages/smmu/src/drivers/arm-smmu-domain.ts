@@ -36,6 +36,8 @@ export interface SmmuDriverDomainOptions {
   readonly reservedRegions: readonly IommuReservedRegion[];
   /** Context bank (arm-smmu) or ASID (arm-smmu-v3) the domain translates with. */
   readonly context: number;
+  /** The driver's `iommu_domain_ops`: one object per driver, shared by all its instances. */
+  readonly ops: object;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface SmmuDriverDomainOptions {
 export class SmmuDriverDomain extends ArmLpaeDomain {
   /** The context bank (arm-smmu) or ASID (arm-smmu-v3). */
   readonly context: number;
+  /** `domain->ops`: type1 shares a domain only between groups whose domains have the same. */
+  readonly ops: object;
   private readonly host: SmmuDomainHost;
   private freed = false;
 
@@ -61,6 +65,7 @@ export class SmmuDriverDomain extends ArmLpaeDomain {
     });
     this.host = options.host;
     this.context = options.context;
+    this.ops = options.ops;
   }
 
   override attach(endpoint: IommuEndpoint): void {

@@ -18,6 +18,9 @@ import { ArmSmmuV3Programmer, type SmmuV3EventRecord, type V3FlushOpsOptions } f
 import type { IommuFwspec, IommuLink, IommuMaster, IommuOps } from './iommu-master.js';
 import type { IommuProbe } from './iommu-probe.js';
 
+// `arm_smmu_ops.default_domain_ops` of arm-smmu-v3: one per driver (see arm-smmu.ts).
+const ARM_SMMU_V3_OPS: object = Object.freeze({ driver: 'arm-smmu-v3' });
+
 /** Options of an {@link ArmSmmuV3Driver}. */
 export interface ArmSmmuV3DriverOptions {
   readonly probe: IommuProbe;
@@ -220,6 +223,7 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
       flushOps: this.hw.flushOps(1, asid, flush),
       reservedRegions: [swMsiRegion()],
       context: asid,
+      ops: ARM_SMMU_V3_OPS,
     });
     this.asids.set(asid, domain);
     return domain;
@@ -228,7 +232,8 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
   /** `arm_smmu_attach_dev`: a stage-1 CD and a CD-table STE per stream, each with CFGI + SYNC. */
   attachDev(domain: SmmuDriverDomain, endpoint: IommuEndpoint): void {
     const sids = this.masters.get(endpoint.device);
-    if (sids === undefined) throw new KernelError('ENODEV', `${endpoint.device} is not behind ${this.name}`);
+    // arm_smmu_attach_dev: a device behind another SMMU cannot join this SMMU's domain.
+    if (sids === undefined) throw new KernelError('EINVAL', `${endpoint.device} is not behind ${this.name}`);
     if (this.asids.get(domain.context) !== domain)
       throw new KernelError('EINVAL', `${endpoint.device}: domain of another SMMU`);
     for (const sid of sids) {

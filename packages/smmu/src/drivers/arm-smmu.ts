@@ -28,6 +28,10 @@ export const ARM_SMMU_COMPATIBLES: Readonly<Record<string, 1 | 2>> = {
   'arm,mmu-500': 2,
 };
 
+// `arm_smmu_ops.default_domain_ops`: one per driver, so type1 tries to share a domain between
+// groups of arm-smmu, and the driver's attach (EINVAL for another SMMU's domain) decides.
+const ARM_SMMU_OPS: object = Object.freeze({ driver: 'arm-smmu' });
+
 /** Options of an {@link ArmSmmuDriver}. */
 export interface ArmSmmuDriverOptions {
   /** The IOMMU probe path the instances register with. */
@@ -338,6 +342,7 @@ export class ArmSmmuInstance implements SmmuDomainHost {
       flushOps: this.hw.flushOps(cb, flush),
       reservedRegions: armSmmuResvRegions(),
       context: cb,
+      ops: ARM_SMMU_OPS,
     });
     this.contextMap[cb] = domain;
     this.hw.writeContextBank(cb, domain.pgtable);
@@ -347,7 +352,8 @@ export class ArmSmmuInstance implements SmmuDomainHost {
   /** `arm_smmu_attach_dev` → `arm_smmu_domain_add_master`: S2CR TRANS to the domain's bank. */
   attachDev(domain: SmmuDriverDomain, endpoint: IommuEndpoint): void {
     const cfg = this.masters.get(endpoint.device);
-    if (cfg === undefined) throw new KernelError('ENODEV', `${endpoint.device} is not behind ${this.name}`);
+    // arm_smmu_attach_dev: "We don't support domains across different SMMUs" (EINVAL).
+    if (cfg === undefined) throw new KernelError('EINVAL', `${endpoint.device} is not behind ${this.name}`);
     if (this.contextMap[domain.context] !== domain)
       throw new KernelError('EINVAL', `${endpoint.device}: domain of another SMMU`);
     for (const idx of cfg.smendx) {

@@ -61,6 +61,10 @@ export function type1AttachGroup(iommu: Type1Iommu, current: Task, group: Type1G
         'vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform',
       );
     }
+    if (joinCompatibleDomain(iommu, iommuGroup, domain)) {
+      iommu.iovaList = iovaList;
+      return;
+    }
     const swMsi = reserved.find((r) => r.type === 'sw-msi');
     const entry: Type1Domain = { domain, groups: [iommuGroup], msiCookie: swMsi?.start };
     replay(iommu, current, entry);
@@ -68,9 +72,41 @@ export function type1AttachGroup(iommu: Type1Iommu, current: Task, group: Type1G
     iommu.updatePgsizeBitmap();
     iommu.iovaList = iovaList;
   } catch (error) {
-    iommuGroup.detachDomain(domain);
+    // out_detach / out_domain: the group leaves the new domain, which is freed.
+    if (iommuGroup.domain === domain) iommuGroup.detachDomain(domain);
+    domain.free?.();
     throw error;
   }
+}
+
+/**
+ * "Try to match an existing compatible domain" (vfio_iommu_type1_attach_group): for each
+ * domain of the container with the same `ops` (the same IOMMU driver; enforce_cache_coherency
+ * is false for every Arm SMMU domain), the group leaves its new domain and tries the existing
+ * one; if the driver accepts (the same SMMU instance), the new domain is freed and the group
+ * shares the existing domain's tables and context. Otherwise it goes back to its new domain.
+ * Returns whether the group joined an existing domain.
+ */
+function joinCompatibleDomain(
+  iommu: Type1Iommu,
+  iommuGroup: Type1Domain['groups'][number],
+  domain: Type1Domain['domain'],
+): boolean {
+  if (domain.ops === undefined) return false;
+  for (const existing of iommu.domains) {
+    if (existing.domain.ops !== domain.ops) continue;
+    iommuGroup.detachDomain(domain);
+    try {
+      iommuGroup.attachDomain(existing.domain);
+    } catch {
+      iommuGroup.attachDomain(domain);
+      continue;
+    }
+    existing.groups.push(iommuGroup);
+    domain.free?.();
+    return true;
+  }
+  return false;
 }
 
 // vfio_iommu_replay: the first IOMMU domain pins every recorded mapping (they were only
@@ -126,6 +162,8 @@ export function type1DetachGroup(iommu: Type1Iommu, group: Type1Group): void {
   if (entry.groups.length === 0) {
     for (const dma of iommu.dmas.all())
       for (const chunk of dma.pinned) entry.domain.unmap(chunk.iova, chunk.size);
+    // iommu_domain_free: the driver gets its context bank / ASID and the tables back.
+    entry.domain.free?.();
     iommu.domains.splice(at, 1);
     iommu.updatePgsizeBitmap();
     iommu.iovaList = recomputeIovaList(iommu);
