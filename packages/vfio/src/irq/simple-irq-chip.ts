@@ -119,8 +119,24 @@ export class SimpleIrqChip implements HostIrqChip {
   setLevel(irq: number, asserted: boolean): void {
     this.scheduler.schedule(`irq ${irq} level ${asserted ? 'high' : 'low'}`, () => {
       const line = this.line(irq);
+      const was = line.asserted;
       line.asserted = asserted;
-      if (asserted) this.deliverIfDue(irq, line);
+      if (isLevel(line.type)) {
+        if (asserted) this.deliverIfDue(irq, line);
+        return;
+      }
+      // On a line configured for edges, the controller's edge detector latches the device
+      // output's transition (the GIC: rising edge for SPIs) — the same as a pulse.
+      const rising = !was && asserted;
+      const falling = was && !asserted;
+      const edge =
+        line.type === 'edge-both' ? rising || falling : line.type === 'edge-falling' ? falling : rising;
+      if (!edge) return;
+      if (line.handler === null || line.depth > 0) {
+        line.pending = true;
+        return;
+      }
+      this.run(line);
     });
   }
 
