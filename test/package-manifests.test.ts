@@ -32,7 +32,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   vfio: ['core', 'platform-bus', 'reset-modules'],
   kvm: ['core'],
   iommufd: ['core'],
-  host: ['core', 'devicetree', 'platform-bus', 'reset-modules', 'smmu', 'emulated-iommu', 'vfio', 'kvm'],
+  host: ['core', 'devicetree', 'platform-bus', 'reset-modules', 'smmu', 'emulated-iommu', 'vfio', 'kvm', 'iommufd'],
   vmm: ['core', 'devicetree', 'host', 'kvm', 'vfio'],
   cli: ['core', 'vmm', 'host', 'devicetree'],
   examples: names.filter((name) => name !== 'cli' && name !== 'examples'),

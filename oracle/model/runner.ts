@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isKernelError } from '@vfiokit/core';
 import { createHost, type Host, type HostOptions, type HostProcess } from '@vfiokit/host';
 import { cstr, type IoctlContext, needArgs, numberArg, runIoctl } from './ioctls.js';
+import { runIommufdIoctl } from './iommufd-ioctls.js';
 import { runKvmIoctl } from './kvm-ioctls.js';
 import { type Name, NameTable } from './names.js';
 import { echoLine, latin1, parseScenario, quote, ScenarioError, type ScenarioLine } from './scenario.js';
@@ -319,7 +320,7 @@ class ScenarioRunner {
           names: this.names,
           process: proc,
           fdOf: (index) => this.fdOf(line, index),
-          other: (fd, name, x) => runKvmIoctl(ctx, fd, name, x),
+          other: (fd, name, x) => runKvmIoctl(ctx, fd, name, x) ?? runIommufdIoctl(ctx, fd, name, x),
         };
         return runIoctl(ctx);
       }

@@ -89,6 +89,7 @@ static void sb_field(struct sbuf *r, const char *name, unsigned long long v)
 
 #include "kvm-ioctls.h"
 #include "kvm-guest.h"
+#include "ioctls-iommufd.h"
 
 static void run_ioctl(const struct line *l, int a, enum mode m, struct sbuf *r, int in_bg)
 {
@@ -279,7 +280,8 @@ static void run_ioctl(const struct line *l, int a, enum mode m, struct sbuf *r, 
 			if (rc >= 0)
 				sb_field(r, "size", d.size);
 		}
-	} else if (!run_kvm_ioctl(l, fd, name, x, m, r, in_bg)) {
+	} else if (!run_kvm_ioctl(l, fd, name, x, m, r, in_bg) &&
+		   !run_iommufd_ioctl(l, fd, name, x, m, r, in_bg)) {
 		scenario_error(l->lineno, "unknown ioctl %s", name);
 	}
 }

@@ -12,6 +12,7 @@ import {
   type VfioSyscalls,
 } from '@vfiokit/vfio';
 import type { Host } from '../host.js';
+import { openIommufdNode } from '../iommufd/dev-nodes.js';
 import { KvmSystemFile, KvmVcpuFile } from '../kvm/kvm-files.js';
 import { HostEventFd } from './host-eventfd.js';
 
@@ -107,6 +108,9 @@ export class HostProcess implements Task, VfioSyscalls {
       // misc device `kvm` (kvm_main.c kvm_dev_ioctl): present when the host can run KVM.
       if (path === '/dev/kvm' && this.host.kvm.available)
         return this.install(new KvmSystemFile(this.host.kvm, (f) => this.installInCurrent(f)));
+      // /dev/iommu and /dev/vfio/devices/vfioX (src/iommufd/dev-nodes.ts).
+      const iommufdNode = openIommufdNode(path, this, this.host.vfio);
+      if (iommufdNode !== undefined) return this.install(iommufdNode);
       const prefix = '/dev/vfio/';
       if (path.startsWith(prefix) && !path.slice(prefix.length).includes('/')) {
         const file = this.host.vfio.openGroup(this, path.slice(prefix.length), (f) =>

@@ -1,0 +1,147 @@
+// The iommufd rows of FORMAT.md's ioctl table on the model (runner/ioctls-iommufd.h
+// `run_iommufd_ioctl`): /dev/iommu ioctls and the VFIO device cdev's BIND/ATTACH/DETACH.
+import { isKernelError } from '@vfiokit/core';
+import type { HostProcess } from '@vfiokit/host';
+import {
+  decodeStruct,
+  encodeStruct,
+  IOMMU_DESTROY,
+  IOMMU_DESTROY_STRUCT,
+  IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_ALLOC_STRUCT,
+  IOMMU_IOAS_MAP,
+  IOMMU_IOAS_MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE,
+  IOMMU_IOAS_MAP_STRUCT,
+  IOMMU_IOAS_MAP_WRITEABLE,
+  IOMMU_IOAS_UNMAP,
+  IOMMU_IOAS_UNMAP_STRUCT,
+} from '@vfiokit/iommufd';
+import {
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+  VFIO_DEVICE_BIND_IOMMUFD,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT,
+} from '@vfiokit/vfio/uapi';
+import { type IoctlContext, type NamedValue, namedArg, needArgs, numberArg } from './ioctls.js';
+import { ScenarioError } from './scenario.js';
+
+const IOAS_MAP_FLAGS: readonly NamedValue[] = [
+  { name: 'FIXED_IOVA', value: IOMMU_IOAS_MAP_FIXED_IOVA },
+  { name: 'WRITEABLE', value: IOMMU_IOAS_MAP_WRITEABLE },
+  { name: 'READABLE', value: IOMMU_IOAS_MAP_READABLE },
+];
+
+const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
+
+function call(body: () => string): string {
+  try {
+    return body();
+  } catch (error) {
+    if (isKernelError(error)) return error.code;
+    throw error;
+  }
+}
+
+function u32s(...values: number[]): Uint8Array {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  values.forEach((v, i) => {
+    view.setUint32(4 * i, v >>> 0, true);
+  });
+  return bytes;
+}
+
+const u32At = (bytes: Uint8Array, at: number): number => new DataView(bytes.buffer).getUint32(at, true);
+
+/** One iommufd ioctl: the result text, or undefined when NAME is not one of them. */
+export function runIommufdIoctl(ctx: IoctlContext, fd: number, name: string, x: number): string | undefined {
+  const { line, execute } = ctx;
+  const proc = (): HostProcess => {
+    if (ctx.process === undefined) throw new ScenarioError(line.lineno, 'no process');
+    return ctx.process;
+  };
+  switch (name) {
+    case 'IOMMU_IOAS_ALLOC': {
+      needArgs(line, x, 0);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_IOAS_ALLOC_STRUCT, {});
+        const ret = proc().ioctl(fd, IOMMU_IOAS_ALLOC, bytes);
+        return `ret=${ret} out_ioas_id=${hex(decodeStruct(IOMMU_IOAS_ALLOC_STRUCT, bytes).out_ioas_id ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_IOAS_MAP': {
+      needArgs(line, x, 4);
+      const ioas = numberArg(line, x);
+      const iova = numberArg(line, x + 1);
+      const length = numberArg(line, x + 2);
+      const flags = namedArg(line, x + 3, IOAS_MAP_FLAGS);
+      if (!execute) return '';
+      // The runner maps LENGTH bytes (one page for 0) of fresh anonymous memory as user_va.
+      const va = proc().mmapAnonymous(length > 0n ? Number(length) : 4096);
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_IOAS_MAP_STRUCT, {
+          flags: BigInt.asUintN(32, flags),
+          ioas_id: BigInt.asUintN(32, ioas),
+          user_va: BigInt(va),
+          length: BigInt.asUintN(64, length),
+          iova: BigInt.asUintN(64, iova),
+        });
+        const ret = proc().ioctl(fd, IOMMU_IOAS_MAP, bytes);
+        return `ret=${ret} iova=${hex(decodeStruct(IOMMU_IOAS_MAP_STRUCT, bytes).iova ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_IOAS_UNMAP': {
+      needArgs(line, x, 3);
+      const ioas = numberArg(line, x);
+      const iova = numberArg(line, x + 1);
+      const length = numberArg(line, x + 2);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_IOAS_UNMAP_STRUCT, {
+          ioas_id: BigInt.asUintN(32, ioas),
+          iova: BigInt.asUintN(64, iova),
+          length: BigInt.asUintN(64, length),
+        });
+        const ret = proc().ioctl(fd, IOMMU_IOAS_UNMAP, bytes);
+        return `ret=${ret} length=${hex(decodeStruct(IOMMU_IOAS_UNMAP_STRUCT, bytes).length ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_DESTROY': {
+      needArgs(line, x, 1);
+      const id = numberArg(line, x);
+      if (!execute) return '';
+      return call(
+        () =>
+          `ret=${proc().ioctl(fd, IOMMU_DESTROY, encodeStruct(IOMMU_DESTROY_STRUCT, { id: BigInt.asUintN(32, id) }))}`,
+      );
+    }
+    case 'VFIO_DEVICE_BIND_IOMMUFD': {
+      needArgs(line, x, 1);
+      const iommufd = ctx.fdOf(x);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = u32s(16, 0, iommufd, 0);
+        const ret = proc().ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, bytes);
+        return `ret=${ret} out_devid=${hex(u32At(bytes, 12))}`;
+      });
+    }
+    case 'VFIO_DEVICE_ATTACH_IOMMUFD_PT': {
+      needArgs(line, x, 1);
+      const pt = numberArg(line, x);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = u32s(12, 0, Number(BigInt.asUintN(32, pt)));
+        const ret = proc().ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, bytes);
+        return `ret=${ret} pt_id=${hex(u32At(bytes, 8))}`;
+      });
+    }
+    case 'VFIO_DEVICE_DETACH_IOMMUFD_PT': {
+      needArgs(line, x, 0);
+      if (!execute) return '';
+      return call(() => `ret=${proc().ioctl(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, u32s(8, 0))}`);
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,116 @@
+/* The iommufd rows of FORMAT.md's ioctl table: /dev/iommu (<linux/iommufd.h>) and the VFIO
+ * device cdev ioctls (/dev/vfio/devices/vfioX) that bind a device to it.
+ *
+ * Part of runner.c, which includes it once after ioctls.h (one translation unit, static
+ * functions); run_ioctl() hands every name neither it nor run_kvm_ioctl() knows to
+ * run_iommufd_ioctl(). */
+#ifndef VFIOKIT_ORACLE_IOCTLS_IOMMUFD_H
+#define VFIOKIT_ORACLE_IOCTLS_IOMMUFD_H
+
+#include <stdint.h>
+#include <sys/mman.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+static const struct named_value ioas_map_flags[] = {
+	{ "FIXED_IOVA", IOMMU_IOAS_MAP_FIXED_IOVA },
+	{ "WRITEABLE", IOMMU_IOAS_MAP_WRITEABLE },
+	{ "READABLE", IOMMU_IOAS_MAP_READABLE },
+	{ NULL, 0 },
+};
+
+static int run_iommufd_ioctl(const struct line *l, int fd, const char *name, int x, enum mode m,
+			     struct sbuf *r, int in_bg)
+{
+	int rc;
+	(void)in_bg;
+	if (!strcmp(name, "IOMMU_IOAS_ALLOC")) {
+		need_args(l, x, 0);
+		if (m == EXECUTE) {
+			struct iommu_ioas_alloc a = { .size = sizeof(a) };
+			rc = ioctl(fd, IOMMU_IOAS_ALLOC, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "out_ioas_id", a.out_ioas_id);
+		}
+	} else if (!strcmp(name, "IOMMU_IOAS_MAP")) {
+		need_args(l, x, 4);
+		long long ioas = number(l, x), iova = number(l, x + 1), length = number(l, x + 2);
+		unsigned long flags = named(l, x + 3, ioas_map_flags);
+		if (m == EXECUTE) {
+			/* LENGTH bytes of anonymous memory as user_va (never printed), as MAP_DMA does;
+			 * a zero length maps one page so user_va is still a valid address. */
+			void *va = mmap(NULL, length > 0 ? (size_t)length : 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (va == MAP_FAILED) {
+				fprintf(stderr, "runner: mmap for IOAS_MAP: %s\n", errno_name(errno));
+				exit(3);
+			}
+			struct iommu_ioas_map a = {
+				.size = sizeof(a),
+				.flags = (__u32)flags,
+				.ioas_id = (__u32)ioas,
+				.user_va = (__u64)(uintptr_t)va,
+				.length = (__u64)length,
+				.iova = (__u64)iova,
+			};
+			rc = ioctl(fd, IOMMU_IOAS_MAP, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "iova", a.iova);
+		}
+	} else if (!strcmp(name, "IOMMU_IOAS_UNMAP")) {
+		need_args(l, x, 3);
+		long long ioas = number(l, x), iova = number(l, x + 1), length = number(l, x + 2);
+		if (m == EXECUTE) {
+			struct iommu_ioas_unmap a = {
+				.size = sizeof(a),
+				.ioas_id = (__u32)ioas,
+				.iova = (__u64)iova,
+				.length = (__u64)length,
+			};
+			rc = ioctl(fd, IOMMU_IOAS_UNMAP, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "length", a.length);
+		}
+	} else if (!strcmp(name, "IOMMU_DESTROY")) {
+		need_args(l, x, 1);
+		long long id = number(l, x);
+		if (m == EXECUTE) {
+			struct iommu_destroy a = { .size = sizeof(a), .id = (__u32)id };
+			ioctl_result(r, ioctl(fd, IOMMU_DESTROY, &a));
+		}
+	} else if (!strcmp(name, "VFIO_DEVICE_BIND_IOMMUFD")) {
+		need_args(l, x, 1);
+		int ifd = fd_of(l, x, m); /* the IOMMUFD argument is an fd name */
+		if (m == EXECUTE) {
+			struct vfio_device_bind_iommufd a = { .argsz = sizeof(a), .iommufd = ifd };
+			rc = ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "out_devid", a.out_devid);
+		}
+	} else if (!strcmp(name, "VFIO_DEVICE_ATTACH_IOMMUFD_PT")) {
+		need_args(l, x, 1);
+		long long pt = number(l, x);
+		if (m == EXECUTE) {
+			struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a), .pt_id = (__u32)pt };
+			rc = ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "pt_id", a.pt_id);
+		}
+	} else if (!strcmp(name, "VFIO_DEVICE_DETACH_IOMMUFD_PT")) {
+		need_args(l, x, 0);
+		if (m == EXECUTE) {
+			struct vfio_device_detach_iommufd_pt a = { .argsz = sizeof(a) };
+			ioctl_result(r, ioctl(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &a));
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+#endif
