@@ -3,6 +3,19 @@ import { createHost } from '../host.js';
 import { errnoOf, virtDtb } from '../test-support.js';
 
 describe('HostFs', () => {
+  it("modprobe loads one of vfiokit's emulated drivers (not in Linux); an unknown module is ENOENT, a loaded one EEXIST", async () => {
+    const host = createHost(virtDtb());
+    expect(host.fs.ls('/sys/bus/amba/drivers')).not.toContain('vfio-pl031');
+    expect(host.fs.run('modprobe vfio-pl031')).toBe('');
+    expect(host.fs.ls('/sys/bus/amba/drivers')).toContain('vfio-pl031');
+    expect(errnoOf(() => host.fs.run('modprobe vfio-pl031'))).toBe('EEXIST');
+    expect(errnoOf(() => host.fs.run('modprobe no-such-module'))).toBe('ENOENT');
+    await host.fs.run('echo vfio-pl031 > /sys/bus/amba/devices/9010000.pl031/driver_override');
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers/rtc-pl031/unbind');
+    await host.fs.run('echo 9010000.pl031 > /sys/bus/amba/drivers_probe');
+    expect(host.device('9010000.pl031')?.driverName).toBe('vfio-pl031');
+  });
+
   it('serves the VFIO module parameters as /sys/module shows them (param_get_bool: Y/N)', () => {
     const host = createHost(virtDtb(), {
       cmdline: 'vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0',

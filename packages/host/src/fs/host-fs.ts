@@ -117,7 +117,7 @@ export class HostFs {
 
   /**
    * One shell command: `echo [-n] <value> > <path>`, `cat <path>`, `ls <path>`,
-   * `readlink <path>`. Returns what it prints (nothing for echo), or a promise when the write
+   * `readlink <path>`, `modprobe <module>`. Returns what it prints (nothing for echo), or a promise when the write
    * waits; throws the `KernelError` of the failing call.
    */
   run(command: string): string | Promise<string> {
@@ -126,6 +126,13 @@ export class HostFs {
       const raw = (echo[2] ?? '').replace(/^(['"])(.*)\1$/, '$2');
       const written = this.write(echo[3] ?? '', echo[1] === undefined ? `${raw}\n` : raw);
       return isPromise(written) ? written.then(() => '') : '';
+    }
+    // modprobe NAME: vfiokit's out-of-tree modules (the emulated-IOMMU drivers), loaded on
+    // request as `Host.loadEmulatedDriver` does; ENOENT for a module that does not exist.
+    const modprobe = /^modprobe\s+(\S+)\s*$/.exec(command.trim());
+    if (modprobe !== null) {
+      this.host.loadEmulatedDriver(modprobe[1] ?? '');
+      return '';
     }
     const simple = /^(cat|ls|readlink)\s+(\S+)\s*$/.exec(command.trim());
     if (simple === null) throw new KernelError('EINVAL', `unsupported command: ${command}`);
