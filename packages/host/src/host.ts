@@ -140,7 +140,7 @@ export class Host {
       devices: this.dtDevices,
       core: this.core,
       // 64 MiB into RAM: the kernel's own memory, below what allocateRam hands to processes.
-      tableBase: (ram === undefined ? 0x4000_0000 : firstRegBase(ram)) + 0x400_0000,
+      tableBase: (ram === undefined ? 0x4000_0000 : firstRegBase(ram, this.tree.root)) + 0x400_0000,
       log: (line) => this.log.push(line),
     });
     this.vfio = new Vfio({
@@ -422,7 +422,7 @@ export class Host {
    */
   allocateRam(size: number): PhysAddr {
     const memory = this.tree.root.children.find((node) => node.name.startsWith('memory'));
-    const base = memory === undefined ? 0x4000_0000 : firstRegBase(memory);
+    const base = memory === undefined ? 0x4000_0000 : firstRegBase(memory, this.tree.root);
     if (this.ramNext === 0) this.ramNext = base + 0x800_0000;
     const start = this.ramNext;
     this.ramNext += size;
@@ -437,12 +437,23 @@ export class Host {
   }
 }
 
-// The first `reg` base of a root-level node (two address cells, as QEMU virt has).
-function firstRegBase(node: DtNode): number {
+// The first `reg` base of a root-level node, in the root's `#address-cells` (of_n_addr_cells:
+// OF_ROOT_NODE_ADDR_CELLS_DEFAULT = 1 when absent; QEMU virt has 2, most 32-bit Arm boards 1).
+// Rounded up to a page; a base the model's 48-bit physical space cannot hold with room above it
+// falls back to 1 GiB.
+function firstRegBase(node: DtNode, root: DtNode): number {
   const reg = node.properties.find((p) => p.name === 'reg')?.value;
-  if (reg === undefined || reg.length < 8) return 0x4000_0000;
+  const cellsProp = root.properties.find((p) => p.name === '#address-cells')?.value;
+  const cells =
+    cellsProp === undefined || cellsProp.length < 4
+      ? 1
+      : new DataView(cellsProp.buffer, cellsProp.byteOffset).getUint32(0);
+  if (reg === undefined || (cells !== 1 && cells !== 2) || reg.length < cells * 4) return 0x4000_0000;
   const view = new DataView(reg.buffer, reg.byteOffset, reg.byteLength);
-  return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+  const base = cells === 1 ? view.getUint32(0) : view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+  // Whole pages: a memory node may start mid-page (Realtek RTD1195: after the boot ROM).
+  const page = Math.ceil(base / 0x1000) * 0x1000;
+  return page + 0x1000_0000 < 2 ** 48 ? page : 0x4000_0000;
 }
 
 // The interrupt lines the devices use, with their trigger from the device tree (GIC INTIDs).

@@ -252,6 +252,33 @@ describe('analysis rules on built trees', () => {
   });
 });
 
+describe('boards with one address cell at the root (most 32-bit Arm boards)', () => {
+  // host.ts firstRegBase read two cells from every memory node, so `reg = <0x60000000
+  // 0x40000000>` became base 0x6000000040000000 and createHost threw EINVAL (355 of 1,566 boards
+  // of Linux 6.12's arch/arm{,64}/boot/dts); a memory node starting mid-page threw EINVAL too.
+  it.each([
+    [0x6000_0000, 0x4000_0000],
+    [0x0000_a800, 0x1000_0000],
+  ])('memory at 0x%s boots and analyses', (base, size) => {
+    const tree = new DeviceTreeBuilder()
+      .root((root) => {
+        root.cells('#address-cells', 1).cells('#size-cells', 1).string('compatible', 'test,arm32');
+        root.node(`memory@${base.toString(16)}`, (m) =>
+          m.string('device_type', 'memory').cells('reg', base, size),
+        );
+        root.node('serial@10009000', (uart) => {
+          uart
+            .string('compatible', 'arm,pl011', 'arm,primecell')
+            .cells('arm,primecell-periphid', 0x00241011)
+            .cells('reg', 0x10009000, 0x1000);
+        });
+      })
+      .build();
+    const analysis = analyzeHost(createHost(tree));
+    expect(device(analysis, '10009000.serial')).toMatchObject({ path: 'emulated', assignable: true });
+  });
+});
+
 // Invariants over every combination of the settings, on the demo SoC.
 const settings = fc.record({
   reset_required: fc.boolean(),
