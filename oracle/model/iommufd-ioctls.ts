@@ -9,6 +9,12 @@ import {
   IOMMU_DESTROY_STRUCT,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_ALLOC_STRUCT,
+  IOMMU_IOAS_ALLOW_IOVAS,
+  IOMMU_IOAS_ALLOW_IOVAS_STRUCT,
+  IOMMU_IOAS_COPY,
+  IOMMU_IOAS_COPY_STRUCT,
+  IOMMU_IOAS_IOVA_RANGES,
+  IOMMU_IOAS_IOVA_RANGES_STRUCT,
   IOMMU_IOAS_MAP,
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
@@ -16,6 +22,9 @@ import {
   IOMMU_IOAS_MAP_WRITEABLE,
   IOMMU_IOAS_UNMAP,
   IOMMU_IOAS_UNMAP_STRUCT,
+  IOMMU_OPTION,
+  IOMMU_OPTION_STRUCT,
+  IommufdFile,
 } from '@vfiokit/iommufd';
 import {
   VFIO_DEVICE_ATTACH_IOMMUFD_PT,
@@ -49,6 +58,25 @@ function u32s(...values: number[]): Uint8Array {
     view.setUint32(4 * i, v >>> 0, true);
   });
   return bytes;
+}
+
+/**
+ * The user-memory copies of the iommufd file's task: how the runner's stack buffers are seen
+ * (the host model keeps no contents of anonymous memory; `@vfiokit/host` gives the task a
+ * byte store). `EBADFD`-like failures surface as the ioctl's own errno first.
+ */
+function userTask(
+  proc: HostProcess,
+  fd: number,
+): { copyToUser(v: number, b: Uint8Array): void; copyFromUser(v: number, n: number): Uint8Array } {
+  const file = proc.fdget(fd);
+  const task = file instanceof IommufdFile ? file.iommufd.task : undefined;
+  if (task?.copyToUser === undefined || task.copyFromUser === undefined)
+    throw new ScenarioError(0, 'the fd is not /dev/iommu with user copies');
+  return {
+    copyToUser: (v, b) => task.copyToUser?.(v, b),
+    copyFromUser: (v, n) => (task.copyFromUser as (v: number, n: number) => Uint8Array)(v, n),
+  };
 }
 
 const u32At = (bytes: Uint8Array, at: number): number => new DataView(bytes.buffer).getUint32(at, true);
@@ -105,6 +133,90 @@ export function runIommufdIoctl(ctx: IoctlContext, fd: number, name: string, x: 
         });
         const ret = proc().ioctl(fd, IOMMU_IOAS_UNMAP, bytes);
         return `ret=${ret} length=${hex(decodeStruct(IOMMU_IOAS_UNMAP_STRUCT, bytes).length ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_IOAS_IOVA_RANGES': {
+      needArgs(line, x, 1);
+      const ioas = numberArg(line, x);
+      if (!execute) return '';
+      // The runner passes a 16-entry array on its stack; here, a page of the process.
+      const va = proc().mmapAnonymous(4096);
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_IOAS_IOVA_RANGES_STRUCT, {
+          ioas_id: BigInt.asUintN(32, ioas),
+          num_iovas: 16,
+          allowed_iovas: BigInt(va),
+        });
+        const ret = proc().ioctl(fd, IOMMU_IOAS_IOVA_RANGES, bytes);
+        const out = decodeStruct(IOMMU_IOAS_IOVA_RANGES_STRUCT, bytes);
+        const n = Math.min(Number(out.num_iovas ?? 0n), 16);
+        const ranges = userTask(proc(), fd).copyFromUser(va, 16 * n);
+        const view = new DataView(ranges.buffer);
+        let text = `ret=${ret} num_iovas=${hex(out.num_iovas ?? 0n)} out_iova_alignment=${hex(out.out_iova_alignment ?? 0n)}`;
+        for (let i = 0; i < n; i++)
+          text += ` [${hex(view.getBigUint64(16 * i, true))},${hex(view.getBigUint64(16 * i + 8, true))}]`;
+        return text;
+      });
+    }
+    case 'IOMMU_IOAS_ALLOW_IOVAS': {
+      needArgs(line, x, 3);
+      const ioas = numberArg(line, x);
+      const start = numberArg(line, x + 1);
+      const last = numberArg(line, x + 2);
+      if (!execute) return '';
+      const va = proc().mmapAnonymous(4096);
+      return call(() => {
+        const range = new Uint8Array(16);
+        const view = new DataView(range.buffer);
+        view.setBigUint64(0, BigInt.asUintN(64, start), true);
+        view.setBigUint64(8, BigInt.asUintN(64, last), true);
+        userTask(proc(), fd).copyToUser(va, range);
+        const bytes = encodeStruct(IOMMU_IOAS_ALLOW_IOVAS_STRUCT, {
+          ioas_id: BigInt.asUintN(32, ioas),
+          num_iovas: 1,
+          allowed_iovas: BigInt(va),
+        });
+        return `ret=${proc().ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, bytes)}`;
+      });
+    }
+    case 'IOMMU_IOAS_COPY': {
+      needArgs(line, x, 6);
+      const dst = numberArg(line, x);
+      const src = numberArg(line, x + 1);
+      const srcIova = numberArg(line, x + 2);
+      const dstIova = numberArg(line, x + 3);
+      const length = numberArg(line, x + 4);
+      const flags = namedArg(line, x + 5, IOAS_MAP_FLAGS);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_IOAS_COPY_STRUCT, {
+          flags: BigInt.asUintN(32, flags),
+          dst_ioas_id: BigInt.asUintN(32, dst),
+          src_ioas_id: BigInt.asUintN(32, src),
+          length: BigInt.asUintN(64, length),
+          dst_iova: BigInt.asUintN(64, dstIova),
+          src_iova: BigInt.asUintN(64, srcIova),
+        });
+        const ret = proc().ioctl(fd, IOMMU_IOAS_COPY, bytes);
+        return `ret=${ret} dst_iova=${hex(decodeStruct(IOMMU_IOAS_COPY_STRUCT, bytes).dst_iova ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_OPTION': {
+      needArgs(line, x, 4);
+      const option = numberArg(line, x);
+      const op = numberArg(line, x + 1);
+      const object = numberArg(line, x + 2);
+      const val = numberArg(line, x + 3);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_OPTION_STRUCT, {
+          option_id: BigInt.asUintN(32, option),
+          op: BigInt.asUintN(16, op),
+          object_id: BigInt.asUintN(32, object),
+          val64: BigInt.asUintN(64, val),
+        });
+        const ret = proc().ioctl(fd, IOMMU_OPTION, bytes);
+        return `ret=${ret} val64=${hex(decodeStruct(IOMMU_OPTION_STRUCT, bytes).val64 ?? 0n)}`;
       });
     }
     case 'IOMMU_DESTROY': {

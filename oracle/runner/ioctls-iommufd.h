@@ -74,6 +74,81 @@ static int run_iommufd_ioctl(const struct line *l, int fd, const char *name, int
 			if (rc >= 0)
 				sb_field(r, "length", a.length);
 		}
+	} else if (!strcmp(name, "IOMMU_IOAS_IOVA_RANGES")) {
+		need_args(l, x, 1);
+		long long ioas = number(l, x);
+		if (m == EXECUTE) {
+			struct iommu_iova_range ranges[16];
+			struct iommu_ioas_iova_ranges a = {
+				.size = sizeof(a),
+				.ioas_id = (__u32)ioas,
+				.num_iovas = 16,
+				.allowed_iovas = (__u64)(uintptr_t)ranges,
+			};
+			rc = ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0) {
+				sb_field(r, "num_iovas", a.num_iovas);
+				sb_field(r, "out_iova_alignment", a.out_iova_alignment);
+				for (__u32 i = 0; i < a.num_iovas && i < 16; i++) {
+					sb_printf(r, " [");
+					sb_hex(r, ranges[i].start);
+					sb_printf(r, ",");
+					sb_hex(r, ranges[i].last);
+					sb_printf(r, "]");
+				}
+			}
+		}
+	} else if (!strcmp(name, "IOMMU_IOAS_ALLOW_IOVAS")) {
+		need_args(l, x, 3);
+		long long ioas = number(l, x), start = number(l, x + 1), last = number(l, x + 2);
+		if (m == EXECUTE) {
+			struct iommu_iova_range range = { .start = (__u64)start, .last = (__u64)last };
+			struct iommu_ioas_allow_iovas a = {
+				.size = sizeof(a),
+				.ioas_id = (__u32)ioas,
+				.num_iovas = 1,
+				.allowed_iovas = (__u64)(uintptr_t)&range,
+			};
+			ioctl_result(r, ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+		}
+	} else if (!strcmp(name, "IOMMU_IOAS_COPY")) {
+		need_args(l, x, 6);
+		long long dst = number(l, x), src = number(l, x + 1), src_iova = number(l, x + 2),
+			  dst_iova = number(l, x + 3), length = number(l, x + 4);
+		unsigned long flags = named(l, x + 5, ioas_map_flags);
+		if (m == EXECUTE) {
+			struct iommu_ioas_copy a = {
+				.size = sizeof(a),
+				.flags = (__u32)flags,
+				.dst_ioas_id = (__u32)dst,
+				.src_ioas_id = (__u32)src,
+				.length = (__u64)length,
+				.dst_iova = (__u64)dst_iova,
+				.src_iova = (__u64)src_iova,
+			};
+			rc = ioctl(fd, IOMMU_IOAS_COPY, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "dst_iova", a.dst_iova);
+		}
+	} else if (!strcmp(name, "IOMMU_OPTION")) {
+		need_args(l, x, 4);
+		long long option = number(l, x), op = number(l, x + 1), object = number(l, x + 2),
+			  val = number(l, x + 3);
+		if (m == EXECUTE) {
+			struct iommu_option a = {
+				.size = sizeof(a),
+				.option_id = (__u32)option,
+				.op = (__u16)op,
+				.object_id = (__u32)object,
+				.val64 = (__u64)val,
+			};
+			rc = ioctl(fd, IOMMU_OPTION, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "val64", a.val64);
+		}
 	} else if (!strcmp(name, "IOMMU_DESTROY")) {
 		need_args(l, x, 1);
 		long long id = number(l, x);

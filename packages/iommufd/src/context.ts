@@ -337,7 +337,8 @@ export class IommufdContext {
    * RLIMIT_MODE (object_id 0, else `EOPNOTSUPP`): GET is 1 when pages charge `mm->locked_vm`;
    * SET needs CAP_SYS_RESOURCE (`EPERM`), an empty context (`EBUSY`) and 0 or 1 (`EINVAL`).
    * HUGE_PAGES on an IOAS (`ENOENT`): SET 0 is `EINVAL` once a domain holds mappings.
-   * Returns `val64` (GET) or 0n.
+   * Returns `val64`: the value read (GET), or the one given (SET: main.c copies `val64` back
+   * after any successful op).
    */
   option(args: OptionArgs): bigint {
     this.checkOpen();
@@ -353,7 +354,7 @@ export class IommufdContext {
       if (!this.objects.empty) throw new KernelError('EBUSY', 'the context has objects');
       if (val > 1n) throw new KernelError('EINVAL', `RLIMIT_MODE ${val}`);
       this.accountMm = val === 1n;
-      return 0n;
+      return val;
     }
     if (args.option_id === IOMMU_OPTION_HUGE_PAGES) {
       const ioas = this.objects.get<IommufdIoas>(objectId, 'ioas');
@@ -363,10 +364,10 @@ export class IommufdContext {
       if (val === 1n) {
         iopt.disableLargePages = false;
         iopt.calculateAlignment();
-        return 0n;
+        return val;
       }
       if (val !== 0n) throw new KernelError('EINVAL', `HUGE_PAGES ${val}`);
-      if (iopt.disableLargePages) return 0n;
+      if (iopt.disableLargePages) return val;
       if (iopt.domains.length > 0 && iopt.mappings().length > 0)
         throw new KernelError('EINVAL', 'domains already have pages mapped');
       iopt.disableLargePages = true;
@@ -376,7 +377,7 @@ export class IommufdContext {
         iopt.disableLargePages = false;
         throw error;
       }
-      return 0n;
+      return val;
     }
     throw new KernelError('EOPNOTSUPP', `option ${args.option_id}`);
   }
