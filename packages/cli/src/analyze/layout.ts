@@ -48,7 +48,19 @@ function sizeOf(label: string): { width: number; height: number } {
  * IOMMU groups as compound clusters around their members. The picture is not placed by hand.
  */
 export function layoutGraph(graph: AnalysisGraph): GraphLayout {
-  const g = new dagre.graphlib.Graph({ compound: true, multigraph: false });
+  try {
+    return layoutWith(graph, true);
+  } catch (error) {
+    // dagre's compound layout can fail to route an edge into a cluster member ("Not possible
+    // to find intersection inside of the rectangle", seen on exynos5250 and mt8195 boards):
+    // lay the same graph out without the group clusters; the group nodes still show membership.
+    if (!(error instanceof Error)) throw error;
+    return layoutWith(graph, false);
+  }
+}
+
+function layoutWith(graph: AnalysisGraph, clustered: boolean): GraphLayout {
+  const g = new dagre.graphlib.Graph({ compound: clustered, multigraph: false });
   g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 60, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
   const groups = new Set<number>();
@@ -56,8 +68,11 @@ export function layoutGraph(graph: AnalysisGraph): GraphLayout {
     g.setNode(node.id, { ...sizeOf(node.label) });
     if (node.group !== undefined) groups.add(node.group);
   }
-  for (const id of groups) g.setNode(`cluster_${id}`, { label: `IOMMU group ${id}` });
-  for (const node of graph.nodes) if (node.group !== undefined) g.setParent(node.id, `cluster_${node.group}`);
+  if (clustered) {
+    for (const id of groups) g.setNode(`cluster_${id}`, { label: `IOMMU group ${id}` });
+    for (const node of graph.nodes)
+      if (node.group !== undefined) g.setParent(node.id, `cluster_${node.group}`);
+  }
   for (const edge of graph.edges) {
     const room =
       edge.label === '' ? {} : { width: Math.ceil(edge.label.length * 5), height: 10, labelpos: 'c' };
@@ -69,7 +84,7 @@ export function layoutGraph(graph: AnalysisGraph): GraphLayout {
     const placed = g.node(node.id);
     return { node, x: placed.x, y: placed.y, width: placed.width, height: placed.height };
   });
-  const clusters: PlacedCluster[] = [...groups].map((id) => {
+  const clusters: PlacedCluster[] = (clustered ? [...groups] : []).map((id) => {
     const placed = g.node(`cluster_${id}`);
     return {
       label: `IOMMU group ${id}`,
