@@ -33,7 +33,7 @@ describe('layoutGraph (dagre)', () => {
   it('no two device boxes overlap (property over subsets of the demo graph)', () => {
     const graph = analysisGraph(analyzeHost(createHost(buildDemoSoc())));
     fc.assert(
-      fc.property(fc.subarray(graph.nodes, { minLength: 1 }), (nodes) => {
+      fc.property(fc.subarray([...graph.nodes], { minLength: 1 }), (nodes) => {
         const ids = new Set(nodes.map((n) => n.id));
         const sub = { nodes, edges: graph.edges.filter((e) => ids.has(e.from) && ids.has(e.to)) };
         const placed = layoutGraph(sub).nodes;
