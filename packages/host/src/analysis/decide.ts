@@ -96,9 +96,11 @@ export function decide(
     draft.reasons.push(`the host needs it: ${own.role}`);
     return finish(base, { ...draft, blocked: true });
   }
+  // vfio_platform_of_probe(): device_property_read_string(dev, "compatible") — the first
+  // string; an empty property gives -ENODATA (of_property_read_string_helper) and the probe fails.
   const compatible = device.compatible[0];
   if (compatible === undefined) {
-    draft.reasons.push('no compatible: vfio_platform_init_common() cannot read one (EINVAL)');
+    draft.reasons.push('no compatible string: vfio_platform_of_probe() "Cannot retrieve compat" (ENODATA)');
     return finish(base, { ...draft, blocked: true });
   }
   if (device.regions.length === 0) {

@@ -179,7 +179,7 @@ describe('analysis rules on built trees', () => {
     const analysis = analyzeHost(host);
     expect(device(analysis, '2000.thing')).toMatchObject({ path: null, assignable: false });
     expect(device(analysis, '2000.thing').reasons).toEqual([
-      'no compatible: vfio_platform_init_common() cannot read one (EINVAL)',
+      'no compatible string: vfio_platform_of_probe() "Cannot retrieve compat" (ENODATA)',
     ]);
     expect(device(analysis, 'soc:regulator').reasons).toEqual([
       'no MMIO region: vfio-platform would expose nothing for a VM to drive',
