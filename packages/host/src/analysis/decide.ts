@@ -130,7 +130,7 @@ function smmuPath(
     own.group === null
       ? `behind ${own.iommu?.node}, but its IOMMU driver gives it no group`
       : own.groupFromTree
-        ? `behind ${own.iommu?.node}, IOMMU group ${own.group} (as generic_device_group forms it; no modelled driver)`
+        ? `behind ${own.iommu?.node}, IOMMU group ${own.group} (formed from the tree: no modelled driver for this IOMMU)`
         : `behind ${own.iommu?.node}, IOMMU group ${own.group}`,
   );
   if (own.group === null) draft.blocked = true;

@@ -39,7 +39,8 @@ export interface GroupMembership {
  * drivers (`host.iommuGroups`), so the analysis and the host can never disagree. An IOMMU the
  * host has no driver for (no member of it got a group from the host: a Rockchip, MediaTek or
  * Apple DART IOMMU) gets groups as the kernel's generic_device_group() would form them: one per
- * device, shared by masters whose stream IDs meet on that IOMMU; their ids follow the host's.
+ * device, shared by masters whose stream IDs meet on that IOMMU, and one for all the masters of
+ * an IOMMU without stream-ID cells; their ids follow the host's.
  */
 export function iommuGroups(
   host: Host,
@@ -61,7 +62,12 @@ export function iommuGroups(
   for (const device of devices) {
     const iommu = iommus.get(device.name);
     if (iommu === undefined || !iommu.available || driven.has(iommu.node)) continue;
-    const keys = iommu.streamIds.map((sid) => `${iommu.node}\0${sid}`);
+    // An IOMMU without stream-ID cells cannot tell its masters apart, so they share one group
+    // (rk_iommu_device_group returns the instance's single group, drivers/iommu/rockchip-iommu.c).
+    const keys =
+      iommu.streamIds.length === 0
+        ? [`${iommu.node}\0*`]
+        : iommu.streamIds.map((sid) => `${iommu.node}\0${sid}`);
     let id = keys.map((key) => byStream.get(key)).find((found) => found !== undefined);
     if (id === undefined) id = next++;
     for (const key of keys) if (!byStream.has(key)) byStream.set(key, id);

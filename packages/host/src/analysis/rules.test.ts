@@ -116,7 +116,7 @@ describe('analysis rules on built trees', () => {
     expect(device(analysis, '2000.dma').reasons[0]).toBe('the host needs it: DMA engine of 1 device');
   });
 
-  it('an IOMMU the host has no driver for: groups as generic_device_group forms them, said so', () => {
+  it('an IOMMU the host has no driver for: its masters grouped from the tree, said so', () => {
     const host = board((soc) => {
       soc.node('iommu@1000', (mmu) => {
         mmu
@@ -134,15 +134,16 @@ describe('analysis rules on built trees', () => {
     });
     expect(host.iommuGroups).toEqual([]);
     const analysis = analyzeHost(host);
+    // No #iommu-cells: the IOMMU cannot tell its masters apart, so they share one group.
     expect(analysis.groups).toEqual([
-      { id: 0, iommu: '/soc/iommu@1000', devices: ['2000.vpu'], viable: true },
-      { id: 1, iommu: '/soc/iommu@1000', devices: ['3000.vpu'], viable: true },
+      { id: 0, iommu: '/soc/iommu@1000', devices: ['2000.vpu', '3000.vpu'], viable: true },
     ]);
     const vpu = device(analysis, '3000.vpu');
-    expect(vpu.iommu).toEqual({ node: '/soc/iommu@1000', streamIds: [], group: 1 });
+    expect(vpu.iommu).toEqual({ node: '/soc/iommu@1000', streamIds: [], group: 0 });
     expect(vpu.reasons[0]).toBe(
-      'behind /soc/iommu@1000, IOMMU group 1 (as generic_device_group forms it; no modelled driver)',
+      'behind /soc/iommu@1000, IOMMU group 0 (formed from the tree: no modelled driver for this IOMMU)',
     );
+    expect(vpu.requires).toContain('unbind 2000.vpu');
   });
 
   it('the SynQuacer pre-ITS does not isolate (its_enable_quirk_socionext_synquacer)', () => {
