@@ -1,3 +1,5 @@
+import { VFIO_PL011, VFIO_PL031, VFIO_PL061 } from '@vfiokit/emulated-iommu';
+
 /**
  * NOT IN LINUX — vfiokit's device-specific emulated-IOMMU VFIO drivers (issue #12, seed 001)
  * and the compatibles they match: a device that cannot master DMA and matches one takes the
@@ -5,10 +7,10 @@
  * RFC's generic route only when the host opts in (`emulated_generic`).
  */
 export const EMULATED_DRIVERS: readonly { readonly driver: string; readonly compatible: string }[] = [
-  { driver: 'vfio-pl011', compatible: 'arm,pl011' },
-  { driver: 'vfio-pl031', compatible: 'arm,pl031' },
-  { driver: 'vfio-pl061', compatible: 'arm,pl061' },
-];
+  VFIO_PL011,
+  VFIO_PL031,
+  VFIO_PL061,
+].flatMap((spec) => spec.ofMatchTable.map((compatible) => ({ driver: spec.name, compatible })));
 
 /** The RFC's generic emulated-IOMMU route, named in reasons. */
 export const EMULATED_GENERIC_DRIVER = 'vfio-platform (emulated IOMMU, RFC)';
