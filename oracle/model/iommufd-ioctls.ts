@@ -24,6 +24,8 @@ import {
   IOMMU_IOAS_UNMAP_STRUCT,
   IOMMU_OPTION,
   IOMMU_OPTION_STRUCT,
+  IOMMU_VFIO_IOAS,
+  IOMMU_VFIO_IOAS_STRUCT,
   IommufdFile,
 } from '@vfiokit/iommufd';
 import {
@@ -217,6 +219,20 @@ export function runIommufdIoctl(ctx: IoctlContext, fd: number, name: string, x: 
         });
         const ret = proc().ioctl(fd, IOMMU_OPTION, bytes);
         return `ret=${ret} val64=${hex(decodeStruct(IOMMU_OPTION_STRUCT, bytes).val64 ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_VFIO_IOAS': {
+      needArgs(line, x, 2);
+      const op = numberArg(line, x);
+      const ioas = numberArg(line, x + 1);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_VFIO_IOAS_STRUCT, {
+          op: BigInt.asUintN(16, op),
+          ioas_id: BigInt.asUintN(32, ioas),
+        });
+        const ret = proc().ioctl(fd, IOMMU_VFIO_IOAS, bytes);
+        return `ret=${ret} ioas_id=${hex(decodeStruct(IOMMU_VFIO_IOAS_STRUCT, bytes).ioas_id ?? 0n)}`;
       });
     }
     case 'IOMMU_DESTROY': {

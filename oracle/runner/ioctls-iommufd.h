@@ -149,6 +149,16 @@ static int run_iommufd_ioctl(const struct line *l, int fd, const char *name, int
 			if (rc >= 0)
 				sb_field(r, "val64", a.val64);
 		}
+	} else if (!strcmp(name, "IOMMU_VFIO_IOAS")) {
+		need_args(l, x, 2);
+		long long op = number(l, x), ioas = number(l, x + 1);
+		if (m == EXECUTE) {
+			struct iommu_vfio_ioas a = { .size = sizeof(a), .ioas_id = (__u32)ioas, .op = (__u16)op };
+			rc = ioctl(fd, IOMMU_VFIO_IOAS, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "ioas_id", a.ioas_id);
+		}
 	} else if (!strcmp(name, "IOMMU_DESTROY")) {
 		need_args(l, x, 1);
 		long long id = number(l, x);

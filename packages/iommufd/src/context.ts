@@ -37,9 +37,11 @@ export interface IommufdContextOptions {
   readonly allowUnsafeInterrupts?: boolean;
   /** Host memory, for `iommufd_access_rw` (absent: every access rw faults `EFAULT`). */
   readonly memory?: PhysicalMemory;
+  /** CONFIG_VFIO_NOIOMMU, which VFIO_CHECK_EXTENSION(VFIO_NOIOMMU_IOMMU) reports (default true, as the oracle's kernel). */
+  readonly vfioNoiommu?: boolean;
 }
 
-const CONTEXT_KEYS = ['task', 'allowUnsafeInterrupts', 'memory'] as const;
+const CONTEXT_KEYS = ['task', 'allowUnsafeInterrupts', 'memory', 'vfioNoiommu'] as const;
 
 /** What `iommufd_device_bind` needs to know about a device. */
 export interface IommufdBindOptions {
@@ -157,7 +159,11 @@ export class IommufdContext {
     this.task = options.task;
     this.allowUnsafeInterrupts = options.allowUnsafeInterrupts ?? false;
     this.memory = options.memory;
+    this.vfioNoiommu = options.vfioNoiommu ?? true;
   }
+
+  /** CONFIG_VFIO_NOIOMMU. */
+  readonly vfioNoiommu: boolean;
 
   /** Whether the fd is still open. */
   get open(): boolean {
@@ -213,6 +219,65 @@ export class IommufdContext {
   destroy(id: number): void {
     this.checkOpen();
     this.objects.destroyById(id);
+    // iommufd_object_remove: destroying the compat IOAS forgets it.
+    if (this.vfioIoasId === id) this.vfioIoasId = null;
+  }
+
+  // --- the VFIO compat IOAS (drivers/iommu/iommufd/vfio_compat.c) -------------------------
+
+  /** `ictx->vfio_ioas`: the IOAS the VFIO container ioctls on this file act on, by id. */
+  vfioIoasId: number | null = null;
+  /** `ictx->no_iommu_mode`: a no-IOMMU VFIO group was attached (`iommufd_vfio_compat_set_no_iommu`). */
+  noIommuMode = false;
+
+  /** `get_compat_ioas`: `ENODEV` without one (or once it was destroyed). */
+  compatIoas(): IommufdIoas {
+    const id = this.vfioIoasId;
+    if (id === null)
+      throw new KernelError('ENODEV', 'no compat IOAS (IOMMU_VFIO_IOAS or a VFIO group sets one)');
+    return this.objects.get<IommufdIoas>(id, 'ioas');
+  }
+
+  /**
+   * IOMMU_VFIO_IOAS (`iommufd_vfio_ioas`): `EOPNOTSUPP` for `__reserved` or an unknown op;
+   * GET returns the compat IOAS id (`ENODEV` without one), SET takes an IOAS (`ENOENT`),
+   * CLEAR forgets it. Returns the id for GET, else 0.
+   */
+  vfioIoas(args: { readonly op: number; readonly ioas_id?: number; readonly __reserved?: number }): number {
+    this.checkOpen();
+    if ((args.__reserved ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', '__reserved is set');
+    if (args.op === 0) return this.compatIoas().id;
+    if (args.op === 1) {
+      this.vfioIoasId = this.objects.get<IommufdIoas>(args.ioas_id ?? 0, 'ioas').id;
+      return 0;
+    }
+    if (args.op === 2) {
+      this.vfioIoasId = null;
+      return 0;
+    }
+    throw new KernelError('EOPNOTSUPP', `IOMMU_VFIO_IOAS op ${args.op}`);
+  }
+
+  /**
+   * `iommufd_vfio_compat_ioas_create` (a VFIO group's SET_CONTAINER with an iommufd): `EINVAL`
+   * in no-IOMMU mode; keeps an existing compat IOAS, else allocates one. Returns its id.
+   */
+  vfioCompatIoasCreate(): number {
+    if (this.noIommuMode) throw new KernelError('EINVAL', 'the context is in no-IOMMU mode');
+    if (this.vfioIoasId !== null) return this.vfioIoasId;
+    this.vfioIoasId = this.ioasAlloc();
+    return this.vfioIoasId;
+  }
+
+  /** `iommufd_vfio_compat_set_no_iommu`: `EINVAL` once a compat IOAS exists. */
+  vfioCompatSetNoIommu(): void {
+    if (this.vfioIoasId !== null) throw new KernelError('EINVAL', 'the context has a compat IOAS');
+    this.noIommuMode = true;
+  }
+
+  /** Whether pages are charged to `mm->locked_vm` (IOPT_PAGES_ACCOUNT_MM). */
+  get chargesMm(): boolean {
+    return this.accountMm;
   }
 
   /** IOMMU_IOAS_ALLOC: `EOPNOTSUPP` for any flag. Returns `out_ioas_id`. */

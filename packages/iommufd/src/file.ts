@@ -19,7 +19,6 @@ export class IommufdFile {
 
   /** `iommufd_fops_ioctl`. */
   ioctl(_current: unknown, request: number, arg?: Uint8Array | number): number {
-    if (!(arg instanceof Uint8Array)) throw new KernelError('EFAULT', 'iommufd ioctls take a struct pointer');
     return iommufdIoctl(this.iommufd, request, arg);
   }
 

@@ -62,9 +62,10 @@ describe('iommufdIoctl', () => {
     bigger[20] = 1;
     expect(thrownErrno(() => iommufdIoctl(ctx, IOMMU_IOAS_ALLOC, bigger))).toBe('E2BIG');
   });
-  it('main.c:436 a VFIO ioctl number (no IOMMUFD_VFIO_CONTAINER) or a wrong number in range is ENOTTY', () => {
+  it('main.c:436 a number neither iommufd nor VFIO compat, or a wrong number in range, is ENOTTY; VFIO_GET_API_VERSION is 0', () => {
     const ctx = testContext();
-    expect(thrownErrno(() => iommufdIoctl(ctx, 0x3b64, new Uint8Array(16)))).toBe('ENOTTY');
+    expect(iommufdIoctl(ctx, 0x3b64, 0)).toBe(0);
+    expect(thrownErrno(() => iommufdIoctl(ctx, 0x3b7f, new Uint8Array(16)))).toBe('ENOTTY');
     expect(thrownErrno(() => iommufdIoctl(ctx, 0x3c81, new Uint8Array(16)))).toBe('ENOTTY');
   });
   it('IOMMU_IOAS_IOVA_RANGES writes num_iovas and the alignment back, and the ranges to user memory', () => {

@@ -11,6 +11,7 @@ import {
   IOMMU_IOAS_MAP,
   IOMMU_IOAS_UNMAP,
   IOMMU_OPTION,
+  IOMMU_VFIO_IOAS,
   IOMMUFD_CMD_BASE,
   IOMMUFD_CMD_FAULT_QUEUE_ALLOC,
   IOMMUFD_TYPE,
@@ -28,8 +29,10 @@ import {
   IOMMU_IOAS_MAP_STRUCT,
   IOMMU_IOAS_UNMAP_STRUCT,
   IOMMU_OPTION_STRUCT,
+  IOMMU_VFIO_IOAS_STRUCT,
   type IommufdStruct,
 } from './uapi/structs.js';
+import { iommufdVfioIoctl } from './vfio-compat.js';
 
 interface Op {
   readonly struct: IommufdStruct;
@@ -167,6 +170,18 @@ const OPS = new Map<number, Op>([
     },
   ],
   [
+    IOMMU_VFIO_IOAS,
+    {
+      struct: IOMMU_VFIO_IOAS_STRUCT,
+      minSize: end(IOMMU_VFIO_IOAS_STRUCT, '__reserved'),
+      execute: (ctx, c) => {
+        const id = ctx.vfioIoas({ op: n(c.op), ioas_id: n(c.ioas_id), __reserved: n(c.__reserved) });
+        // Only GET responds (iommufd_ucmd_respond); SET and CLEAR write nothing back.
+        return n(c.op) === 0 ? { ioas_id: BigInt(id) } : null;
+      },
+    },
+  ],
+  [
     IOMMU_OPTION,
     {
       struct: IOMMU_OPTION_STRUCT,
@@ -228,16 +243,22 @@ const OPS = new Map<number, Op>([
 
 /**
  * `iommufd_fops_ioctl` (drivers/iommu/iommufd/main.c): `arg` is the user's struct, updated in
- * place. A number outside iommufd's range goes to the VFIO compat ioctls, which this kernel
- * (no CONFIG_IOMMUFD_VFIO_CONTAINER) does not have: `ENOTTY`, as is a number in range that is
- * not the op's exact ioctl (`ENOIOCTLCMD`). `size` below the op's minimum is `EINVAL`; a
- * larger `size` with non-zero bytes past the kernel's struct is `E2BIG`
- * (`copy_struct_from_user`); the reply is copied back up to the user's `size`. Returns 0.
+ * place. A number outside iommufd's range goes to the VFIO container ioctls
+ * (`iommufd_vfio_ioctl`, vfio-compat.ts), which answer `ENOTTY` for anything else, as does a
+ * number in range that is not the op's exact ioctl (`ENOIOCTLCMD`). `size` below the op's
+ * minimum is `EINVAL`; a larger `size` with non-zero bytes past the kernel's struct is `E2BIG`
+ * (`copy_struct_from_user`); the reply is copied back up to the user's `size`. Returns the
+ * ioctl's return value.
  */
-export function iommufdIoctl(ctx: IommufdContext, request: number, arg: Uint8Array): number {
+export function iommufdIoctl(
+  ctx: IommufdContext,
+  request: number,
+  arg: Uint8Array | number | undefined,
+): number {
   const nr = request & 0xff;
   if (nr < IOMMUFD_CMD_BASE || nr > IOMMUFD_CMD_FAULT_QUEUE_ALLOC || request >> 8 !== IOMMUFD_TYPE)
-    throw new KernelError('ENOTTY', `ioctl 0x${request.toString(16)} is not an iommufd ioctl`);
+    return iommufdVfioIoctl(ctx, request, arg, { vfioNoiommu: ctx.vfioNoiommu });
+  if (!(arg instanceof Uint8Array)) throw new KernelError('EFAULT', 'iommufd ioctls take a struct pointer');
   const op = OPS.get(request);
   if (op === undefined)
     throw new KernelError('ENOTTY', `iommufd ioctl 0x${request.toString(16)} is not modelled`);

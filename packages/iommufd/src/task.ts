@@ -20,7 +20,7 @@ export interface IommufdUserMemory {
 }
 
 /** The capabilities iommufd checks with `capable()`. */
-export type IommufdCapability = 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE';
+export type IommufdCapability = 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE' | 'CAP_SYS_RAWIO';
 
 /** `struct mm_struct` as iommufd charges it. */
 export interface IommufdMm {

@@ -56,7 +56,7 @@ export function openIommufdNode(path: string, current: Task, vfio: Vfio): VfioFi
     // The model's capability set has no CAP_SYS_RESOURCE: a process with root's CAP_SYS_RAWIO
     // (the oracle runner's default) is taken to hold it too, as root does.
     const task = iommufdTaskOf(current);
-    const capable = (c: 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE'): boolean =>
+    const capable = (c: 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE' | 'CAP_SYS_RAWIO'): boolean =>
       c === 'CAP_SYS_RESOURCE' ? current.capable('CAP_SYS_RAWIO') : task.capable(c);
     return new IommufdFile({ task: { ...task, ...userBytes(current), capable } });
   }

@@ -432,6 +432,35 @@ export class IoPagetable {
     return unmapped;
   }
 
+  /**
+   * `iopt_cut_iova`: splits the areas that contain each IOVA so that it becomes an area's
+   * last byte (VFIO_TYPE1_IOMMU's partial unmaps through the compat ioctls). `EINVAL` for a
+   * cut that breaks the IOVA alignment (`iopt_area_split`), `EBUSY` over pages an access pinned.
+   */
+  cutIova(iovas: readonly bigint[]): void {
+    for (const cut of iovas) {
+      const area = this.areas.find((a) => a.start <= cut && cut < a.last);
+      if (area === undefined) continue;
+      const head = cut - area.start + 1n;
+      if ((head & (this.iovaAlignment - 1n)) !== 0n || head % PAGE_SIZE !== 0n)
+        throw new KernelError('EINVAL', `cannot split the area at ${hex(area.start)} after ${hex(cut)}`);
+      if (area.accessPins.size > 0)
+        throw new KernelError('EBUSY', `an access pinned pages at ${hex(area.start)}`);
+      const lhs: IoptArea = { ...area, last: cut, accessPins: new Map(), preventAccess: false };
+      const rhs: IoptArea = {
+        ...area,
+        start: cut + 1n,
+        startByte: area.startByte + head,
+        accessPins: new Map(),
+        preventAccess: false,
+      };
+      // Both halves hold their own pages; the whole area's hold splits exactly in two.
+      this.removeArea(area);
+      this.areas.push(lhs, rhs);
+      this.areas.sort((a, b) => (a.start < b.start ? -1 : 1));
+    }
+  }
+
   // --- IOMMU_IOAS_COPY --------------------------------------------------------------------
 
   /** `iopt_get_pages`: the slices behind `[iova, iova + length)`; `ENOENT` for any gap. */

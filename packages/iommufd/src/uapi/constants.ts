@@ -50,6 +50,11 @@ export const IOMMU_OPTION_HUGE_PAGES = 1;
 export const IOMMU_OPTION_OP_SET = 0;
 export const IOMMU_OPTION_OP_GET = 1;
 
+/** `enum iommufd_vfio_ioas_op`. */
+export const IOMMU_VFIO_IOAS_GET = 0;
+export const IOMMU_VFIO_IOAS_SET = 1;
+export const IOMMU_VFIO_IOAS_CLEAR = 2;
+
 /** `enum iommufd_hwpt_alloc_flags`. */
 export const IOMMU_HWPT_ALLOC_NEST_PARENT: number = 1 << 0;
 export const IOMMU_HWPT_ALLOC_DIRTY_TRACKING: number = 1 << 1;
@@ -103,6 +108,9 @@ export const IOMMUFD_CONSTANTS: Readonly<Record<string, number>> = {
   IOMMU_OPTION_HUGE_PAGES,
   IOMMU_OPTION_OP_SET,
   IOMMU_OPTION_OP_GET,
+  IOMMU_VFIO_IOAS_GET,
+  IOMMU_VFIO_IOAS_SET,
+  IOMMU_VFIO_IOAS_CLEAR,
   IOMMU_HWPT_ALLOC_NEST_PARENT,
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
   IOMMU_HWPT_FAULT_ID_VALID,

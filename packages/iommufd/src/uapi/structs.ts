@@ -83,6 +83,12 @@ export const IOMMU_OPTION_STRUCT: IommufdStruct = struct('iommu_option', 24, {
   object_id: [12, 4],
   val64: [16, 8],
 });
+export const IOMMU_VFIO_IOAS_STRUCT: IommufdStruct = struct('iommu_vfio_ioas', 12, {
+  size: [0, 4],
+  ioas_id: [4, 4],
+  op: [8, 2],
+  __reserved: [10, 2],
+});
 export const IOMMU_HWPT_ALLOC_STRUCT: IommufdStruct = struct('iommu_hwpt_alloc', 48, {
   size: [0, 4],
   flags: [4, 4],
@@ -120,6 +126,7 @@ export const IOMMUFD_STRUCTS: Readonly<Record<string, IommufdStruct>> = Object.f
     IOMMU_IOAS_COPY_STRUCT,
     IOMMU_IOAS_UNMAP_STRUCT,
     IOMMU_OPTION_STRUCT,
+    IOMMU_VFIO_IOAS_STRUCT,
     IOMMU_HWPT_ALLOC_STRUCT,
     IOMMU_HW_INFO_STRUCT,
   ].map((s) => [s.name, s]),

@@ -76,13 +76,13 @@ export function iommufdCtxFromFd(current: Task, fd: number): IommufdCtx {
  * What iommufd reads from `current` (`@vfiokit/iommufd`'s `IommufdTask`), from a VFIO task:
  * the same mm (so type1 and iommufd charge one `mm->locked_vm` in ACCOUNT_MM), and a
  * `user_struct` of its own per task (the model has no uids). CAP_SYS_RESOURCE is not in VFIO's
- * capability set, so it is never held.
+ * capability set, so it is never held here.
  */
 export function iommufdTaskOf(task: Task): {
   readonly mm: Task['mm'];
   readonly user: { lockedVm: number };
   readonly rlimitMemlock: number;
-  capable(capability: 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE'): boolean;
+  capable(capability: 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE' | 'CAP_SYS_RAWIO'): boolean;
   copyToUser?(vaddr: number, bytes: Uint8Array): void;
   copyFromUser?(vaddr: number, length: number): Uint8Array;
 } {
@@ -95,7 +95,8 @@ export function iommufdTaskOf(task: Task): {
     mm: task.mm,
     user,
     rlimitMemlock: task.rlimitMemlock,
-    capable: (capability) => capability === 'CAP_IPC_LOCK' && task.capable('CAP_IPC_LOCK'),
+    capable: (capability) =>
+      (capability === 'CAP_IPC_LOCK' || capability === 'CAP_SYS_RAWIO') && task.capable(capability),
     ...(task.copyToUser === undefined
       ? {}
       : { copyToUser: (v: number, b: Uint8Array) => task.copyToUser?.(v, b) }),
