@@ -200,11 +200,10 @@ export class Host {
     for (const driver of early) void this.core.bus(driver.bus).registerDriver(driver.spec);
     for (const dt of this.dtDevices) this.addDevice(dt);
     // The IOMMU drivers bind before the masters' drivers (fw_devlink: the SMMU is their
-    // supplier); each SMMU's probe forms its masters' groups. They replace hostDrivers' stub.
+    // supplier); each SMMU's probe forms its masters' groups.
     this.iommu.registerDrivers();
     for (const driver of drivers) {
-      if (!early.includes(driver) && !this.iommu.driverNames.includes(driver.spec.name))
-        void this.core.bus(driver.bus).registerDriver(driver.spec);
+      if (!early.includes(driver)) void this.core.bus(driver.bus).registerDriver(driver.spec);
     }
     const vfioOptions: VfioMetaDriverOptions = {
       vfio: this.vfio,

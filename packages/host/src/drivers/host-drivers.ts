@@ -28,8 +28,8 @@ export interface HostDriver {
  * The platform and AMBA drivers built into the oracle's Linux 6.12 (`allnoconfig` +
  * oracle/kernel.fragment, modules off), in initcall order: the PL011 console (arch_initcall,
  * with its SBSA sibling), then at device_initcall simple-pm-bus, the generic PCI host, the
- * PL031 RTC, the PL061 GPIO, the common clock framework's three OF clock drivers, the SMMUv3
- * driver, and first of all the timekeeping `alarmtimer` (the list is what the oracle kernel's build
+ * PL031 RTC, the PL061 GPIO, the common clock framework's three OF clock drivers (the SMMUv3
+ * driver is `@vfiokit/smmu`'s, registered by the host's IOMMU layer), and first of all the timekeeping `alarmtimer` (the list is what the oracle kernel's build
  * compiles: every `struct platform_driver` / `struct amba_driver` in its objects). That kernel has no
  * CONFIG_VIRTIO_MMIO and no fw-cfg driver, so the virtio-mmio slots and fw-cfg stay unbound
  * ({@link virtioMmioDriver} is there for hosts whose kernel has it); gpio-keys and the PMU
@@ -113,12 +113,6 @@ export function hostDrivers(env: HostDriverEnvironment): readonly HostDriver[] {
         probe: () => {},
         remove: () => {},
       },
-    },
-    // drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: suppress_bind_attrs. QEMU puts an SMMUv3
-    // only in front of PCIe (-M virt,iommu=smmuv3); its model arrives with @vfiokit/smmu.
-    {
-      bus: 'platform',
-      spec: { name: 'arm-smmu-v3', ofMatchTable: ['arm,smmu-v3'], suppressBindAttrs: true, probe: () => {} },
     },
   ];
 }
