@@ -8,3 +8,14 @@ export {
   patternFillResetModule,
   patternFillScenario,
 } from './custom-reset-module.js';
+export {
+  formatI2cRebind,
+  I2C_DEVICE,
+  type I2cActor,
+  type I2cRaceVerdict,
+  type I2cRebindOutcome,
+  type I2cRecipeRun,
+  type I2cStep,
+  i2cHost,
+  i2cRebindExample,
+} from './i2c-rebind.js';
