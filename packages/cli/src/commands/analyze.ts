@@ -8,11 +8,8 @@ import {
   DEMO_SOC_SOURCE,
   type HostAnalysis,
   type HostOptions,
-  kstrtobool,
-  parseDmaOverride,
-  UPSTREAM_RESET_MODULES,
 } from '@vfiokit/host';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { formatDot } from '../analyze/format-dot.js';
 import { formatHtml } from '../analyze/format-html.js';
 import { formatMermaid } from '../analyze/format-mermaid.js';
@@ -20,6 +17,7 @@ import { formatTable } from '../analyze/format-table.js';
 import { ANALYZE_JSON_SCHEMA } from '../analyze/schema.js';
 import { decodeEstimateMs } from '../decode-estimate.js';
 import { EXIT_USAGE } from '../exit-status.js';
+import { addHostFlags, type HostFlags, hostOptionsOf } from '../host-flags.js';
 import { InputError, inputError, oneLine } from '../input-error.js';
 import type { Progress } from '../progress.js';
 
@@ -38,94 +36,11 @@ export const ANALYZE_FORMATS = ['table', 'json', 'dot', 'mermaid', 'html'] as co
 export type AnalyzeFormat = (typeof ANALYZE_FORMATS)[number];
 
 /** The flags commander hands the action (camelCase of the option names). */
-interface AnalyzeFlags {
+interface AnalyzeFlags extends HostFlags {
   readonly format: AnalyzeFormat;
   readonly reasons?: boolean;
   readonly color: 'auto' | 'always' | 'never';
   readonly schema?: boolean;
-  readonly cmdline?: string;
-  readonly resetRequired?: boolean;
-  readonly allowUnsafeInterrupts?: boolean;
-  readonly enableUnsafeNoiommuMode?: boolean;
-  readonly dmaEntryLimit?: number;
-  readonly kernel?: readonly [number, number];
-  readonly resetModules?: readonly (keyof typeof UPSTREAM_RESET_MODULES)[];
-  readonly dmaOverride?: readonly string[];
-  readonly dmaProperty: boolean;
-  readonly builtinClasses: boolean;
-  readonly emulatedGeneric?: boolean;
-}
-
-function boolArg(value: string): boolean {
-  try {
-    return kstrtobool(value);
-  } catch {
-    throw new InvalidArgumentError('expected 1/0, y/n or on/off.');
-  }
-}
-
-function uintArg(value: string): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) > 0xffffffff)
-    throw new InvalidArgumentError('expected an unsigned 32-bit integer.');
-  return Number(value);
-}
-
-function kernelArg(value: string): readonly [number, number] {
-  const match = /^v?([0-9]{1,3})\.([0-9]{1,3})$/.exec(value);
-  if (match === null) throw new InvalidArgumentError('expected MAJOR.MINOR, e.g. 6.12.');
-  return [Number(match[1]), Number(match[2])];
-}
-
-function resetModulesArg(value: string): (keyof typeof UPSTREAM_RESET_MODULES)[] {
-  if (value === 'none') return [];
-  const names = value.split(',').filter((name) => name !== '');
-  for (const name of names) {
-    if (!(name in UPSTREAM_RESET_MODULES))
-      throw new InvalidArgumentError(`unknown reset module '${name}' (xgmac, xgbe, flexrm or none).`);
-  }
-  return names as (keyof typeof UPSTREAM_RESET_MODULES)[];
-}
-
-function overrideArg(value: string, previous: readonly string[] | undefined): string[] {
-  try {
-    parseDmaOverride(value);
-  } catch (error) {
-    if (!isKernelError(error)) throw error;
-    throw new InvalidArgumentError(
-      'expected KIND:VALUE:VERDICT (kind device, path or compatible; verdict master or non-master).',
-    );
-  }
-  return [...(previous ?? []), value];
-}
-
-/** The host options the flags give; a flag not given leaves the command line's value. */
-export function hostOptionsOf(flags: AnalyzeFlags, given: (name: string) => boolean): HostOptions {
-  const dmaPolicyGiven = flags.dmaOverride !== undefined || given('dmaProperty') || given('builtinClasses');
-  return {
-    ...(flags.cmdline === undefined ? {} : { cmdline: flags.cmdline }),
-    ...(flags.resetRequired === undefined ? {} : { reset_required: flags.resetRequired }),
-    ...(flags.allowUnsafeInterrupts === undefined
-      ? {}
-      : { allow_unsafe_interrupts: flags.allowUnsafeInterrupts }),
-    ...(flags.enableUnsafeNoiommuMode === undefined
-      ? {}
-      : { enable_unsafe_noiommu_mode: flags.enableUnsafeNoiommuMode }),
-    ...(flags.dmaEntryLimit === undefined ? {} : { dma_entry_limit: flags.dmaEntryLimit }),
-    ...(flags.kernel === undefined ? {} : { profile: { version: flags.kernel } }),
-    ...(flags.resetModules === undefined
-      ? {}
-      : { resetModules: flags.resetModules.map((name) => UPSTREAM_RESET_MODULES[name]) }),
-    ...(dmaPolicyGiven
-      ? {
-          dma_policy: {
-            overrides: (flags.dmaOverride ?? []).map((spec) => parseDmaOverride(spec)),
-            dtProperty: flags.dmaProperty,
-            builtinNonMasterClasses: flags.builtinClasses,
-          },
-        }
-      : {}),
-    ...(flags.emulatedGeneric === undefined ? {} : { emulated_generic: flags.emulatedGeneric }),
-  };
 }
 
 /** Renders an analysis in one of the formats. */
@@ -232,33 +147,8 @@ export function addAnalyzeCommand(program: Command, context: AnalyzeContext): Co
         .choices(['auto', 'always', 'never'])
         .default('auto'),
     )
-    .option('--schema', 'print the JSON Schema of --format json and exit')
-    .option(
-      '--cmdline <text>',
-      'kernel command line (module parameters such as vfio.enable_unsafe_noiommu_mode=1)',
-    )
-    .option('--reset-required <bool>', 'vfio_platform.reset_required (default 1)', boolArg)
-    .option(
-      '--allow-unsafe-interrupts [bool]',
-      'vfio_iommu_type1.allow_unsafe_interrupts (default 0)',
-      boolArg,
-    )
-    .option('--enable-unsafe-noiommu-mode [bool]', 'vfio.enable_unsafe_noiommu_mode (default 0)', boolArg)
-    .option('--dma-entry-limit <n>', 'vfio_iommu_type1.dma_entry_limit (default 65535)', uintArg)
-    .option('--kernel <version>', 'kernel version modelled, MAJOR.MINOR (default 6.12)', kernelArg)
-    .option(
-      '--reset-modules <list>',
-      'reset modules built in: xgmac,xgbe,flexrm or none (default xgmac,xgbe)',
-      resetModulesArg,
-    )
-    .option(
-      '--dma-override <kind:value:verdict>',
-      'vfiokit: a DMA-capability override; kind device, path or compatible; verdict master or non-master (repeatable)',
-      overrideArg,
-    )
-    .option('--no-dma-property', 'vfiokit: ignore the vfiokit,no-dma device-tree property')
-    .option('--no-builtin-classes', 'vfiokit: do not use the built-in non-master class table')
-    .option('--emulated-generic [bool]', 'vfiokit: opt in to the RFC generic emulated-IOMMU route', boolArg);
+    .option('--schema', 'print the JSON Schema of --format json and exit');
+  addHostFlags(command);
   command.action(async (file: string | undefined, flags: AnalyzeFlags) =>
     runAnalyze(file, flags, (name) => command.getOptionValueSource(name) === 'cli', context),
   );

@@ -4,9 +4,10 @@
 // state between runs, so `release` assigns and then releases in the same run and prints both
 // (the hand-back: irqfds, eventfds, mappings and fds undone, the host driver bound again).
 // A refused assignment exits with ASSIGN_EXIT_REFUSED and one line naming the step and errno.
-import { checkHostOptions, createHost, type HostOptions, kstrtobool } from '@vfiokit/host';
+import { checkHostOptions, createHost } from '@vfiokit/host';
 import { AssignError, assignDevice, GuestVm, releaseDevice, type VmmKind } from '@vfiokit/vmm';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
+import { addHostFlags, boolArg, type HostFlags, hostOptionsOf } from '../host-flags.js';
 import { InputError, inputError, oneLine } from '../input-error.js';
 import type { Progress } from '../progress.js';
 
@@ -22,36 +23,11 @@ export interface AssignContext {
   readonly progress: (label: string) => Progress;
 }
 
-interface AssignFlags {
+interface AssignFlags extends HostFlags {
   readonly vmm: VmmKind;
   readonly json?: boolean;
   readonly driver?: string;
-  readonly cmdline?: string;
-  readonly resetRequired?: boolean;
-  readonly allowUnsafeInterrupts?: boolean;
-  readonly enableUnsafeNoiommuMode?: boolean;
   readonly kvm?: boolean;
-}
-
-function boolArg(value: string): boolean {
-  try {
-    return kstrtobool(value);
-  } catch {
-    throw new InvalidArgumentError('expected 1/0, y/n or on/off.');
-  }
-}
-
-function hostOptions(flags: AssignFlags): HostOptions {
-  return {
-    ...(flags.cmdline === undefined ? {} : { cmdline: flags.cmdline }),
-    ...(flags.resetRequired === undefined ? {} : { reset_required: flags.resetRequired }),
-    ...(flags.allowUnsafeInterrupts === undefined
-      ? {}
-      : { allow_unsafe_interrupts: flags.allowUnsafeInterrupts }),
-    ...(flags.enableUnsafeNoiommuMode === undefined
-      ? {}
-      : { enable_unsafe_noiommu_mode: flags.enableUnsafeNoiommuMode }),
-  };
 }
 
 /** Runs `assign` (and, with `release`, the release after it). */
@@ -61,6 +37,7 @@ export async function runAssign(
   flags: AssignFlags,
   context: AssignContext,
   release: boolean,
+  given: (name: string) => boolean = () => false,
 ): Promise<void> {
   const progress = context.progress(`vfiokit ${release ? 'release' : 'assign'}: ${file}`);
   try {
@@ -72,7 +49,7 @@ export async function runAssign(
     }
     let host: ReturnType<typeof createHost>;
     try {
-      host = createHost(blob, checkHostOptions(hostOptions(flags)));
+      host = createHost(blob, checkHostOptions(hostOptionsOf(flags, given)));
     } catch (error) {
       throw inputError(file, error);
     }
@@ -173,23 +150,20 @@ function addOne(program: Command, name: 'assign' | 'release', context: AssignCon
       'the VFIO driver to bind (default vfio-amba / vfio-platform; vfio-pl011… load the emulated-IOMMU module)',
     )
     .option(
-      '--cmdline <text>',
-      'kernel command line (module parameters such as vfio.enable_unsafe_noiommu_mode=1)',
-    )
-    .option('--reset-required <bool>', 'vfio_platform.reset_required (default 1)', boolArg)
-    .option(
-      '--allow-unsafe-interrupts [bool]',
-      'vfio_iommu_type1.allow_unsafe_interrupts (default 0)',
-      boolArg,
-    )
-    .option('--enable-unsafe-noiommu-mode [bool]', 'vfio.enable_unsafe_noiommu_mode (default 0)', boolArg)
-    .option(
       '--kvm <bool>',
       'use KVM irqfd/resamplefd (default: when the tree has a GIC maintenance interrupt)',
       boolArg,
     );
+  addHostFlags(command);
   command.action(async (file: string, device: string, flags: AssignFlags) =>
-    runAssign(file, device, flags, context, name === 'release'),
+    runAssign(
+      file,
+      device,
+      flags,
+      context,
+      name === 'release',
+      (option) => command.getOptionValueSource(option) === 'cli',
+    ),
   );
   return command;
 }
