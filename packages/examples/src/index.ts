@@ -19,3 +19,11 @@ export {
   i2cHost,
   i2cRebindExample,
 } from './i2c-rebind.js';
+export {
+  formatUartEmulatedIommu,
+  UART_DEVICE,
+  type UartEmulatedIommuOutcome,
+  type UartPathRun,
+  uartEmulatedIommuExample,
+  uartHost,
+} from './uart-emulated-iommu.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatI2cRebind, i2cRebindExample } from './i2c-rebind.js';
+import { formatUartEmulatedIommu, uartEmulatedIommuExample } from './uart-emulated-iommu.js';
 
 // The README shows each scenario's real printed output; these runs keep it true.
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -16,6 +17,7 @@ function shownOutput(file: string): string | undefined {
 
 const SCENARIOS: readonly (readonly [string, () => Promise<string>])[] = [
   ['i2c-rebind.ts', async () => formatI2cRebind(await i2cRebindExample())],
+  ['uart-emulated-iommu.ts', async () => formatUartEmulatedIommu(await uartEmulatedIommuExample())],
 ];
 
 describe('README: each scenario’s output block is what the scenario prints', () => {
