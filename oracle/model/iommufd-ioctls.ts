@@ -7,6 +7,12 @@ import {
   encodeStruct,
   IOMMU_DESTROY,
   IOMMU_DESTROY_STRUCT,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT,
+  IOMMU_HWPT_INVALIDATE,
+  IOMMU_HWPT_INVALIDATE_STRUCT,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
+  IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_ALLOC_STRUCT,
   IOMMU_IOAS_ALLOW_IOVAS,
@@ -233,6 +239,54 @@ export function runIommufdIoctl(ctx: IoctlContext, fd: number, name: string, x: 
         });
         const ret = proc().ioctl(fd, IOMMU_VFIO_IOAS, bytes);
         return `ret=${ret} ioas_id=${hex(decodeStruct(IOMMU_VFIO_IOAS_STRUCT, bytes).ioas_id ?? 0n)}`;
+      });
+    }
+    case 'IOMMU_HWPT_SET_DIRTY_TRACKING': {
+      needArgs(line, x, 2);
+      const hwpt = numberArg(line, x);
+      const flags = numberArg(line, x + 1);
+      if (!execute) return '';
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT, {
+          flags: BigInt.asUintN(32, flags),
+          hwpt_id: BigInt.asUintN(32, hwpt),
+        });
+        return `ret=${proc().ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, bytes)}`;
+      });
+    }
+    case 'IOMMU_HWPT_GET_DIRTY_BITMAP': {
+      needArgs(line, x, 5);
+      const [hwpt, flags, iova, length, pageSize] = [0, 1, 2, 3, 4].map((i) => numberArg(line, x + i));
+      if (!execute) return '';
+      const data = proc().mmapAnonymous(512);
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT, {
+          hwpt_id: BigInt.asUintN(32, hwpt ?? 0n),
+          flags: BigInt.asUintN(32, flags ?? 0n),
+          iova: BigInt.asUintN(64, iova ?? 0n),
+          length: BigInt.asUintN(64, length ?? 0n),
+          page_size: BigInt.asUintN(64, pageSize ?? 0n),
+          data: BigInt(data),
+        });
+        return `ret=${proc().ioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, bytes)}`;
+      });
+    }
+    case 'IOMMU_HWPT_INVALIDATE': {
+      needArgs(line, x, 3);
+      const hwpt = numberArg(line, x);
+      const entryLen = numberArg(line, x + 1);
+      const entryNum = numberArg(line, x + 2);
+      if (!execute) return '';
+      const entries = proc().mmapAnonymous(4096);
+      return call(() => {
+        const bytes = encodeStruct(IOMMU_HWPT_INVALIDATE_STRUCT, {
+          hwpt_id: BigInt.asUintN(32, hwpt),
+          data_uptr: entryNum === 0n ? 0n : BigInt(entries),
+          entry_len: BigInt.asUintN(32, entryLen),
+          entry_num: BigInt.asUintN(32, entryNum),
+        });
+        const ret = proc().ioctl(fd, IOMMU_HWPT_INVALIDATE, bytes);
+        return `ret=${ret} entry_num=${hex(decodeStruct(IOMMU_HWPT_INVALIDATE_STRUCT, bytes).entry_num ?? 0n)}`;
       });
     }
     case 'IOMMU_DESTROY': {

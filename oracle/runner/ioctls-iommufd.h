@@ -159,6 +159,43 @@ static int run_iommufd_ioctl(const struct line *l, int fd, const char *name, int
 			if (rc >= 0)
 				sb_field(r, "ioas_id", a.ioas_id);
 		}
+	} else if (!strcmp(name, "IOMMU_HWPT_SET_DIRTY_TRACKING")) {
+		need_args(l, x, 2);
+		long long hwpt = number(l, x), flags = number(l, x + 1);
+		if (m == EXECUTE) {
+			struct iommu_hwpt_set_dirty_tracking a = {
+				.size = sizeof(a), .flags = (__u32)flags, .hwpt_id = (__u32)hwpt,
+			};
+			ioctl_result(r, ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &a));
+		}
+	} else if (!strcmp(name, "IOMMU_HWPT_GET_DIRTY_BITMAP")) {
+		need_args(l, x, 5);
+		long long hwpt = number(l, x), flags = number(l, x + 1), iova = number(l, x + 2),
+			  length = number(l, x + 3), page_size = number(l, x + 4);
+		if (m == EXECUTE) {
+			static __u64 bitmap[64];
+			struct iommu_hwpt_get_dirty_bitmap a = {
+				.size = sizeof(a), .hwpt_id = (__u32)hwpt, .flags = (__u32)flags,
+				.iova = (__u64)iova, .length = (__u64)length, .page_size = (__u64)page_size,
+				.data = (__u64)(uintptr_t)bitmap,
+			};
+			ioctl_result(r, ioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &a));
+		}
+	} else if (!strcmp(name, "IOMMU_HWPT_INVALIDATE")) {
+		need_args(l, x, 3);
+		long long hwpt = number(l, x), entry_len = number(l, x + 1), entry_num = number(l, x + 2);
+		if (m == EXECUTE) {
+			static unsigned char entries[4096];
+			struct iommu_hwpt_invalidate a = {
+				.size = sizeof(a), .hwpt_id = (__u32)hwpt,
+				.data_uptr = entry_num ? (__u64)(uintptr_t)entries : 0,
+				.entry_len = (__u32)entry_len, .entry_num = (__u32)entry_num,
+			};
+			rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &a);
+			ioctl_result(r, rc);
+			if (rc >= 0)
+				sb_field(r, "entry_num", a.entry_num);
+		}
 	} else if (!strcmp(name, "IOMMU_DESTROY")) {
 		need_args(l, x, 1);
 		long long id = number(l, x);

@@ -24,6 +24,12 @@ export {
 } from './device/access.js';
 export { IommufdDevice, type IommufdGroupState } from './device/device.js';
 export { IommufdHwptPaging } from './device/hwpt.js';
+export {
+  hwptGetDirtyBitmap,
+  hwptInvalidate,
+  hwptSetDirtyTracking,
+  IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX,
+} from './device/hwpt-ioctls.js';
 export { IommufdFile } from './file.js';
 export { PAGE_SIZE, type U64, U64_MAX, ULONG_MAX } from './ioas/bits.js';
 export type { Interval } from './ioas/intervals.js';
@@ -67,7 +73,13 @@ export {
   IOMMU_HWPT_ALLOC_NEST_PARENT,
   IOMMU_HWPT_DATA_NONE,
   IOMMU_HWPT_DATA_VTD_S1,
+  IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
   IOMMU_HWPT_FAULT_ID_VALID,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+  IOMMU_HWPT_INVALIDATE,
+  IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_ALLOW_IOVAS,
   IOMMU_IOAS_COPY,
@@ -111,6 +123,9 @@ export {
   IOMMU_DESTROY_STRUCT,
   IOMMU_HW_INFO_STRUCT,
   IOMMU_HWPT_ALLOC_STRUCT,
+  IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT,
+  IOMMU_HWPT_INVALIDATE_STRUCT,
+  IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT,
   IOMMU_IOAS_ALLOC_STRUCT,
   IOMMU_IOAS_ALLOW_IOVAS_STRUCT,
   IOMMU_IOAS_COPY_STRUCT,

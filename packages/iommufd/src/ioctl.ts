@@ -1,9 +1,13 @@
 import { KernelError } from '@vfiokit/core';
 import type { IommufdContext } from './context.js';
+import { hwptGetDirtyBitmap, hwptInvalidate, hwptSetDirtyTracking } from './device/hwpt-ioctls.js';
 import {
   IOMMU_DESTROY,
   IOMMU_GET_HW_INFO,
   IOMMU_HWPT_ALLOC,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_INVALIDATE,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_ALLOW_IOVAS,
   IOMMU_IOAS_COPY,
@@ -22,6 +26,9 @@ import {
   IOMMU_DESTROY_STRUCT,
   IOMMU_HW_INFO_STRUCT,
   IOMMU_HWPT_ALLOC_STRUCT,
+  IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT,
+  IOMMU_HWPT_INVALIDATE_STRUCT,
+  IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT,
   IOMMU_IOAS_ALLOC_STRUCT,
   IOMMU_IOAS_ALLOW_IOVAS_STRUCT,
   IOMMU_IOAS_COPY_STRUCT,
@@ -42,6 +49,7 @@ interface Op {
     ctx: IommufdContext,
     cmd: Record<string, bigint>,
     bytes: Uint8Array,
+    arg: Uint8Array,
   ) => Record<string, bigint> | null;
 }
 
@@ -217,6 +225,58 @@ const OPS = new Map<number, Op>([
     },
   ],
   [
+    IOMMU_HWPT_SET_DIRTY_TRACKING,
+    {
+      struct: IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT,
+      minSize: end(IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT, '__reserved'),
+      execute: (ctx, c) => {
+        hwptSetDirtyTracking(ctx, { flags: n(c.flags), hwpt_id: n(c.hwpt_id) });
+        return null;
+      },
+    },
+  ],
+  [
+    IOMMU_HWPT_GET_DIRTY_BITMAP,
+    {
+      struct: IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT,
+      minSize: end(IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT, 'data'),
+      execute: (ctx, c) => {
+        hwptGetDirtyBitmap(ctx, {
+          hwpt_id: n(c.hwpt_id),
+          flags: n(c.flags),
+          __reserved: n(c.__reserved),
+          iova: c.iova ?? 0n,
+          length: c.length ?? 0n,
+          page_size: c.page_size ?? 0n,
+        });
+        return null;
+      },
+    },
+  ],
+  [
+    IOMMU_HWPT_INVALIDATE,
+    {
+      struct: IOMMU_HWPT_INVALIDATE_STRUCT,
+      minSize: end(IOMMU_HWPT_INVALIDATE_STRUCT, '__reserved'),
+      execute: (ctx, c, _kernel, arg) => {
+        try {
+          hwptInvalidate(ctx, {
+            hwpt_id: n(c.hwpt_id),
+            data_uptr: c.data_uptr ?? 0n,
+            entry_len: n(c.entry_len),
+            entry_num: n(c.entry_num),
+            __reserved: n(c.__reserved),
+          });
+          return null;
+        } finally {
+          // out: cmd->entry_num = done_num (0) is written back even when the call fails.
+          if (arg.length >= 28)
+            new DataView(arg.buffer, arg.byteOffset, arg.byteLength).setUint32(24, 0, true);
+        }
+      },
+    },
+  ],
+  [
     IOMMU_GET_HW_INFO,
     {
       struct: IOMMU_HW_INFO_STRUCT,
@@ -272,7 +332,7 @@ export function iommufdIoctl(
   for (let i = op.struct.size; i < userSize; i++)
     if (arg[i] !== 0) throw new KernelError('E2BIG', `byte ${i} past the kernel's struct is not zero`);
   const cmd = decodeStruct(op.struct, kernel);
-  const out = op.execute(ctx, cmd, kernel);
+  const out = op.execute(ctx, cmd, kernel, arg);
   if (out !== null) {
     // iommufd_ucmd_respond: copy_to_user(ubuffer, cmd, min(user_size, sizeof(cmd))).
     const reply = encodeStruct(op.struct, { ...cmd, ...out });

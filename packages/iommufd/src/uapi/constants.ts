@@ -37,6 +37,15 @@ export const IOMMU_OPTION: number = io(IOMMUFD_CMD_OPTION);
 export const IOMMU_VFIO_IOAS: number = io(IOMMUFD_CMD_VFIO_IOAS);
 export const IOMMU_HWPT_ALLOC: number = io(IOMMUFD_CMD_HWPT_ALLOC);
 export const IOMMU_GET_HW_INFO: number = io(IOMMUFD_CMD_GET_HW_INFO);
+export const IOMMU_HWPT_SET_DIRTY_TRACKING: number = io(IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING);
+export const IOMMU_HWPT_GET_DIRTY_BITMAP: number = io(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP);
+export const IOMMU_HWPT_INVALIDATE: number = io(IOMMUFD_CMD_HWPT_INVALIDATE);
+
+/** `enum iommufd_hwpt_set_dirty_tracking_flags`, `enum iommufd_hwpt_get_dirty_bitmap_flags`. */
+export const IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1;
+/** `enum iommu_hwpt_invalidate_data_type`. */
+export const IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0;
 
 /** `enum iommufd_ioas_map_flags`. */
 export const IOMMU_IOAS_MAP_FIXED_IOVA: number = 1 << 0;
@@ -101,6 +110,12 @@ export const IOMMUFD_CONSTANTS: Readonly<Record<string, number>> = {
   IOMMU_VFIO_IOAS,
   IOMMU_HWPT_ALLOC,
   IOMMU_GET_HW_INFO,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_INVALIDATE,
+  IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+  IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+  IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_WRITEABLE,
   IOMMU_IOAS_MAP_READABLE,

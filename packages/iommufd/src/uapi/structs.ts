@@ -89,6 +89,35 @@ export const IOMMU_VFIO_IOAS_STRUCT: IommufdStruct = struct('iommu_vfio_ioas', 1
   op: [8, 2],
   __reserved: [10, 2],
 });
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT: IommufdStruct = struct(
+  'iommu_hwpt_set_dirty_tracking',
+  16,
+  {
+    size: [0, 4],
+    flags: [4, 4],
+    hwpt_id: [8, 4],
+    __reserved: [12, 4],
+  },
+);
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT: IommufdStruct = struct('iommu_hwpt_get_dirty_bitmap', 48, {
+  size: [0, 4],
+  hwpt_id: [4, 4],
+  flags: [8, 4],
+  __reserved: [12, 4],
+  iova: [16, 8],
+  length: [24, 8],
+  page_size: [32, 8],
+  data: [40, 8],
+});
+export const IOMMU_HWPT_INVALIDATE_STRUCT: IommufdStruct = struct('iommu_hwpt_invalidate', 32, {
+  size: [0, 4],
+  hwpt_id: [4, 4],
+  data_uptr: [8, 8],
+  data_type: [16, 4],
+  entry_len: [20, 4],
+  entry_num: [24, 4],
+  __reserved: [28, 4],
+});
 export const IOMMU_HWPT_ALLOC_STRUCT: IommufdStruct = struct('iommu_hwpt_alloc', 48, {
   size: [0, 4],
   flags: [4, 4],
@@ -129,6 +158,9 @@ export const IOMMUFD_STRUCTS: Readonly<Record<string, IommufdStruct>> = Object.f
     IOMMU_VFIO_IOAS_STRUCT,
     IOMMU_HWPT_ALLOC_STRUCT,
     IOMMU_HW_INFO_STRUCT,
+    IOMMU_HWPT_SET_DIRTY_TRACKING_STRUCT,
+    IOMMU_HWPT_GET_DIRTY_BITMAP_STRUCT,
+    IOMMU_HWPT_INVALIDATE_STRUCT,
   ].map((s) => [s.name, s]),
 );
 
