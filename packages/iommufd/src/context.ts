@@ -245,6 +245,7 @@ export class IommufdContext {
    */
   vfioIoas(args: { readonly op: number; readonly ioas_id?: number; readonly __reserved?: number }): number {
     this.checkOpen();
+    rejectUnknownOptions(args, ['op', 'ioas_id', '__reserved'], 'IOMMU_VFIO_IOAS');
     if ((args.__reserved ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', '__reserved is set');
     if (args.op === 0) return this.compatIoas().id;
     if (args.op === 1) {
@@ -283,6 +284,7 @@ export class IommufdContext {
   /** IOMMU_IOAS_ALLOC: `EOPNOTSUPP` for any flag. Returns `out_ioas_id`. */
   ioasAlloc(args: { readonly flags?: number } = {}): number {
     this.checkOpen();
+    rejectUnknownOptions(args, ['flags'], 'IOMMU_IOAS_ALLOC');
     if ((args.flags ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', 'IOMMU_IOAS_ALLOC takes no flags');
     const ioas = new IommufdIoas();
     this.objects.alloc(ioas);
@@ -297,6 +299,11 @@ export class IommufdContext {
    */
   ioasMap(args: IoasMapArgs): bigint {
     this.checkOpen();
+    rejectUnknownOptions(
+      args,
+      ['flags', 'ioas_id', 'user_va', 'length', 'iova', '__reserved'],
+      'IOMMU_IOAS_MAP',
+    );
     const iova = u64(args.iova ?? 0, 'iova');
     const length = u64(args.length, 'length');
     const uptr = u64(args.user_va, 'user_va');
@@ -327,6 +334,7 @@ export class IommufdContext {
    */
   ioasUnmap(args: { readonly ioas_id: number; readonly iova: U64; readonly length: U64 }): bigint {
     this.checkOpen();
+    rejectUnknownOptions(args, ['ioas_id', 'iova', 'length'], 'IOMMU_IOAS_UNMAP');
     const iova = u64(args.iova, 'iova');
     const length = u64(args.length, 'length');
     const ioas = this.objects.get<IommufdIoas>(args.ioas_id, 'ioas');
@@ -347,6 +355,11 @@ export class IommufdContext {
    */
   ioasCopy(args: IoasCopyArgs): bigint {
     this.checkOpen();
+    rejectUnknownOptions(
+      args,
+      ['flags', 'dst_ioas_id', 'src_ioas_id', 'length', 'dst_iova', 'src_iova'],
+      'IOMMU_IOAS_COPY',
+    );
     const length = u64(args.length, 'length');
     const srcIova = u64(args.src_iova, 'src_iova');
     const dstIova = u64(args.dst_iova ?? 0, 'dst_iova');
@@ -366,6 +379,7 @@ export class IommufdContext {
   /** IOMMU_IOAS_IOVA_RANGES: `EOPNOTSUPP` for `__reserved`, `ENOENT` for no IOAS. */
   ioasIovaRanges(args: { readonly ioas_id: number; readonly __reserved?: number }): IovaRanges {
     this.checkOpen();
+    rejectUnknownOptions(args, ['ioas_id', '__reserved'], 'IOMMU_IOAS_IOVA_RANGES');
     if ((args.__reserved ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', '__reserved is set');
     const ioas = this.objects.get<IommufdIoas>(args.ioas_id, 'ioas');
     return { ranges: ioas.iopt.iovaRanges(), out_iova_alignment: ioas.iopt.iovaAlignment };
@@ -382,6 +396,7 @@ export class IommufdContext {
     readonly __reserved?: number;
   }): void {
     this.checkOpen();
+    rejectUnknownOptions(args, ['ioas_id', 'allowed_iovas', '__reserved'], 'IOMMU_IOAS_ALLOW_IOVAS');
     if ((args.__reserved ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', '__reserved is set');
     const ioas = this.objects.get<IommufdIoas>(args.ioas_id, 'ioas');
     const ranges: Interval[] = [];
@@ -407,6 +422,7 @@ export class IommufdContext {
    */
   option(args: OptionArgs): bigint {
     this.checkOpen();
+    rejectUnknownOptions(args, ['option_id', 'op', 'object_id', 'val64', '__reserved'], 'IOMMU_OPTION');
     if ((args.__reserved ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', '__reserved is set');
     const objectId = args.object_id ?? 0;
     const val = u64(args.val64 ?? 0, 'val64');
@@ -457,6 +473,11 @@ export class IommufdContext {
    */
   hwptAlloc(args: HwptAllocArgs): number {
     this.checkOpen();
+    rejectUnknownOptions(
+      args,
+      ['flags', 'dev_id', 'pt_id', 'data_type', 'data_len', 'fault_id', '__reserved'],
+      'IOMMU_HWPT_ALLOC',
+    );
     const dataType = args.data_type ?? IOMMU_HWPT_DATA_NONE;
     const dataLen = args.data_len ?? 0;
     if ((args.__reserved ?? 0) !== 0) throw new KernelError('EOPNOTSUPP', '__reserved is set');
@@ -509,6 +530,11 @@ export class IommufdContext {
    */
   getHwInfo(args: HwInfoArgs): HwInfo {
     this.checkOpen();
+    rejectUnknownOptions(
+      args,
+      ['flags', 'dev_id', 'data_len', 'data_uptr', '__reserved'],
+      'IOMMU_GET_HW_INFO',
+    );
     if ((args.flags ?? 0) !== 0 || (args.__reserved ?? 0) !== 0)
       throw new KernelError('EOPNOTSUPP', 'flags or __reserved is set');
     const idev = this.objects.get<IommufdDevice>(args.dev_id, 'device');

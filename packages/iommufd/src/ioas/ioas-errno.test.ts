@@ -439,3 +439,16 @@ describe('IOMMU_OPTION errnos', () => {
     expect(ctx.ioasIovaRanges({ ioas_id: ioas }).out_iova_alignment).toBe(4096n);
   });
 });
+
+describe('argument objects', () => {
+  it('refuse unknown keys with EINVAL (a typo is not a silent 0)', () => {
+    const { ctx, ioas } = setup();
+    expect(
+      thrownErrno(() => ctx.ioasMap({ flags: R, ioasid: ioas, user_va: UVA, length: 4096 } as never)),
+    ).toBe('EINVAL');
+    expect(thrownErrno(() => ctx.ioasUnmap({ ioas_id: ioas, iova: 0, length: 1, typo: 1 } as never))).toBe(
+      'EINVAL',
+    );
+    expect(thrownErrno(() => ctx.option({ option_id: 0, op: 1, objectid: 1 } as never))).toBe('EINVAL');
+  });
+});
