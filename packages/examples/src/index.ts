@@ -20,6 +20,17 @@ export {
   i2cRebindExample,
 } from './i2c-rebind.js';
 export {
+  formatPl330Smmu,
+  GUEST_RAM_PHYS,
+  GUEST_RAM_SIZE,
+  type JunoPl330Host,
+  type JunoPl330HostOptions,
+  junoPl330Host,
+  PL330_DEVICE,
+  type Pl330SmmuOutcome,
+  pl330SmmuExample,
+} from './pl330-smmu.js';
+export {
   formatUartEmulatedIommu,
   UART_DEVICE,
   type UartEmulatedIommuOutcome,
