@@ -82,6 +82,22 @@ describe('iommufdIoctl', () => {
       out_iova_alignment: 1n,
     });
   });
+
+  it('IOMMU_IOAS_IOVA_RANGES with no room: num_iovas written back, then EMSGSIZE (ioas.c iommufd_ioas_iova_ranges)', () => {
+    const ctx = testContext();
+    const ioas = ctx.ioasAlloc();
+    // A fresh IOAS has one span, [0, ULONG_MAX]: asking with room for none tells the count.
+    const cmd = encodeStruct(IOMMU_IOAS_IOVA_RANGES_STRUCT, {
+      ioas_id: ioas,
+      num_iovas: 0,
+      allowed_iovas: 0,
+    });
+    expect(thrownErrno(() => iommufdIoctl(ctx, IOMMU_IOAS_IOVA_RANGES, cmd))).toBe('EMSGSIZE');
+    expect(decodeStruct(IOMMU_IOAS_IOVA_RANGES_STRUCT, cmd)).toMatchObject({
+      num_iovas: 1n,
+      out_iova_alignment: 1n,
+    });
+  });
 });
 
 describe('IommufdFile', () => {

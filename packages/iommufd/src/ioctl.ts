@@ -61,6 +61,19 @@ const end = (s: IommufdStruct, field: string): number => {
 };
 
 // iommufd_ioctl_ops of drivers/iommu/iommufd/main.c (Linux 6.12), for the ioctls the model serves.
+/**
+ * An ioctl that responded (wrote its struct back) and then failed, as IOMMU_IOAS_IOVA_RANGES
+ * does with -EMSGSIZE: the dispatcher copies `reply` out, then throws `error`.
+ */
+class RespondedError extends Error {
+  constructor(
+    readonly reply: Record<string, bigint>,
+    readonly error: KernelError,
+  ) {
+    super(error.message);
+  }
+}
+
 const OPS = new Map<number, Op>([
   [
     IOMMU_DESTROY,
@@ -147,9 +160,15 @@ const OPS = new Map<number, Op>([
           });
           if (out.length > 0) copy.call(ctx.task, n(c.allowed_iovas), out);
         }
-        // ioas.c:105: num_iovas > max is -EMSGSIZE after the struct was written back; core's
-        // errno table has no EMSGSIZE yet, so the model reports the count and returns 0.
-        return { num_iovas: BigInt(ranges.length), out_iova_alignment };
+        // ioas.c: iommufd_ucmd_respond writes num_iovas (the real count) back, then
+        // `if (cmd->num_iovas > max_iovas) rc = -EMSGSIZE`: the caller learns the size it needs.
+        const reply = { num_iovas: BigInt(ranges.length), out_iova_alignment };
+        if (ranges.length > max)
+          throw new RespondedError(
+            reply,
+            new KernelError('EMSGSIZE', `${ranges.length} ranges, room for ${max}`),
+          );
+        return reply;
       },
     },
   ],
@@ -332,11 +351,20 @@ export function iommufdIoctl(
   for (let i = op.struct.size; i < userSize; i++)
     if (arg[i] !== 0) throw new KernelError('E2BIG', `byte ${i} past the kernel's struct is not zero`);
   const cmd = decodeStruct(op.struct, kernel);
-  const out = op.execute(ctx, cmd, kernel, arg);
+  let out: ReturnType<Op['execute']>;
+  let failure: KernelError | undefined;
+  try {
+    out = op.execute(ctx, cmd, kernel, arg);
+  } catch (error) {
+    if (!(error instanceof RespondedError)) throw error;
+    out = error.reply;
+    failure = error.error;
+  }
   if (out !== null) {
     // iommufd_ucmd_respond: copy_to_user(ubuffer, cmd, min(user_size, sizeof(cmd))).
     const reply = encodeStruct(op.struct, { ...cmd, ...out });
     arg.set(reply.subarray(0, Math.min(userSize, op.struct.size)));
   }
+  if (failure !== undefined) throw failure;
   return 0;
 }
