@@ -38,3 +38,9 @@ export {
   uartEmulatedIommuExample,
   uartHost,
 } from './uart-emulated-iommu.js';
+export {
+  formatXgmacGuestNode,
+  XGMAC_DEVICE,
+  type XgmacGuestNodeOutcome,
+  xgmacGuestNodeExample,
+} from './xgmac-guest-node.js';

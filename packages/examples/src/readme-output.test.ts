@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatI2cRebind, i2cRebindExample } from './i2c-rebind.js';
 import { formatPl330Smmu, pl330SmmuExample } from './pl330-smmu.js';
 import { formatUartEmulatedIommu, uartEmulatedIommuExample } from './uart-emulated-iommu.js';
+import { formatXgmacGuestNode, xgmacGuestNodeExample } from './xgmac-guest-node.js';
 
 // The README shows each scenario's real printed output; these runs keep it true.
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -19,6 +20,7 @@ function shownOutput(file: string): string | undefined {
 const SCENARIOS: readonly (readonly [string, () => Promise<string>])[] = [
   ['i2c-rebind.ts', async () => formatI2cRebind(await i2cRebindExample())],
   ['pl330-smmu.ts', async () => formatPl330Smmu(pl330SmmuExample())],
+  ['xgmac-guest-node.ts', async () => formatXgmacGuestNode(await xgmacGuestNodeExample())],
   ['uart-emulated-iommu.ts', async () => formatUartEmulatedIommu(await uartEmulatedIommuExample())],
 ];
 
