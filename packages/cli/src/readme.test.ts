@@ -23,6 +23,20 @@ describe('README output', () => {
     expect(blockAfter('The real table on the Juno r2 fixture', 'text')).toBe(shortened);
   });
 
+  it.skipIf(juno === undefined)("the root README's Juno excerpt is lines of the real table", async () => {
+    const root = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const at = root.indexOf('What it says about a real board');
+    expect(at).toBeGreaterThan(0);
+    const start = root.indexOf('```text\n', at) + 8;
+    const excerpt = root
+      .slice(start, root.indexOf('```', start))
+      .split('\n')
+      .filter((l) => l !== '');
+    const lines = new Set((await run(['analyze', juno?.dtb ?? ''])).stdout.toString('utf8').split('\n'));
+    expect(excerpt.length).toBeGreaterThan(5);
+    for (const line of excerpt) expect(lines.has(line), line).toBe(true);
+  });
+
   it("the demo SoC's picture is the real mermaid output", async () => {
     const mermaid = (await run(['analyze', '--format', 'mermaid'])).stdout.toString('utf8');
     expect(blockAfter('The picture of the demo SoC', 'mermaid')).toBe(mermaid);
