@@ -20,6 +20,14 @@ export {
   i2cRebindExample,
 } from './i2c-rebind.js';
 export {
+  formatLevelIrq,
+  type LevelIrqOptions,
+  type LevelIrqOutcome,
+  levelIrqReport,
+  levelIrqResamplefdExample,
+  RTC_DEVICE,
+} from './level-irq-resamplefd.js';
+export {
   formatPl330Smmu,
   GUEST_RAM_PHYS,
   GUEST_RAM_SIZE,
