@@ -18,6 +18,7 @@ export interface HostFlags {
   readonly dmaProperty: boolean;
   readonly builtinClasses: boolean;
   readonly emulatedGeneric?: boolean;
+  readonly msiFrameViability?: boolean;
 }
 
 /** A kernel bool (`kstrtobool`: 1/0, y/n, on/off). */
@@ -91,7 +92,12 @@ export function addHostFlags(command: Command): Command {
     )
     .option('--no-dma-property', 'vfiokit: ignore the vfiokit,no-dma device-tree property')
     .option('--no-builtin-classes', 'vfiokit: do not use the built-in non-master class table')
-    .option('--emulated-generic [bool]', 'vfiokit: opt in to the RFC generic emulated-IOMMU route', boolArg);
+    .option('--emulated-generic [bool]', 'vfiokit: opt in to the RFC generic emulated-IOMMU route', boolArg)
+    .option(
+      '--msi-frame-viability [bool]',
+      "vfiokit: opt in to seed 004's check that devices sharing a GICv2m frame share the container",
+      boolArg,
+    );
 }
 
 /** The host options the flags give; a flag not given leaves the command line's value. */
@@ -121,5 +127,6 @@ export function hostOptionsOf(flags: HostFlags, given: (name: string) => boolean
         }
       : {}),
     ...(flags.emulatedGeneric === undefined ? {} : { emulated_generic: flags.emulatedGeneric }),
+    ...(flags.msiFrameViability === undefined ? {} : { msi_frame_viability: flags.msiFrameViability }),
   };
 }

@@ -17,11 +17,13 @@ import {
   populate,
 } from '@vfiokit/devicetree';
 import { MdevBus, type MttyParent, mttyParent, type OfDmaCapabilityPolicy } from '@vfiokit/emulated-iommu';
+import { checkMsiFrameViability, type MsiDeviceBinding } from '@vfiokit/kvm';
 import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
 import { type ResetModuleDefinition, ResetRegistry } from '@vfiokit/reset-modules';
 import {
   bindReportsProbeError,
   type IrqTriggerType,
+  type MsiIsolation,
   SimpleIrqChip,
   Vfio,
   type VfioMetaDriverOptions,
@@ -148,7 +150,7 @@ export class Host {
       iommuGroupIds: this.iommu.groupIds,
       profile: this.params.profile,
       allowUnsafeInterrupts: this.params.allow_unsafe_interrupts,
-      msiIsolation: this.msi.answers,
+      msiIsolation: this.msiIsolation(),
       dmaEntryLimit: this.params.dma_entry_limit,
       enableUnsafeNoiommuMode: this.params.enable_unsafe_noiommu_mode,
       // CONFIG_VFIO_DEVICE_CDEV=y in the oracle's kernel.
@@ -370,6 +372,32 @@ export class Host {
   /** A device's IOMMU node, stream IDs and group id, if it is behind an SMMU with a group. */
   iommuOf(device: string): HostDeviceIommu | undefined {
     return this.iommu.iommuOf(device);
+  }
+
+  /**
+   * vfio's MSI-isolation questions, answered from the MSI controller models; with
+   * `msi_frame_viability` (NOT IN LINUX, seed 004) also the attach check: every other device
+   * behind the same non-isolating frame must be unbound or VFIO-bound in the same container.
+   */
+  private msiIsolation(): MsiIsolation {
+    const answers = this.msi.answers;
+    if (!this.params.msi_frame_viability) return answers;
+    return {
+      ...answers,
+      checkAttach: (devices, container) => {
+        const bindings: Record<string, MsiDeviceBinding> = {};
+        for (const dt of this.dtDevices) {
+          const driver = this.core.findDevice(dt.name)?.driverName ?? undefined;
+          const group = [...this.vfio.groups.values()].find((g) => g.devices.some((d) => d.name === dt.name));
+          const attached = group?.container?.type1 ?? null;
+          bindings[dt.name] = {
+            ...(driver === undefined ? {} : { driver }),
+            ...(attached === null ? {} : { container: attached === container ? 'this' : 'another' }),
+          };
+        }
+        for (const device of devices) checkMsiFrameViability(this.msi.topology, device, 'this', bindings);
+      },
+    };
   }
 
   /** The name of IOMMU group `id` (`/sys/kernel/iommu_groups/<id>/name`), if it has one. */

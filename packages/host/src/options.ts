@@ -75,6 +75,13 @@ export interface HostOptions {
    * default false: only `vfio-pl011`/`vfio-pl031`/`vfio-pl061` give the emulated path).
    */
   readonly emulated_generic?: boolean;
+  /**
+   * NOT IN LINUX — seed 004's extended MSI viability as an opt-in policy
+   * (`vfiokit.msi_frame_viability=1`): a group attaches to a type1 container only when every
+   * other device sharing its non-isolating MSI frame (a GICv2m frame) is unbound or bound to a
+   * VFIO driver in the same container; otherwise `EPERM`. Default false: upstream Linux.
+   */
+  readonly msi_frame_viability?: boolean;
 }
 
 /** The keys {@link HostOptions} accepts. */
@@ -88,6 +95,7 @@ export const HOST_OPTION_KEYS: readonly (keyof HostOptions & string)[] = [
   'resetModules',
   'dma_policy',
   'emulated_generic',
+  'msi_frame_viability',
 ];
 
 /** The oracle's kernel: Linux 6.12 (Debian's linux-source-6.12). */
@@ -98,6 +106,7 @@ const BOOLEAN_KEYS = [
   'enable_unsafe_noiommu_mode',
   'allow_unsafe_interrupts',
   'emulated_generic',
+  'msi_frame_viability',
 ] as const;
 
 /** Checks DMA-policy options by compiling them (`EINVAL` with the policy's own message). */

@@ -21,6 +21,8 @@ export interface HostParams {
   readonly dma_policy: DmaPolicyOptions;
   /** NOT IN LINUX — the RFC's generic emulated route opted in (`vfiokit.emulated_generic`). */
   readonly emulated_generic: boolean;
+  /** NOT IN LINUX — seed 004's MSI-frame viability at attach (`vfiokit.msi_frame_viability`). */
+  readonly msi_frame_viability: boolean;
 }
 
 /** What booting with a command line left behind. */
@@ -72,6 +74,9 @@ const KNOWN: Record<string, Setter> = {
   'vfiokit.emulated_generic': (v, p) => {
     p.emulated_generic = kstrtobool(v);
   },
+  'vfiokit.msi_frame_viability': (v, p) => {
+    p.msi_frame_viability = kstrtobool(v);
+  },
   driver_async_probe: (v, p) => {
     const names = (v ?? '').split(',').filter((name) => name.length > 0);
     p.driver_async_probe = names.length === 1 && names[0] === '*' ? '*' : names;
@@ -114,6 +119,7 @@ export function bootParams(options: HostOptions): BootParams {
     profile: options.profile ?? KERNEL_V6_12,
     dma_policy: {},
     emulated_generic: false,
+    msi_frame_viability: false,
   };
   const initArgs: string[] = [];
   const initEnv: string[] = [];
@@ -150,6 +156,7 @@ export function bootParams(options: HostOptions): BootParams {
   if (options.dma_entry_limit !== undefined) params.dma_entry_limit = options.dma_entry_limit;
   if (options.dma_policy !== undefined) params.dma_policy = options.dma_policy;
   if (options.emulated_generic !== undefined) params.emulated_generic = options.emulated_generic;
+  if (options.msi_frame_viability !== undefined) params.msi_frame_viability = options.msi_frame_viability;
   return { params, initArgs, initEnv, moduleParams, log };
 }
 

@@ -98,6 +98,7 @@ describe('vfiokit analyze on the built-in demo SoC', () => {
       resetModules: '--reset-modules <list>',
       dma_policy: '--dma-override <kind:value:verdict>',
       emulated_generic: '--emulated-generic [bool]',
+      msi_frame_viability: '--msi-frame-viability [bool]',
     };
     expect(Object.keys(FLAG_OF).sort()).toEqual([...HOST_OPTION_KEYS].sort());
     // Every command that boots a host takes all of them (one definition: host-flags.ts).

@@ -61,6 +61,9 @@ export function type1AttachGroup(iommu: Type1Iommu, current: Task, group: Type1G
         'vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform',
       );
     }
+    // NOT IN LINUX: seed 004's opt-in policy (every device sharing a non-isolating MSI frame is
+    // VFIO-bound or unbound, and in this container); absent, this is upstream type1.
+    iommu.env.msiIsolation.checkAttach?.(iommuGroup.devices, iommu);
     if (joinCompatibleDomain(iommu, iommuGroup, domain)) {
       iommu.iovaList = iovaList;
       return;

@@ -9,6 +9,12 @@ export interface MsiIsolation {
   deviceHasIsolatedMsi(device: string): boolean;
   /** `irq_domain_check_msi_remap()`: any MSI domain in the system remaps (pre-v6.3 check). */
   systemHasIsolatedMsi(): boolean;
+  /**
+   * NOT IN LINUX — seed 004's extended viability, an opt-in policy: called when a group's
+   * `devices` attach to the container whose type1 state is `container`, after the kernel's own
+   * MSI check passed; throws a `KernelError` (`EPERM`) to refuse the attach. Absent: Linux.
+   */
+  checkAttach?(devices: readonly string[], container: object): void;
 }
 
 /**
