@@ -28,6 +28,15 @@ export {
   RTC_DEVICE,
 } from './level-irq-resamplefd.js';
 export {
+  formatMsiViability,
+  MSI_BOARD_DEVICES,
+  type MsiDeviceVerdict,
+  type MsiViabilityCase,
+  type MsiViabilityOutcome,
+  msiBoardHost,
+  msiViabilityExample,
+} from './msi-viability.js';
+export {
   formatPl330Smmu,
   GUEST_RAM_PHYS,
   GUEST_RAM_SIZE,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatI2cRebind, i2cRebindExample } from './i2c-rebind.js';
 import { levelIrqReport } from './level-irq-resamplefd.js';
+import { formatMsiViability, msiViabilityExample } from './msi-viability.js';
 import { formatPl330Smmu, pl330SmmuExample } from './pl330-smmu.js';
 import { formatUartEmulatedIommu, uartEmulatedIommuExample } from './uart-emulated-iommu.js';
 import { formatXgmacGuestNode, xgmacGuestNodeExample } from './xgmac-guest-node.js';
@@ -23,6 +24,7 @@ const SCENARIOS: readonly (readonly [string, () => Promise<string>])[] = [
   ['pl330-smmu.ts', async () => formatPl330Smmu(pl330SmmuExample())],
   ['xgmac-guest-node.ts', async () => formatXgmacGuestNode(await xgmacGuestNodeExample())],
   ['level-irq-resamplefd.ts', levelIrqReport],
+  ['msi-viability.ts', async () => formatMsiViability(await msiViabilityExample())],
   ['uart-emulated-iommu.ts', async () => formatUartEmulatedIommu(await uartEmulatedIommuExample())],
 ];
 
