@@ -6,14 +6,15 @@ import {
   type Iova,
   iova,
   KernelError,
+  MSI_IOVA_BASE,
+  MSI_IOVA_LENGTH,
   type PhysAddr,
   physAddr,
   rejectUnknownOptions,
 } from '@vfiokit/core';
 
-/** `MSI_IOVA_BASE` / `MSI_IOVA_LENGTH` of arm-smmu, arm-smmu-v3 and virtio-iommu. */
-export const MSI_IOVA_BASE = 0x800_0000;
-export const MSI_IOVA_LENGTH = 0x10_0000;
+/** `MSI_IOVA_BASE` / `MSI_IOVA_LENGTH` of arm-smmu, arm-smmu-v3 and virtio-iommu: core's. */
+export { MSI_IOVA_BASE, MSI_IOVA_LENGTH };
 
 export interface MsiCookieOptions {
   /** The window base vfio type1 passes (`iommu_get_msi_cookie(domain, resv_msi_base)`). */
