@@ -8,6 +8,7 @@
 import type { ResetHandler } from '@vfiokit/core';
 import { modprobe, ResetRegistry, type ResetReport } from '@vfiokit/reset-modules';
 import {
+  assertQuiescence,
   dmaSandbox,
   modelTarget,
   type QuiescenceAction,
@@ -31,7 +32,8 @@ import {
   FILL_STATUS,
   PatternFillDevice,
 } from './custom-reset-module/pattern-fill-device.js';
-import { patternFillResetModule } from './custom-reset-module/pattern-fill-reset.js';
+import { patternFillReset, patternFillResetModule } from './custom-reset-module/pattern-fill-reset.js';
+import { runIfMain } from './run-if-main.js';
 
 export { PatternFillDevice } from './custom-reset-module/pattern-fill-device.js';
 export {
@@ -133,3 +135,21 @@ export function customResetModuleExample(): CustomResetModuleOutcome {
     dmaActiveAfterOpen: after,
   };
 }
+
+/** The outcome as the README shows it (`assertQuiescence` throws before this if the module is wrong). */
+export function formatCustomResetModule(outcome: CustomResetModuleOutcome): string {
+  return [
+    outcome.report.summary,
+    `loaded by the loader: ${outcome.loaded.join(', ')}`,
+    `DMA active before open: ${outcome.dmaActiveBeforeOpen}, after open: ${outcome.dmaActiveAfterOpen}`,
+  ].join('\n');
+}
+
+/** What the file prints: the driver's view, then the quiescence property (1,000 runs). */
+export function customResetModuleReport(): string {
+  const text = formatCustomResetModule(customResetModuleExample());
+  assertQuiescence(patternFillScenario(patternFillReset), { numRuns: 1000 });
+  return `${text}\nquiescence property: holds in 1000 runs`;
+}
+
+runIfMain(import.meta.url, customResetModuleReport);

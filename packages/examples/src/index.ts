@@ -1,7 +1,9 @@
 export {
   type CustomResetModuleOutcome,
   customResetModuleExample,
+  customResetModuleReport,
   FILL_RESET_POLLS,
+  formatCustomResetModule,
   PatternFillDevice,
   type PatternFillWorld,
   patternFillReset,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { customResetModuleReport } from './custom-reset-module.js';
 import { formatI2cRebind, i2cRebindExample } from './i2c-rebind.js';
 import { levelIrqReport } from './level-irq-resamplefd.js';
 import { formatMsiViability, msiViabilityExample } from './msi-viability.js';
@@ -19,12 +20,13 @@ function shownOutput(file: string): string | undefined {
   return body.slice(0, body.indexOf('\n```'));
 }
 
-const SCENARIOS: readonly (readonly [string, () => Promise<string>])[] = [
+const SCENARIOS: readonly (readonly [string, () => Promise<string> | string])[] = [
   ['i2c-rebind.ts', async () => formatI2cRebind(await i2cRebindExample())],
   ['pl330-smmu.ts', async () => formatPl330Smmu(pl330SmmuExample())],
   ['xgmac-guest-node.ts', async () => formatXgmacGuestNode(await xgmacGuestNodeExample())],
   ['level-irq-resamplefd.ts', levelIrqReport],
   ['msi-viability.ts', async () => formatMsiViability(await msiViabilityExample())],
+  ['custom-reset-module.ts', customResetModuleReport],
   ['uart-emulated-iommu.ts', async () => formatUartEmulatedIommu(await uartEmulatedIommuExample())],
 ];
 
