@@ -49,6 +49,7 @@ export {
   type Pl330SmmuOutcome,
   pl330SmmuExample,
 } from './pl330-smmu.js';
+export { EXAMPLE_SCENARIOS, type ExampleScenario, runAllExamples } from './run-all.js';
 export {
   formatUartEmulatedIommu,
   UART_DEVICE,
