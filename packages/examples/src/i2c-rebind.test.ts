@@ -28,4 +28,8 @@ describe('example: seed 002, the i2c controller to vfio-platform and back (drive
     await host.fs.run(`echo ${I2C_DEVICE} > /sys/bus/platform/drivers/vfio-platform/bind`);
     expect(host.device(I2C_DEVICE)?.driverName).toBe('vfio-platform');
   });
+
+  it('rejects unknown options with EINVAL', async () => {
+    await expect(i2cRebindExample({ runs: 5 } as never)).rejects.toMatchObject({ code: 'EINVAL' });
+  });
 });

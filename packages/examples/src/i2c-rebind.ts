@@ -18,7 +18,7 @@
  * `reset_required=0`.
  */
 
-import { isKernelError } from '@vfiokit/core';
+import { isKernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { buildDemoSoc, createHost, type Host } from '@vfiokit/host';
 import { BindInvariantError, handOverRaceProperty, s3cI2cDriver } from '@vfiokit/platform-bus/testing';
 import fc from 'fast-check';
@@ -113,8 +113,15 @@ async function raceVerdict(protection: 'none' | 'driver_override', runs: number)
   return { runs, failed: true, ...(violation === undefined ? {} : { violation }) };
 }
 
+/** Options of {@link i2cRebindExample}. */
+export interface I2cRebindOptions {
+  /** Runs of each race-suite property (default 100). */
+  readonly raceRuns?: number;
+}
+
 /** Runs the scenario: both orders on a fresh host each, the hand-back, and the race suite. */
-export async function i2cRebindExample(options: { raceRuns?: number } = {}): Promise<I2cRebindOutcome> {
+export async function i2cRebindExample(options: I2cRebindOptions = {}): Promise<I2cRebindOutcome> {
+  rejectUnknownOptions(options, ['raceRuns'], 'i2cRebindExample');
   const raceRuns = options.raceRuns ?? 100;
   const racy = await i2cHost();
   const bootDriver = racy.device(I2C_DEVICE)?.driverName ?? null;

@@ -15,6 +15,7 @@ export {
   I2C_DEVICE,
   type I2cActor,
   type I2cRaceVerdict,
+  type I2cRebindOptions,
   type I2cRebindOutcome,
   type I2cRecipeRun,
   type I2cStep,
