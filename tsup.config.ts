@@ -39,6 +39,9 @@ function packageOptions(name: string): Options {
     treeshake: true,
     target: 'node20',
     platform: 'node',
+    // import.meta.url in the CJS build (the examples and the CLI find files next to their
+    // module): tsup's shim gives it the file URL of the CommonJS module.
+    shims: true,
     external: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})],
   };
 }
