@@ -15,7 +15,16 @@ export {
   releaseDevice,
   type StepRecord,
 } from './assign/assign.js';
-export { ASSIGN_STEPS, AssignError, type AssignStep } from './assign/assign-error.js';
+export {
+  ASSIGN_STEPS,
+  type AssignBackend,
+  AssignError,
+  type AssignStep,
+  assignStepsOf,
+  IOMMUFD_ASSIGN_STEPS,
+  type IommufdAssignStep,
+  type LegacyAssignStep,
+} from './assign/assign-error.js';
 export {
   GuestVm,
   type GuestVmKvm,

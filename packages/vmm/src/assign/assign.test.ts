@@ -5,12 +5,35 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fixtureDtb, hostState, junoHost, virtHost } from '../test-support/assign.js';
 import { fixtureTree, hostDevice } from '../test-support/fixtures.js';
-import { assignDevice, releaseDevice, runAssignSteps, STEP_IMPLS, type StepImpl } from './assign.js';
-import { ASSIGN_STEPS, AssignError, type AssignStep } from './assign-error.js';
+import {
+  type AssignOptions,
+  assignDevice,
+  releaseDevice,
+  runAssignSteps,
+  STEP_IMPLS,
+  type StepImpl,
+} from './assign.js';
+import {
+  ASSIGN_STEPS,
+  AssignError,
+  type AssignStep,
+  assignStepsOf,
+  IOMMUFD_ASSIGN_STEPS,
+} from './assign-error.js';
 import { GuestVm } from './guest-vm.js';
+import { allowUnsafeIommufd, iommufdState } from './iommufd-test-support.js';
 
 const PL330 = '7ff00000.dma-controller';
 const PL031 = '9010000.pl031';
+
+function rejectionSync(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -73,12 +96,58 @@ describe('assignDevice / releaseDevice on the Juno PL330 (SMMU group, KVM irqfd 
     expect([e.step, e.code]).toEqual(['set_iommu', 'EPERM']);
   });
 
-  it('the iommufd backend is not wired yet: open_container fails naming /dev/iommu', async () => {
+  it("the iommufd backend: BIND_IOMMUFD is EPERM without iommufd's own allow_unsafe_interrupts (GICv2: no isolated MSI)", async () => {
+    // drivers/iommu/iommufd/device.c iommufd_device_bind: its own module parameter, not
+    // vfio_iommu_type1's (which this host sets).
     const host = junoHost();
     const vm = GuestVm.create(host, { vmm: 'crosvm' });
+    const before = hostState(host, vm, PL330);
     const e = (await rejection(assignDevice(host, vm, PL330, { backend: 'iommufd' }))) as AssignError;
-    expect(e.step).toBe('open_container');
-    expect(e.message).toMatch(/\/dev\/iommu/);
+    expect([e.step, e.code, e.undoFailures]).toEqual(['bind_iommufd', 'EPERM', []]);
+    expect(hostState(host, vm, PL330)).toBe(before);
+  });
+
+  it('the iommufd backend runs its own steps, on the cdev found under <dev>/vfio-dev', async () => {
+    const host = junoHost();
+    const vm = GuestVm.create(host, { vmm: 'crosvm' });
+    const a = await assignDevice(host, vm, PL330, { backend: 'iommufd', beforeStep: allowUnsafeIommufd(vm) });
+    expect(a.steps.map((s) => s.step)).toEqual([...IOMMUFD_ASSIGN_STEPS]);
+    expect(assignStepsOf('iommufd')).toBe(IOMMUFD_ASSIGN_STEPS);
+    expect(assignStepsOf('legacy')).toBe(ASSIGN_STEPS);
+    expect(a.backend).toBe('iommufd');
+    expect(a.iommuType).toBe('iommufd');
+    expect(a.group).toBe('1');
+    expect(a.iommufd).toEqual({ cdev: 'vfio0', devid: 1, ioasId: 2 });
+    expect(a.steps.find((s) => s.step === 'open_cdev')?.detail).toMatch(
+      /^open \/dev\/vfio\/devices\/vfio0 = \d+$/,
+    );
+    expect(a.steps.find((s) => s.step === 'ioas_map')?.detail).toBe(
+      'IOMMU_IOAS_MAP ioas 2 iova 0x80000000 size 0x1000000 FIXED_IOVA|READABLE|WRITEABLE',
+    );
+    // The group cannot be opened while its device is bound through the cdev (vfio_device_block_group).
+    expect(
+      isKernelError(
+        rejectionSync(() => vm.process.open('/dev/vfio/1')),
+        'EBUSY',
+      ),
+    ).toBe(true);
+    const irqfds = (vm.process.fdget(vm.kvm?.vm as number) as KvmVmFile).vm.listIrqfds();
+    expect(irqfds.map((i) => [i.gsi, i.resample])).toEqual(a.view.irqs.map((q) => [q.guestSpi, true]));
+    await releaseDevice(a);
+    expect(host.device(PL330)?.driverName).toBeNull();
+    expect(vm.process.openFds).toEqual([vm.kvm?.kvm, vm.kvm?.vm, vm.kvm?.vgic, vm.kvm?.vcpu, vm.kvm?.vfio]);
+    // And legacy can take it next (the cdev bind is gone with the fd).
+    await releaseDevice(await assignDevice(host, vm, PL330, { backend: 'legacy' }));
+  });
+
+  it("backend: unknown names are EINVAL; 'container' is the older name of legacy", async () => {
+    const host = junoHost();
+    const vm = GuestVm.create(host, { vmm: 'crosvm' });
+    const e = await rejection(assignDevice(host, vm, PL330, { backend: 'vfio' as 'legacy' }));
+    expect(isKernelError(e, 'EINVAL')).toBe(true);
+    const a = await assignDevice(host, vm, PL330, { backend: 'container' });
+    expect([a.backend, a.steps.map((s) => s.step)]).toEqual(['legacy', [...ASSIGN_STEPS]]);
+    await releaseDevice(a);
   });
 });
 
@@ -102,39 +171,72 @@ describe('the PL031 of QEMU virt: a host driver to hand back, no-IOMMU, no KVM (
   });
 });
 
-type Scenario = 'juno-pl330-kvm' | 'virt-pl031-noiommu';
+type Scenario =
+  | 'juno-pl330-kvm'
+  | 'virt-pl031-noiommu'
+  | 'juno-pl330-iommufd'
+  | 'virt-pl031-emulated-iommufd';
+
+const LEGACY_SCENARIOS: readonly Scenario[] = ['juno-pl330-kvm', 'virt-pl031-noiommu'];
+const IOMMUFD_SCENARIOS: readonly Scenario[] = ['juno-pl330-iommufd', 'virt-pl031-emulated-iommufd'];
+
+/**
+ * A host, VM, device and options for a scenario. The iommufd Juno one runs its VMM without
+ * CAP_IPC_LOCK on 4 MiB of RAM, so iommufd charges its pins to the user's locked_vm and the
+ * property sees any pin left behind; its /dev/iommu gets iommufd.allow_unsafe_interrupts=1.
+ */
+function setUp(scenario: Scenario) {
+  const juno = scenario.startsWith('juno');
+  const host = juno ? junoHost() : virtHost();
+  const vm =
+    scenario === 'juno-pl330-iommufd'
+      ? GuestVm.create(host, { vmm: 'crosvm', ramSize: 0x40_0000, capabilities: ['CAP_SYS_RAWIO'] })
+      : GuestVm.create(host, { vmm: scenario === 'virt-pl031-noiommu' ? 'xen' : 'crosvm' });
+  const device = juno ? PL330 : PL031;
+  const options: AssignOptions =
+    scenario === 'juno-pl330-iommufd'
+      ? { backend: 'iommufd' }
+      : scenario === 'virt-pl031-emulated-iommufd'
+        ? { backend: 'iommufd', driver: 'vfio-pl031' }
+        : {};
+  const state = () => iommufdState(hostState(host, vm, device), vm);
+  return { host, vm, device, options, state };
+}
 
 async function injectAt(
   scenario: Scenario,
   step: AssignStep,
   impls = STEP_IMPLS,
 ): Promise<{ before: string; after: string; error: unknown }> {
-  const host = scenario === 'juno-pl330-kvm' ? junoHost() : virtHost();
-  const vm = GuestVm.create(host, { vmm: scenario === 'juno-pl330-kvm' ? 'crosvm' : 'xen' });
-  const device = scenario === 'juno-pl330-kvm' ? PL330 : PL031;
-  const before = hostState(host, vm, device);
+  const { host, vm, device, options, state } = setUp(scenario);
+  const before = state();
+  const unsafe = allowUnsafeIommufd(vm);
   const error = await rejection(
     runAssignSteps(
       host,
       vm,
       device,
       {
+        ...options,
         beforeStep: (s) => {
+          unsafe(s);
           if (s === step) throw new (class extends Error {})(`injected at ${s}`);
         },
       },
       impls,
     ),
   );
-  return { before, after: hostState(host, vm, device), error };
+  return { before, after: state(), error };
 }
 
 // The property's check, shared with the planted-bug run below.
 const property = (impls: typeof STEP_IMPLS) =>
   fc.asyncProperty(
-    fc.constantFrom<Scenario>('juno-pl330-kvm', 'virt-pl031-noiommu'),
-    fc.constantFrom(...ASSIGN_STEPS),
-    async (scenario, step) => {
+    fc.oneof(
+      fc.tuple(fc.constantFrom(...LEGACY_SCENARIOS), fc.constantFrom<AssignStep>(...ASSIGN_STEPS)),
+      fc.tuple(fc.constantFrom(...IOMMUFD_SCENARIOS), fc.constantFrom<AssignStep>(...IOMMUFD_ASSIGN_STEPS)),
+    ),
+    async ([scenario, step]) => {
       const { before, after, error } = await injectAt(scenario, step, impls);
       expect(error).toBeInstanceOf(AssignError);
       expect((error as AssignError).step).toBe(step);
@@ -152,10 +254,8 @@ async function failNthSyscall(
   scenario: Scenario,
   n: number,
 ): Promise<{ before: string; after: string; error: unknown; calls: number }> {
-  const host = scenario === 'juno-pl330-kvm' ? junoHost() : virtHost();
-  const vm = GuestVm.create(host, { vmm: scenario === 'juno-pl330-kvm' ? 'crosvm' : 'xen' });
-  const device = scenario === 'juno-pl330-kvm' ? PL330 : PL031;
-  const before = hostState(host, vm, device);
+  const { host, vm, device, options, state } = setUp(scenario);
+  const before = state();
   let calls = 0;
   let armed = true;
   const wrap = <T extends object, K extends keyof T>(o: T, k: K) => {
@@ -170,20 +270,22 @@ async function failNthSyscall(
   };
   for (const k of ['open', 'ioctl', 'eventfd', 'mmapShared'] as const) wrap(vm.process, k);
   wrap(host.fs, 'write');
-  const error = await rejection(assignDevice(host, vm, device));
+  const error = await rejection(
+    assignDevice(host, vm, device, { ...options, beforeStep: allowUnsafeIommufd(vm) }),
+  );
   armed = false;
-  return { before, after: hostState(host, vm, device), error, calls };
+  return { before, after: state(), error, calls };
 }
 
 describe('failure injection at every step (fast-check)', () => {
   it('a failure at any step names it and leaves the host and the VMM exactly as before', async () => {
-    await fc.assert(property(STEP_IMPLS), { numRuns: 60 });
+    await fc.assert(property(STEP_IMPLS), { numRuns: 120 });
   }, 120_000);
 
   it('a failed system call anywhere inside a step (EINTR) is undone just as well', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom<Scenario>('juno-pl330-kvm', 'virt-pl031-noiommu'),
+        fc.constantFrom<Scenario>(...LEGACY_SCENARIOS, ...IOMMUFD_SCENARIOS),
         fc.integer({ min: 1, max: 80 }),
         async (scenario, n) => {
           const { before, after, error, calls } = await failNthSyscall(scenario, n);
@@ -214,6 +316,12 @@ describe('failure injection at every step (fast-check)', () => {
       });
     const planted = { ...STEP_IMPLS, wire_irqs: leaky };
     const out = await fc.check(property(planted), { numRuns: 60 });
+    expect(out.failed).toBe(true);
+  }, 120_000);
+
+  it('the property catches a planted iommufd bug: attach_ioas without its DETACH (IOMMU_DESTROY is then EBUSY)', async () => {
+    const sticky: StepImpl = (c) => STEP_IMPLS.attach_ioas(c, () => undefined);
+    const out = await fc.check(property({ ...STEP_IMPLS, attach_ioas: sticky }), { numRuns: 120 });
     expect(out.failed).toBe(true);
   }, 120_000);
 });

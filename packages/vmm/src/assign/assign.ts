@@ -11,6 +11,11 @@
 // GET_DEVICE_FD, device/region/IRQ info; then sysbus mmio/irq mapping and
 // vfio_start_irqfd_injection: TRIGGER eventfd, UNMASK eventfd as KVM resamplefd for
 // AUTOMASKED IRQs) preceded by the sysfs recipe users script (driver_override, unbind, bind).
+//
+// backend 'iommufd' replaces the container and group steps with QEMU's iommufd ones
+// (hw/vfio/iommufd.c, iommufd-steps.ts): /dev/iommu, the device cdev, KVM-VFIO add of the cdev
+// fd, BIND_IOMMUFD, IOAS_ALLOC, ATTACH_IOMMUFD_PT, IOAS_MAP of RAM; the device steps after
+// them are the same code on the cdev's fd.
 import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import type { DeviceTree } from '@vfiokit/devicetree';
 import { populate } from '@vfiokit/devicetree';
@@ -18,7 +23,6 @@ import type { Host, HostMapping } from '@vfiokit/host';
 import { EMULATED_DRIVERS, kvmDeviceAttrArg } from '@vfiokit/host';
 import { KVM_UAPI_CONSTANTS as K } from '@vfiokit/kvm';
 import {
-  type DeviceInfo,
   type IrqInfo,
   type RegionInfo,
   VfioContainerHandle,
@@ -36,26 +40,12 @@ import { qemuPlatformBusTree } from '../guest-dt/qemu-sysbus-fdt.js';
 import { renderTree } from '../guest-dt/render.js';
 import { crosvmGuestTree, vmDtboTemplate } from '../guest-dt/vm-dtbo.js';
 import { xenPartialDt } from '../guest-dt/xen-partial-dt.js';
-import { ASSIGN_STEPS, AssignError, type AssignStep } from './assign-error.js';
+import { type AssignBackend, AssignError, type AssignStep, assignStepsOf } from './assign-error.js';
 import type { GuestVm } from './guest-vm.js';
+import { IOMMUFD_STEP_IMPLS } from './iommufd-steps.js';
+import type { AssignOptions, Ctx, StepImpl, StepRecord, Undo } from './step-context.js';
 
-/** Options of {@link assignDevice}. Unknown keys are refused (`EINVAL`). */
-export interface AssignOptions {
-  /** The VFIO driver to bind (default `vfio-amba` on AMBA, `vfio-platform` else; `vfio-pl011`… load the emulated-IOMMU module). */
-  readonly driver?: string;
-  /** `container` (legacy type1/no-IOMMU) or `iommufd` (cdev + /dev/iommu, not modelled yet: fails at open_container). */
-  readonly backend?: 'container' | 'iommufd';
-  /** Base guest tree for the guest node (QEMU: a `-M virt` tree; crosvm: its base). Default: a minimal tree. */
-  readonly baseTree?: DeviceTree;
-  /** Test hook: called before each step; a throw there is a failure of that step. */
-  readonly beforeStep?: (step: AssignStep) => void;
-}
-
-/** One step as it ran. */
-export interface StepRecord {
-  readonly step: AssignStep;
-  readonly detail: string;
-}
+export type { AssignOptions, StepImpl, StepRecord } from './step-context.js';
 
 /** A finished assignment. */
 export interface Assignment {
@@ -64,8 +54,14 @@ export interface Assignment {
   readonly driver: string;
   /** The host driver before, rebound at release (null if none). */
   readonly hostDriver: string | null;
+  /** The back end the assignment went through. */
+  readonly backend: AssignBackend;
+  /** The group node (`1`, `noiommu-0`); on iommufd the IOMMU group's number, for the record. */
   readonly group: string;
-  readonly iommuType: 'type1v2' | 'noiommu';
+  /** type1v2 or no-IOMMU on the legacy back end; `iommufd` on the other. */
+  readonly iommuType: 'type1v2' | 'noiommu' | 'iommufd';
+  /** On iommufd: the cdev (`vfio<N>`), the devid BIND returned and the IOAS id. */
+  readonly iommufd?: { readonly cdev: string; readonly devid: number; readonly ioasId: number };
   readonly regions: readonly RegionInfo[];
   readonly irqs: readonly IrqInfo[];
   readonly view: AssignedDeviceView;
@@ -76,36 +72,6 @@ export interface Assignment {
   readonly undo: readonly Undo[];
   released: boolean;
 }
-
-interface Undo {
-  readonly step: AssignStep;
-  readonly run: () => void | Promise<void>;
-}
-
-interface Ctx {
-  readonly host: Host;
-  readonly vm: GuestVm;
-  readonly name: string;
-  readonly options: AssignOptions;
-  bus: 'platform' | 'amba';
-  driver: string;
-  hostDriver: string | null;
-  container?: VfioContainerHandle;
-  group?: VfioGroupHandle;
-  groupName?: string;
-  iommuType?: 'type1v2' | 'noiommu';
-  device?: VfioDeviceHandle;
-  info?: DeviceInfo;
-  regions: RegionInfo[];
-  irqs: IrqInfo[];
-  view?: AssignedDeviceView;
-  guest?: { dtb: Uint8Array; dts: string };
-  readonly undo: Undo[];
-  readonly records: StepRecord[];
-}
-
-/** A step: does its work, pushes its undo, returns what the transcript shows. */
-export type StepImpl = (ctx: Ctx, push: (run: Undo['run']) => void) => string | Promise<string>;
 
 const awaitWrite = async (r: number | Promise<number>): Promise<void> => {
   await r;
@@ -125,7 +91,7 @@ async function handBack(c: Ctx): Promise<void> {
     await awaitWrite(c.host.fs.write(`/sys/bus/${c.bus}/drivers/${c.hostDriver}/bind`, c.name));
 }
 
-export const STEP_IMPLS: Readonly<Record<AssignStep, StepImpl>> = {
+const LEGACY_STEP_IMPLS = {
   driver_override: async (c, push) => {
     const dev = c.host.device(c.name);
     if (dev === undefined) throw new KernelError('ENODEV', `no device ${c.name} on the platform or AMBA bus`);
@@ -153,11 +119,6 @@ export const STEP_IMPLS: Readonly<Record<AssignStep, StepImpl>> = {
     return `echo ${c.name} > /sys/bus/${c.bus}/drivers/${c.driver}/bind`;
   },
   open_container: (c, push) => {
-    if (c.options.backend === 'iommufd') {
-      const fd = c.vm.process.open('/dev/iommu');
-      c.vm.process.close(fd);
-      throw new KernelError('ENODEV', 'iommufd: the device cdev path is not wired into vmm yet');
-    }
     const container = VfioContainerHandle.open(c.vm.process);
     c.container = container;
     push(() => container.close());
@@ -170,6 +131,7 @@ export const STEP_IMPLS: Readonly<Record<AssignStep, StepImpl>> = {
     const group = VfioGroupHandle.open(c.vm.process, node);
     c.group = group;
     c.groupName = node;
+    c.kvmVfioFd = group.fd;
     push(() => group.close());
     const status = group.status();
     if (!status.viable)
@@ -182,17 +144,18 @@ export const STEP_IMPLS: Readonly<Record<AssignStep, StepImpl>> = {
     push(() => group.unsetContainer());
     return 'VFIO_GROUP_SET_CONTAINER';
   },
+  // The group fd on legacy, the device cdev fd on iommufd (virt/kvm/vfio.c kvm_vfio_file_add
+  // takes either: vfio_file_is_valid is true for group and device files).
   kvm_vfio_add: (c, push) => {
     const kvm = c.vm.kvm;
     if (kvm === undefined) return 'no KVM: skipped';
-    const group = c.group as VfioGroupHandle;
-    const attr = (a: number) =>
-      kvmDeviceAttrArg({ group: K.KVM_DEV_VFIO_FILE, attr: a, value: { fd: group.fd } });
+    const fd = c.kvmVfioFd as number;
+    const attr = (a: number) => kvmDeviceAttrArg({ group: K.KVM_DEV_VFIO_FILE, attr: a, value: { fd } });
     c.vm.process.ioctl(kvm.vfio, K.KVM_SET_DEVICE_ATTR, attr(K.KVM_DEV_VFIO_FILE_ADD));
     push(() => {
       c.vm.process.ioctl(kvm.vfio, K.KVM_SET_DEVICE_ATTR, attr(K.KVM_DEV_VFIO_FILE_DEL));
     });
-    return 'KVM_DEV_VFIO_FILE_ADD';
+    return `KVM_DEV_VFIO_FILE_ADD fd ${fd} (${c.backend === 'iommufd' ? 'device cdev' : 'group'})`;
   },
   set_iommu: (c) => {
     const noiommu = (c.groupName ?? '').startsWith('noiommu-');
@@ -335,6 +298,12 @@ export const STEP_IMPLS: Readonly<Record<AssignStep, StepImpl>> = {
     c.guest = { ...renderTree(tree) };
     return `${c.guest.dtb.length}-byte guest tree`;
   },
+} satisfies Record<string, StepImpl>;
+
+/** Every step's implementation, both back ends (a back end runs those of {@link assignStepsOf}). */
+export const STEP_IMPLS: Readonly<Record<AssignStep, StepImpl>> = {
+  ...LEGACY_STEP_IMPLS,
+  ...IOMMUFD_STEP_IMPLS,
 };
 
 function hostDtDevice(c: Ctx) {
@@ -392,7 +361,7 @@ async function undoAll(undo: readonly Undo[]): Promise<string[]> {
   return failures;
 }
 
-/** Runs `impls` in ASSIGN_STEPS order (exported for the failure-injection tests). */
+/** Runs `impls` in the order of the back end's steps (exported for the failure-injection tests). */
 export async function runAssignSteps(
   host: Host,
   vm: GuestVm,
@@ -400,11 +369,14 @@ export async function runAssignSteps(
   options: AssignOptions,
   impls: Readonly<Record<AssignStep, StepImpl>>,
 ): Promise<Assignment> {
+  const backend: AssignBackend = options.backend === 'iommufd' ? 'iommufd' : 'legacy';
   const ctx: Ctx = {
     host,
     vm,
     name: deviceName,
     options,
+    backend,
+    iommufd: {},
     bus: 'platform',
     driver: '',
     hostDriver: null,
@@ -413,7 +385,7 @@ export async function runAssignSteps(
     undo: [],
     records: [],
   };
-  for (const step of ASSIGN_STEPS) {
+  for (const step of assignStepsOf(backend)) {
     try {
       options.beforeStep?.(step);
       const detail = await impls[step](ctx, (run) => ctx.undo.push({ step, run }));
@@ -428,8 +400,18 @@ export async function runAssignSteps(
     bus: ctx.bus,
     driver: ctx.driver,
     hostDriver: ctx.hostDriver,
-    group: ctx.groupName as string,
-    iommuType: ctx.iommuType as 'type1v2' | 'noiommu',
+    backend,
+    group: ctx.groupName ?? '',
+    iommuType: ctx.iommuType as 'type1v2' | 'noiommu' | 'iommufd',
+    ...(backend === 'iommufd'
+      ? {
+          iommufd: {
+            cdev: ctx.iommufd.cdev as string,
+            devid: ctx.iommufd.devid as number,
+            ioasId: ctx.iommufd.ioasId as number,
+          },
+        }
+      : {}),
     regions: ctx.regions,
     irqs: ctx.irqs,
     view: ctx.view as AssignedDeviceView,
@@ -451,8 +433,16 @@ export async function assignDevice(
   options: AssignOptions = {},
 ): Promise<Assignment> {
   rejectUnknownOptions(options, ['driver', 'backend', 'baseTree', 'beforeStep'], 'assignDevice');
-  if (options.backend !== undefined && options.backend !== 'container' && options.backend !== 'iommufd')
-    throw new KernelError('EINVAL', `assignDevice: backend must be 'container' or 'iommufd'`);
+  if (
+    options.backend !== undefined &&
+    options.backend !== 'legacy' &&
+    options.backend !== 'container' &&
+    options.backend !== 'iommufd'
+  )
+    throw new KernelError(
+      'EINVAL',
+      `assignDevice: backend must be 'legacy' or 'iommufd', not ${String(options.backend)}`,
+    );
   if (vm.host !== host) throw new KernelError('EINVAL', 'assignDevice: the VM runs on another host');
   return runAssignSteps(host, vm, deviceName, options, STEP_IMPLS);
 }

@@ -7,6 +7,7 @@
 import { KernelError, rejectUnknownOptions } from '@vfiokit/core';
 import { type Host, type HostProcess, kvmDeviceAttrArg } from '@vfiokit/host';
 import { KVM_UAPI_CONSTANTS as K } from '@vfiokit/kvm';
+import type { Capability } from '@vfiokit/vfio';
 import { GuestAddressMap } from '../address-map/guest-address-map.js';
 
 /** Which VMM's layout and guest tree the VM follows. */
@@ -21,6 +22,13 @@ export interface GuestVmOptions {
   readonly map?: GuestAddressMap;
   /** Use KVM (irqfd/resamplefd): default when the host has `/dev/kvm`; `true` fails without it. */
   readonly kvm?: boolean;
+  /**
+   * The VMM process's capabilities (default the host's: CAP_SYS_RAWIO and CAP_IPC_LOCK). Without
+   * CAP_IPC_LOCK pinned guest RAM is charged and limited by RLIMIT_MEMLOCK (8 MiB) on both
+   * back ends — type1 to mm->locked_vm, iommufd to the user's locked_vm; with it type1 still
+   * charges mm->locked_vm and iommufd charges nothing (pages.c iopt_alloc_pages: ACCOUNT_NONE).
+   */
+  readonly capabilities?: readonly Capability[];
 }
 
 /** KVM's file descriptors of the VM. */
@@ -84,7 +92,7 @@ export class GuestVm {
 
   /** Starts a VMM process and its VM on `host`. */
   static create(host: Host, options: GuestVmOptions = {}): GuestVm {
-    rejectUnknownOptions(options, ['vmm', 'ramSize', 'map', 'kvm'], 'GuestVm.create');
+    rejectUnknownOptions(options, ['vmm', 'ramSize', 'map', 'kvm', 'capabilities'], 'GuestVm.create');
     const vmm = options.vmm ?? 'qemu';
     if (vmm !== 'qemu' && vmm !== 'crosvm' && vmm !== 'xen')
       throw new KernelError('EINVAL', `GuestVm.create: vmm must be qemu, crosvm or xen, not ${String(vmm)}`);
@@ -99,7 +107,10 @@ export class GuestVm {
           ? GuestAddressMap.crosvm({ ramSize: BigInt(ramSize) })
           : xenGuestMap(BigInt(ramSize)));
     const useKvm = options.kvm ?? host.kvm.available;
-    const process = host.spawn({ comm: vmm === 'qemu' ? 'qemu-system-aar' : vmm });
+    const process = host.spawn({
+      comm: vmm === 'qemu' ? 'qemu-system-aar' : vmm,
+      ...(options.capabilities === undefined ? {} : { capabilities: options.capabilities }),
+    });
     let kvm: GuestVmKvm | undefined;
     if (useKvm) {
       if (!host.kvm.available)
