@@ -69,6 +69,7 @@ describe('vfiokit assign FILE DEVICE', { timeout: 60_000 }, () => {
       vmm: 'xen',
       driver: 'vfio-amba',
       hostDriver: 'rtc-pl031',
+      backend: 'legacy',
       iommu: 'noiommu',
       kvm: false,
     });
@@ -108,9 +109,100 @@ describe('vfiokit assign FILE DEVICE', { timeout: 60_000 }, () => {
     expect(none.stderr).toMatch(/step driver_override failed: ENODEV/);
   });
 
-  it('bad input is status 2 as for every command: a missing file, an unknown --vmm', async () => {
+  it('bad input is status 2 as for every command: a missing file, an unknown --vmm, an unknown --backend', async () => {
     expect((await run(['assign', '/nonexistent.dtb', 'x'])).status).toBe(2);
     expect((await run(['assign', VIRT, 'x', '--vmm', 'kvmtool'])).status).toBe(2);
+    const bad = await run(['assign', VIRT, '9010000.pl031', '--backend', 'container']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.toString()).toMatch(/legacy, iommufd/);
+  });
+
+  it('--backend iommufd: /dev/iommu and the device cdev; JSON says the backend, the cdev, devid and IOAS', async () => {
+    const r = await run([
+      'assign',
+      VIRT,
+      '9010000.pl031',
+      '--vmm',
+      'crosvm',
+      '--driver',
+      'vfio-pl031',
+      '--backend',
+      'iommufd',
+      '--json',
+    ]);
+    expect(r.stderr.toString()).toBe('');
+    const j = JSON.parse(r.stdout.toString());
+    expect(j).toMatchObject({
+      ok: true,
+      backend: 'iommufd',
+      driver: 'vfio-pl031',
+      iommu: 'iommufd',
+      iommufd: { cdev: 'vfio0', devid: 1, ioasId: 2 },
+    });
+    expect(j.steps.map((s: { step: string }) => s.step)).toEqual([
+      'driver_override',
+      'unbind',
+      'bind',
+      'open_iommufd',
+      'open_cdev',
+      'kvm_vfio_add',
+      'bind_iommufd',
+      'ioas_alloc',
+      'attach_ioas',
+      'ioas_map',
+      'device_info',
+      'place',
+      'map_regions',
+      'wire_irqs',
+      'guest_node',
+    ]);
+    const text = await run([
+      'assign',
+      VIRT,
+      '9010000.pl031',
+      '--vmm',
+      'crosvm',
+      '--driver',
+      'vfio-pl031',
+      '--backend',
+      'iommufd',
+    ]);
+    expect(text.stdout.toString()).toMatch(/^ 5\. open_cdev +open \/dev\/vfio\/devices\/vfio0 = \d+$/m);
+  });
+
+  it("--backend iommufd refuses what the kernel refuses: Juno's PL330 (EPERM: iommufd's own allow_unsafe_interrupts), a no-IOMMU device (ENOENT: no cdev)", async () => {
+    const juno = await run([
+      'assign',
+      JUNO,
+      '7ff00000.dma-controller',
+      '--vmm',
+      'crosvm',
+      '--reset-required',
+      '0',
+      '--allow-unsafe-interrupts',
+      '--backend',
+      'iommufd',
+      '--json',
+    ]);
+    expect(juno.status).toBe(ASSIGN_EXIT_REFUSED);
+    expect(JSON.parse(juno.stdout.toString())).toMatchObject({
+      ok: false,
+      backend: 'iommufd',
+      step: 'bind_iommufd',
+      errno: 'EPERM',
+    });
+    const noiommu = await run([
+      'assign',
+      VIRT,
+      '9010000.pl031',
+      '--enable-unsafe-noiommu-mode',
+      '--backend',
+      'iommufd',
+    ]);
+    expect(noiommu.status).toBe(ASSIGN_EXIT_REFUSED);
+    expect(noiommu.stderr.toString()).toMatch(
+      /step open_cdev failed: ENOENT: \/dev\/vfio\/devices\/vfio0 does not exist/,
+    );
   });
 });
 

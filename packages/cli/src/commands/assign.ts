@@ -16,6 +16,9 @@ export const ASSIGN_EXIT_REFUSED = 3;
 
 export const ASSIGN_VMMS = ['qemu', 'crosvm', 'xen'] as const;
 
+/** `--backend`: the VFIO container (type1v2 / no-IOMMU) or iommufd (/dev/iommu + the device cdev). */
+export const ASSIGN_BACKENDS = ['legacy', 'iommufd'] as const;
+
 /** What `assign`/`release` need from the program around them. */
 export interface AssignContext {
   readonly readFile: (path: string) => Promise<Uint8Array>;
@@ -25,6 +28,7 @@ export interface AssignContext {
 
 interface AssignFlags extends HostFlags {
   readonly vmm: VmmKind;
+  readonly backend: (typeof ASSIGN_BACKENDS)[number];
   readonly json?: boolean;
   readonly driver?: string;
   readonly kvm?: boolean;
@@ -64,12 +68,10 @@ export async function runAssign(
     const hostDriver = host.device(device)?.driverName ?? null;
     try {
       progress.phase(`vfiokit assign: ${device}`);
-      const a = await assignDevice(
-        host,
-        vm,
-        device,
-        flags.driver === undefined ? {} : { driver: flags.driver },
-      );
+      const a = await assignDevice(host, vm, device, {
+        backend: flags.backend,
+        ...(flags.driver === undefined ? {} : { driver: flags.driver }),
+      });
       let releasedTo: string | null | undefined;
       if (release) {
         await releaseDevice(a);
@@ -82,10 +84,12 @@ export async function runAssign(
               ok: true,
               device,
               vmm: flags.vmm,
+              backend: a.backend,
               driver: a.driver,
               hostDriver,
               group: a.group,
               iommu: a.iommuType,
+              ...(a.iommufd === undefined ? {} : { iommufd: a.iommufd }),
               kvm: vm.kvm !== undefined,
               steps: a.steps,
               guest: { dts: a.guest.dts },
@@ -107,7 +111,19 @@ export async function runAssign(
       if (!(error instanceof AssignError)) throw error;
       if (flags.json === true)
         context.stdout(
-          `${JSON.stringify({ ok: false, device, vmm: flags.vmm, step: error.step, errno: error.code, message: error.message }, null, 2)}\n`,
+          `${JSON.stringify(
+            {
+              ok: false,
+              device,
+              vmm: flags.vmm,
+              backend: flags.backend,
+              step: error.step,
+              errno: error.code,
+              message: error.message,
+            },
+            null,
+            2,
+          )}\n`,
         );
       throw new InputError(oneLine(error.message), ASSIGN_EXIT_REFUSED, error);
     }
@@ -132,7 +148,8 @@ function addOne(program: Command, name: 'assign' | 'release', context: AssignCon
       name === 'assign'
         ? 'Boot a model Linux host from FILE, start a VM as VMM does (guest RAM, KVM with irqfd when the ' +
             'tree allows it), and assign DEVICE (its sysfs name, e.g. 7ff00000.dma-controller): driver_override, ' +
-            'unbind, bind, container and group, IOMMU type, DMA map, regions, IRQs, the guest device-tree ' +
+            'unbind, bind, container and group (or with --backend iommufd: /dev/iommu, the device cdev, BIND, ' +
+            'IOAS), IOMMU type, DMA map, regions, IRQs, the guest device-tree ' +
             `node. Exits ${ASSIGN_EXIT_REFUSED} with the step and errno when the kernel or the VMM refuses.`
         : 'As assign, then release DEVICE in the same run (the CLI keeps no state): irqfds, eventfds, ' +
             'mappings and fds undone, the device reset on close and bound to its host driver again.',
@@ -143,6 +160,14 @@ function addOne(program: Command, name: 'assign' | 'release', context: AssignCon
       new Option('--vmm <vmm>', 'the VMM whose layout and guest tree to use')
         .choices(ASSIGN_VMMS)
         .default('qemu'),
+    )
+    .addOption(
+      new Option(
+        '--backend <backend>',
+        'legacy: /dev/vfio/vfio container + group (type1v2 or no-IOMMU); iommufd: /dev/iommu + /dev/vfio/devices/vfioN',
+      )
+        .choices(ASSIGN_BACKENDS)
+        .default('legacy'),
     )
     .option('--json', 'print the steps and the guest DTS as JSON')
     .option(
