@@ -270,6 +270,11 @@ export class IommufdContext {
     return this.vfioIoasId;
   }
 
+  /** `iommufd_vfio_compat_ioas_get_id`: the compat IOAS's id; `ENODEV` without one. */
+  vfioCompatIoasGetId(): number {
+    return this.compatIoas().id;
+  }
+
   /** `iommufd_vfio_compat_set_no_iommu`: `EINVAL` once a compat IOAS exists. */
   vfioCompatSetNoIommu(): void {
     if (this.vfioIoasId !== null) throw new KernelError('EINVAL', 'the context has a compat IOAS');

@@ -415,6 +415,7 @@ export class Vfio {
       released: (g) => {
         if (g.devices.length === 0) this.freeFakeGroup(g);
       },
+      msiIsolation: this.msiIsolation,
     });
   }
 

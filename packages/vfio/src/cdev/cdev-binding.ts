@@ -1,6 +1,7 @@
 import { KernelError, type PhysAddr, type PhysicalMemory } from '@vfiokit/core';
 import type { VfioDevice } from '../device/vfio-device.js';
 import type { VfioGroup } from '../group/vfio-group.js';
+import type { MsiIsolation } from '../type1/msi-isolation.js';
 import type { IommufdAccessRef, IommufdCtx, IommufdDeviceRef } from './iommufd-ctx.js';
 
 /**
@@ -91,4 +92,61 @@ export function cdevDmaRw(
   if (b?.access === null || b === undefined) return false;
   b.ictx.accessRw(b.access, iova, data, (write ? RW_WRITE : 0) | (kthread ? RW_KTHREAD : 0), memory);
   return true;
+}
+
+/**
+ * `ops->bind_iommufd` (drivers/vfio/iommufd.c): `vfio_iommufd_physical_bind`
+ * (`iommufd_device_bind`, which claims the device's DMA ownership) for a device in an IOMMU
+ * group, `vfio_iommufd_emulated_bind` (`iommufd_access_create`, its unmap callback the
+ * driver's `dma_unmap`) for an emulated one. Used by the cdev's BIND_IOMMUFD and by a group
+ * whose SET_CONTAINER took an iommufd.
+ */
+export function bindIommufd(
+  device: VfioDevice,
+  group: VfioGroup,
+  msiIsolation: MsiIsolation,
+  ictx: IommufdCtx,
+): CdevBinding {
+  const iommuGroup = group.iommuGroup;
+  if (group.kind === 'emulated' || iommuGroup === null) {
+    const access = ictx.accessCreate({
+      needsPinPages: true,
+      // vfio_emulated_unmap: ops->dma_unmap, if the driver has one.
+      unmap: (iova, length) => {
+        if (device.ops.dmaUnmap === undefined) return;
+        const max = BigInt(Number.MAX_SAFE_INTEGER) - iova;
+        device.dmaUnmap(Number(iova), Number(length > max ? max : length));
+      },
+    });
+    return { ictx, idev: null, access, attached: false };
+  }
+  const isolatedMsi = iommuGroup.devices.every((d) => msiIsolation.deviceHasIsolatedMsi(d));
+  const idev = ictx.deviceBind({ group: iommuGroup, device: device.name, isolatedMsi });
+  return { ictx, idev, access: null, attached: false };
+}
+
+/** `vfio_iommufd_physical_unbind` / `vfio_iommufd_emulated_unbind`. */
+export function unbindIommufd(b: CdevBinding): void {
+  if (b.idev !== null) {
+    if (b.attached) b.ictx.deviceDetach(b.idev);
+    b.ictx.deviceUnbind(b.idev);
+  } else if (b.access !== null) {
+    b.ictx.accessDestroy(b.access);
+  }
+  b.attached = false;
+}
+
+/** `attach_ioas`: `iommufd_device_attach` for a physical device, `iommufd_access_attach` for an emulated one. */
+export function attachIoas(b: CdevBinding, ptId: number): number {
+  if (b.idev !== null) {
+    const out = b.attached ? b.ictx.deviceReplace(b.idev, ptId) : b.ictx.deviceAttach(b.idev, ptId);
+    b.attached = true;
+    return out;
+  }
+  if (b.access !== null) {
+    if (b.attached) b.ictx.accessReplace(b.access, ptId);
+    else b.ictx.accessAttach(b.access, ptId);
+  }
+  b.attached = true;
+  return ptId;
 }

@@ -12,8 +12,11 @@ import {
 import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from '../user/file.js';
 import type { Task } from '../user/task.js';
 import {
+  attachIoas,
+  bindIommufd,
   type CdevBinding,
   setCdevBinding,
+  unbindIommufd,
   vfioDeviceBlockGroup,
   vfioDeviceUnblockGroup,
 } from './cdev-binding.js';
@@ -85,13 +88,13 @@ export class VfioDeviceCdevFile implements VfioFile {
       if (this.accessGranted) throw new KernelError('EINVAL', `${this.device.name} is bound already`);
       const ictx = iommufdCtxFromFd(current, fd);
       if (this.device.openCount !== 0) throw new KernelError('EINVAL', `${this.device.name} is open already`);
-      const binding = this.bindIommufd(ictx);
+      const binding = bindIommufd(this.device, this.group, this.msiIsolation, ictx);
       this.device.openCount++;
       try {
         this.device.ops.openDevice();
       } catch (error) {
         this.device.openCount--;
-        this.unbindIommufd(binding);
+        unbindIommufd(binding);
         throw error;
       }
       this.binding = binding;
@@ -105,38 +108,6 @@ export class VfioDeviceCdevFile implements VfioFile {
     }
   }
 
-  /** `ops->bind_iommufd`: `vfio_iommufd_physical_bind` or `vfio_iommufd_emulated_bind`. */
-  private bindIommufd(ictx: CdevBinding['ictx']): CdevBinding {
-    const iommuGroup = this.group.iommuGroup;
-    if (this.group.kind === 'emulated' || iommuGroup === null) {
-      const device = this.device;
-      const access = ictx.accessCreate({
-        needsPinPages: true,
-        // vfio_emulated_unmap: ops->dma_unmap, if the driver has one.
-        unmap: (iova, length) => {
-          if (device.ops.dmaUnmap === undefined) return;
-          const max = BigInt(Number.MAX_SAFE_INTEGER) - iova;
-          device.dmaUnmap(Number(iova), Number(length > max ? max : length));
-        },
-      });
-      return { ictx, idev: null, access, attached: false };
-    }
-    const isolatedMsi = iommuGroup.devices.every((d) => this.msiIsolation.deviceHasIsolatedMsi(d));
-    const idev = ictx.deviceBind({ group: iommuGroup, device: this.device.name, isolatedMsi });
-    return { ictx, idev, access: null, attached: false };
-  }
-
-  /** `vfio_iommufd_physical_unbind` / `vfio_iommufd_emulated_unbind`. */
-  private unbindIommufd(b: CdevBinding): void {
-    if (b.idev !== null) {
-      if (b.attached) b.ictx.deviceDetach(b.idev);
-      b.ictx.deviceUnbind(b.idev);
-    } else if (b.access !== null) {
-      b.ictx.accessDestroy(b.access);
-    }
-    b.attached = false;
-  }
-
   /**
    * `vfio_df_ioctl_attach_pt`: `EINVAL` for a short argsz or flags; then `attach_ioas`
    * (attach, or replace when attached already); writes the HWPT id back to `pt_id`.
@@ -147,14 +118,8 @@ export class VfioDeviceCdevFile implements VfioFile {
       throw new KernelError('EINVAL', 'bad vfio_device_attach_iommufd_pt');
     const b = this.binding as CdevBinding;
     const ptId = view.getUint32(8, true);
-    if (b.idev !== null) {
-      const out = b.attached ? b.ictx.deviceReplace(b.idev, ptId) : b.ictx.deviceAttach(b.idev, ptId);
-      view.setUint32(8, out, true);
-    } else if (b.access !== null) {
-      if (b.attached) b.ictx.accessReplace(b.access, ptId);
-      else b.ictx.accessAttach(b.access, ptId);
-    }
-    b.attached = true;
+    const out = attachIoas(b, ptId);
+    if (b.idev !== null) view.setUint32(8, out, true);
     return 0;
   }
 
@@ -201,7 +166,7 @@ export class VfioDeviceCdevFile implements VfioFile {
         try {
           this.device.ops.closeDevice();
         } finally {
-          this.unbindIommufd(b);
+          unbindIommufd(b);
           setCdevBinding(this.device, undefined);
           this.binding = null;
           this.accessGranted = false;

@@ -48,6 +48,12 @@ export interface IommufdCtx {
     flags: number,
   ): PhysAddr[];
   accessUnpinPages(access: IommufdAccessRef, iova: number | bigint, length: number | bigint): void;
+  /** `iommufd_vfio_compat_ioas_create`: the compat IOAS's id (created if need be); `EINVAL` in no-IOMMU mode. */
+  vfioCompatIoasCreate?(): number;
+  /** `iommufd_vfio_compat_set_no_iommu`: `EINVAL` once a compat IOAS exists. */
+  vfioCompatSetNoIommu?(): void;
+  /** `iommufd_vfio_compat_ioas_get_id`: the compat IOAS's id; `ENODEV` without one. */
+  vfioCompatIoasGetId?(): number;
   accessRw(
     access: IommufdAccessRef,
     iova: number | bigint,

@@ -1,4 +1,5 @@
 import { KernelError } from '@vfiokit/core';
+import { cdevBinding, setCdevBinding, unbindIommufd } from '../cdev/cdev-binding.js';
 import type { VfioGroup } from '../group/vfio-group.js';
 import { VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_FEATURE } from '../uapi/ioctls.js';
 import type { IoctlArg, MmapRequest, MmapResult, VfioFile } from '../user/file.js';
@@ -65,8 +66,15 @@ export class VfioDeviceFile implements VfioFile {
     try {
       if (this.device.openCount === 0) {
         this.device.ops.closeDevice();
-        this.group.container?.type1?.deviceList.delete(this.device);
-        this.group.containerUsers--;
+        if (this.group.iommufd !== null) {
+          // vfio_df_group_close → vfio_df_iommufd_unbind, for a device opened over an iommufd.
+          const binding = cdevBinding(this.device);
+          if (binding !== undefined) unbindIommufd(binding);
+          setCdevBinding(this.device, undefined);
+        } else {
+          this.group.container?.type1?.deviceList.delete(this.device);
+          this.group.containerUsers--;
+        }
       }
     } finally {
       this.groupFile.put();

@@ -1,6 +1,16 @@
 import { KernelError } from '@vfiokit/core';
+import {
+  attachIoas,
+  bindIommufd,
+  type CdevBinding,
+  setCdevBinding,
+  unbindIommufd,
+} from '../cdev/cdev-binding.js';
+import type { IommufdCtx, IommufdFileLike } from '../cdev/iommufd-ctx.js';
 import { VfioContainer } from '../container/container.js';
 import { VfioDeviceFile } from '../device/device-file.js';
+import type { VfioDevice } from '../device/vfio-device.js';
+import type { MsiIsolation } from '../type1/msi-isolation.js';
 import { VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE } from '../uapi/flags.js';
 import {
   VFIO_GROUP_GET_DEVICE_FD,
@@ -29,6 +39,8 @@ export interface GroupFileEnvironment {
   readonly log: (line: string) => void;
   /** The group file's last reference dropped (`vfio_group_fops_release`). */
   readonly released: (group: VfioGroup) => void;
+  /** MSI isolation, for `iommufd_device_bind` of a group opened over an iommufd. */
+  readonly msiIsolation: MsiIsolation;
 }
 
 // strndup_user(arg, PAGE_SIZE): the device name is a NUL-terminated string.
@@ -94,8 +106,10 @@ export class VfioGroupFile implements VfioFile {
     if (this.refs === 0) throw new KernelError('EBADF', `group ${this.group.name} file is closed`);
     this.refs--;
     if (this.refs > 0) return;
-    // vfio_group_fops_release: device fds are closed by now; leave the container.
+    // vfio_group_fops_release: device fds are closed by now; leave the container (or drop the
+    // iommufd).
     if (this.group.container !== null) this.detach();
+    this.group.iommufd = null;
     this.group.opened = false;
     this.env.released(this.group);
   }
@@ -109,7 +123,9 @@ export class VfioGroupFile implements VfioFile {
     // vfio_device_remove_group clears group->iommu_group once its last device is gone.
     if (this.group.devices.length === 0) throw new KernelError('ENODEV', `group ${this.group.name} is gone`);
     let flags = 0;
-    if (this.group.container !== null) flags = VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET;
+    // vfio_group_has_iommu: a container or an iommufd.
+    if (this.group.container !== null || this.group.iommufd !== null)
+      flags = VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET;
     else if (this.env.viable(this.group)) flags = VFIO_GROUP_FLAGS_VIABLE;
     vfioGroupStatus.encodePrefix({ argsz: status.argsz, flags }, minsz, bytes);
   }
@@ -118,27 +134,50 @@ export class VfioGroupFile implements VfioFile {
   private setContainer(current: Task, fd: number): void {
     if (fd < 0) throw new KernelError('EBADF', `container fd ${fd}`);
     const file = current.fdget(fd);
-    if (this.group.container !== null)
+    if (this.group.container !== null || this.group.iommufd !== null)
       throw new KernelError('EINVAL', `group ${this.group.name} already has a container`);
     // !group->iommu_group: cleared when the last device's removal completed.
     if (this.group.devices.length === 0) throw new KernelError('ENODEV', `group ${this.group.name} is gone`);
-    if (!(file instanceof VfioContainer)) throw new KernelError('EBADFD', `fd ${fd} is not a VFIO container`);
-    file.attachGroup(current, this.group);
-    this.group.container = file;
-    this.group.containerUsers = 1;
+    if (file instanceof VfioContainer) {
+      file.attachGroup(current, this.group);
+      this.group.container = file;
+      this.group.containerUsers = 1;
+      return;
+    }
+    // iommufd_ctx_from_file: /dev/iommu in place of a container. A no-IOMMU group puts the
+    // context in compat no-IOMMU mode (CONFIG_VFIO_NOIOMMU), any other creates the compat IOAS.
+    if ('iommufd' in file) {
+      const ictx = (file as IommufdFileLike).iommufd;
+      if (this.group.kind === 'noiommu') {
+        if (ictx.vfioCompatSetNoIommu === undefined)
+          throw new KernelError('EOPNOTSUPP', 'this iommufd has no VFIO compat no-IOMMU mode');
+        ictx.vfioCompatSetNoIommu();
+      } else {
+        if (ictx.vfioCompatIoasCreate === undefined)
+          throw new KernelError('EOPNOTSUPP', 'this iommufd has no VFIO compat IOAS');
+        ictx.vfioCompatIoasCreate();
+      }
+      this.group.iommufd = ictx;
+      return;
+    }
+    throw new KernelError('EBADFD', `fd ${fd} is not a VFIO container or /dev/iommu`);
   }
 
   // vfio_group_ioctl_unset_container: EINVAL without a container, EBUSY with open device fds.
+  // With an iommufd there is no user count to check: the reference is simply dropped.
   private unsetContainer(): void {
-    if (this.group.container === null)
+    if (this.group.container === null && this.group.iommufd === null)
       throw new KernelError('EINVAL', `group ${this.group.name} has no container`);
-    if (this.group.containerUsers !== 1) {
-      throw new KernelError(
-        'EBUSY',
-        `group ${this.group.name} has ${this.group.containerUsers - 1} open device(s)`,
-      );
+    if (this.group.container !== null) {
+      if (this.group.containerUsers !== 1) {
+        throw new KernelError(
+          'EBUSY',
+          `group ${this.group.name} has ${this.group.containerUsers - 1} open device(s)`,
+        );
+      }
+      this.detach();
     }
-    this.detach();
+    this.group.iommufd = null;
   }
 
   private detach(): void {
@@ -161,6 +200,7 @@ export class VfioGroupFile implements VfioFile {
       throw new KernelError('ENODEV', `no device ${JSON.stringify(name)} in group ${this.group.name}`);
     }
     try {
+      if (this.group.iommufd !== null) return this.openThroughIommufd(current, device, this.group.iommufd);
       const container = this.group.container;
       if (container === null) throw new KernelError('EINVAL', `group ${this.group.name} has no container`);
       if (this.env.deviceFdNeedsViability && !this.env.viable(this.group)) {
@@ -203,6 +243,54 @@ export class VfioGroupFile implements VfioFile {
       device.putRegistration();
       throw error;
     }
+  }
+
+  /**
+   * `vfio_df_group_open` with `group->iommufd` (drivers/vfio/group.c, iommufd.c): a no-IOMMU
+   * device needs CAP_SYS_RAWIO and no compat IOAS (`EPERM`), and binds nothing; any other binds
+   * on first open (`vfio_df_iommufd_bind`), runs `open_device`, and attaches to the compat IOAS
+   * (`vfio_iommufd_compat_attach_ioas`); a failure unwinds in reverse.
+   */
+  private openThroughIommufd(current: Task, device: VfioDevice, ictx: IommufdCtx): number {
+    device.openCount++;
+    if (device.openCount === 1) {
+      let binding: CdevBinding | undefined;
+      try {
+        if (this.group.kind === 'noiommu') {
+          let hasCompatIoas = true;
+          try {
+            ictx.vfioCompatIoasGetId?.();
+          } catch {
+            hasCompatIoas = false;
+          }
+          if (!current.capable('CAP_SYS_RAWIO') || hasCompatIoas)
+            throw new KernelError('EPERM', 'no-IOMMU devices need CAP_SYS_RAWIO and no compat IOAS');
+        } else {
+          binding = bindIommufd(device, this.group, this.env.msiIsolation, ictx);
+          setCdevBinding(device, binding);
+        }
+        device.ops.openDevice();
+        if (binding !== undefined) {
+          try {
+            if (ictx.vfioCompatIoasGetId === undefined)
+              throw new KernelError('ENODEV', 'this iommufd has no VFIO compat IOAS');
+            attachIoas(binding, ictx.vfioCompatIoasGetId());
+          } catch (error) {
+            device.ops.closeDevice();
+            throw error;
+          }
+        }
+      } catch (error) {
+        if (binding !== undefined) {
+          unbindIommufd(binding);
+          setCdevBinding(device, undefined);
+        }
+        device.openCount--;
+        throw error;
+      }
+    }
+    this.refs++;
+    return this.env.installFile(current, new VfioDeviceFile(device, this.group, this));
   }
 
   private checkOpen(): void {

@@ -1,4 +1,5 @@
 import type { IommuGroup } from '@vfiokit/core';
+import type { IommufdCtx } from '../cdev/iommufd-ctx.js';
 import type { VfioContainer } from '../container/container.js';
 import type { VfioDevice } from '../device/vfio-device.js';
 import type { Type1Group } from '../type1/type1-iommu.js';
@@ -22,6 +23,11 @@ export class VfioGroup {
   readonly iommuGroup: IommuGroup | null;
   readonly devices: VfioDevice[] = [];
   container: VfioContainer | null = null;
+  /**
+   * `group->iommufd`: the iommufd a SET_CONTAINER took instead of a container (drivers/vfio/
+   * group.c); devices opened through the group bind to it and attach to its compat IOAS.
+   */
+  iommufd: IommufdCtx | null = null;
   /** `group->container_users`. */
   containerUsers = 0;
   /** Whether `/dev/vfio/<name>` is open (`group->opened_file`). */
