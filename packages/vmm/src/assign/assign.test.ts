@@ -282,6 +282,24 @@ describe('failure injection at every step (fast-check)', () => {
     await fc.assert(property(STEP_IMPLS), { numRuns: 120 });
   }, 120_000);
 
+  it('every step of every scenario, exhaustively (both back ends): the same check as the property', async () => {
+    const cases: [Scenario, readonly AssignStep[]][] = [
+      ...LEGACY_SCENARIOS.map((x): [Scenario, readonly AssignStep[]] => [x, ASSIGN_STEPS]),
+      ...IOMMUFD_SCENARIOS.map((x): [Scenario, readonly AssignStep[]] => [x, IOMMUFD_ASSIGN_STEPS]),
+    ];
+    for (const [scenario, steps] of cases)
+      for (const step of steps) {
+        const { before, after, error } = await injectAt(scenario, step);
+        expect([scenario, step, (error as AssignError).step, (error as AssignError).undoFailures]).toEqual([
+          scenario,
+          step,
+          step,
+          [],
+        ]);
+        expect(after).toBe(before);
+      }
+  }, 120_000);
+
   it('a failed system call anywhere inside a step (EINTR) is undone just as well', async () => {
     await fc.assert(
       fc.asyncProperty(
