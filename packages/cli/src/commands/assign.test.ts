@@ -221,4 +221,26 @@ describe('vfiokit release FILE DEVICE', { timeout: 60_000 }, () => {
       /^released: 9010000.pl031 is with rtc-pl031 again \(was rtc-pl031\)$/m,
     );
   });
+
+  it('--backend iommufd: assigns vfio-pl031 through the cdev, then hands it back to rtc-pl031', async () => {
+    const r = await run([
+      'release',
+      VIRT,
+      '9010000.pl031',
+      '--vmm',
+      'crosvm',
+      '--driver',
+      'vfio-pl031',
+      '--backend',
+      'iommufd',
+      '--json',
+    ]);
+    expect(r.stderr.toString()).toBe('');
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      ok: true,
+      backend: 'iommufd',
+      released: true,
+      driverAfterRelease: 'rtc-pl031',
+    });
+  });
 });
