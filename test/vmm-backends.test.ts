@@ -5,7 +5,7 @@
 // KERNEL_DIFFERENCES and each asserted below.
 import { readFileSync } from 'node:fs';
 import { isKernelError } from '@vfiokit/core';
-import { createHost, type Host } from '@vfiokit/host';
+import { createHost, type Host, type KvmVmFile } from '@vfiokit/host';
 import * as iommufdUapi from '@vfiokit/iommufd';
 import { IommufdFile } from '@vfiokit/iommufd';
 import { iommufdTaskOf } from '@vfiokit/vfio';
@@ -204,6 +204,12 @@ describe('vmm back ends: Juno r2 PL330 through the MMU-401 (crosvm, KVM irqfd + 
       legacy.vm.process.mm.addressSpace.resolve(legacy.vm.ramVaddr, 1)[0]?.paddr,
     );
     // KVM irqfds: the same GSIs with resamplefds on both.
+    const irqfds = (r: Run) =>
+      (r.vm.process.fdget(r.vm.kvm?.vm as number) as KvmVmFile).vm
+        .listIrqfds()
+        .map((i) => [i.gsi, i.resample]);
+    expect(irqfds(iommufd)).toEqual(irqfds(legacy));
+    expect(irqfds(legacy)).toHaveLength(9);
     await releaseDevice(legacy.a);
     await releaseDevice(iommufd.a);
     expect(iommufd.host.device(PL330)?.driverName).toBeNull();
