@@ -305,7 +305,13 @@ function kvmVfioFileOf(file: VfioFile | EventFd): unknown {
   let adapter = ADAPTERS.get(file);
   if (adapter === undefined) {
     // fget: KVM-VFIO holds its own reference, so the file stays valid after the fd closes.
-    adapter = { vfioFile: true, isOpen: true };
+    const target = file as VfioFile & { setKvm?: (kvm: object | undefined) => void };
+    adapter = {
+      vfioFile: true,
+      isOpen: true,
+      // kvm_vfio_file_set_kvm → vfio_file_set_kvm: the group's or the device file's VM.
+      ...(target.setKvm === undefined ? {} : { setKvm: (kvm: object | undefined) => target.setKvm?.(kvm) }),
+    };
     ADAPTERS.set(file, adapter);
   }
   return adapter;

@@ -45,6 +45,13 @@ export class VfioDeviceCdevFile implements VfioFile {
   private accessGranted = false;
   private binding: CdevBinding | null = null;
   private open = true;
+  /** `df->kvm`: set by KVM-VFIO's `KVM_DEV_VFIO_FILE_ADD` of this fd (`vfio_device_file_set_kvm`). */
+  private kvm: object | undefined = undefined;
+
+  /** `vfio_file_set_kvm` on a device file: KVM-VFIO's FILE_ADD / FILE_DEL. */
+  setKvm(kvm: object | undefined): void {
+    this.kvm = kvm;
+  }
 
   constructor(
     readonly device: VfioDevice,
@@ -88,12 +95,15 @@ export class VfioDeviceCdevFile implements VfioFile {
       if (this.accessGranted) throw new KernelError('EINVAL', `${this.device.name} is bound already`);
       const ictx = iommufdCtxFromFd(current, fd);
       if (this.device.openCount !== 0) throw new KernelError('EINVAL', `${this.device.name} is open already`);
+      // vfio_df_get_kvm_safe: the VM this file was added to before the bind, if any.
+      this.device.kvm = this.kvm;
       const binding = bindIommufd(this.device, this.group, this.msiIsolation, ictx);
       this.device.openCount++;
       try {
         this.device.ops.openDevice();
       } catch (error) {
         this.device.openCount--;
+        this.device.kvm = undefined;
         unbindIommufd(binding);
         throw error;
       }
@@ -166,6 +176,7 @@ export class VfioDeviceCdevFile implements VfioFile {
         try {
           this.device.ops.closeDevice();
         } finally {
+          this.device.kvm = undefined; // vfio_device_put_kvm
           unbindIommufd(b);
           setCdevBinding(this.device, undefined);
           this.binding = null;

@@ -66,6 +66,7 @@ export class VfioDeviceFile implements VfioFile {
     try {
       if (this.device.openCount === 0) {
         this.device.ops.closeDevice();
+        this.device.kvm = undefined; // vfio_device_put_kvm
         if (this.group.iommufd !== null) {
           // vfio_df_group_close → vfio_df_iommufd_unbind, for a device opened over an iommufd.
           const binding = cdevBinding(this.device);
@@ -80,6 +81,14 @@ export class VfioDeviceFile implements VfioFile {
       this.groupFile.put();
       this.device.putRegistration();
     }
+  }
+
+  /** `df->kvm`, set by KVM-VFIO's FILE_ADD of this fd; the device, open already, does not read it. */
+  kvm: object | undefined = undefined;
+
+  /** `vfio_file_set_kvm` on a device fd of the group path (`vfio_device_file_set_kvm`). */
+  setKvm(kvm: object | undefined): void {
+    this.kvm = kvm;
   }
 
   private checkOpen(): void {

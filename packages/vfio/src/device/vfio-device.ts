@@ -41,6 +41,12 @@ export class VfioDevice {
   readonly driver: string | undefined;
   /** `device->open_count`. */
   openCount = 0;
+  /**
+   * `device->kvm`: the VM taken at the first open (`vfio_device_group_get_kvm_safe` from the
+   * group's, `vfio_df_get_kvm_safe` from the cdev file's `KVM_DEV_VFIO_FILE_ADD`), held until
+   * the last close. A file added to the VM after the open gives the device none.
+   */
+  kvm: object | undefined = undefined;
   private registrations = 1;
   private unregistering = false;
   private readonly waiters: Array<() => void> = [];

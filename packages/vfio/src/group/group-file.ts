@@ -208,6 +208,7 @@ export class VfioGroupFile implements VfioFile {
       }
       device.openCount++;
       if (device.openCount === 1) {
+        device.kvm = this.group.kvm; // vfio_device_group_get_kvm_safe
         try {
           if (container.driver === null)
             throw new KernelError('EINVAL', 'the container has no IOMMU backend set');
@@ -228,6 +229,7 @@ export class VfioGroupFile implements VfioFile {
           }
         } catch (error) {
           device.openCount--;
+          device.kvm = undefined;
           throw error;
         }
       }
@@ -254,6 +256,7 @@ export class VfioGroupFile implements VfioFile {
   private openThroughIommufd(current: Task, device: VfioDevice, ictx: IommufdCtx): number {
     device.openCount++;
     if (device.openCount === 1) {
+      device.kvm = this.group.kvm; // vfio_device_group_get_kvm_safe
       let binding: CdevBinding | undefined;
       try {
         if (this.group.kind === 'noiommu') {
@@ -286,11 +289,17 @@ export class VfioGroupFile implements VfioFile {
           setCdevBinding(device, undefined);
         }
         device.openCount--;
+        device.kvm = undefined;
         throw error;
       }
     }
     this.refs++;
     return this.env.installFile(current, new VfioDeviceFile(device, this.group, this));
+  }
+
+  /** `vfio_file_set_kvm` on a group file (`vfio_group_set_kvm`): KVM-VFIO's FILE_ADD / FILE_DEL. */
+  setKvm(kvm: object | undefined): void {
+    this.group.kvm = kvm;
   }
 
   private checkOpen(): void {

@@ -28,6 +28,8 @@ export class VfioGroup {
    * group.c); devices opened through the group bind to it and attach to its compat IOAS.
    */
   iommufd: IommufdCtx | null = null;
+  /** `group->kvm`: set by KVM-VFIO's `KVM_DEV_VFIO_FILE_ADD` of the group fd (`vfio_group_set_kvm`). */
+  kvm: object | undefined = undefined;
   /** `group->container_users`. */
   containerUsers = 0;
   /** Whether `/dev/vfio/<name>` is open (`group->opened_file`). */
