@@ -58,6 +58,15 @@ export interface VfioOptions {
    * `/dev/vfio/devices/vfio<index>` (default false, the Kconfig default while VFIO_GROUP is set).
    */
   readonly deviceCdev?: boolean;
+  /**
+   * NOT IN LINUX — the proposed no-IOMMU mode for the device cdev (Jacob Pan, Oct 2025, after
+   * Yi Liu's earlier patch; not merged): with `deviceCdev`, a no-IOMMU device also gets
+   * `/dev/vfio/devices/vfio<index>`, and VFIO_DEVICE_BIND_IOMMUFD binds it through an
+   * `iommufd_access` (`vfio_iommufd_noiommu_bind`) for a caller with CAP_SYS_RAWIO (`EPERM`
+   * otherwise) while `enable_unsafe_noiommu_mode` is on; the device still taints. Default false:
+   * Linux 6.12, where `vfio_device_add` gives a no-IOMMU device no cdev.
+   */
+  readonly noiommuCdev?: boolean;
   /** MSI isolation answers (default: nothing isolated, as for DT devices without `msi-parent`). */
   readonly msiIsolation?: MsiIsolation;
   /**
@@ -94,6 +103,7 @@ const VFIO_OPTION_KEYS = [
   'iommuGroupIds',
   'log',
   'deviceCdev',
+  'noiommuCdev',
 ] as const satisfies readonly (keyof VfioOptions)[];
 
 // The module parameters vfio.ko and vfio_iommu_type1.ko declare, by module.
@@ -122,6 +132,8 @@ export class Vfio {
   private readonly fakeGroups = new Map<number, { id: number; name: 'vfio-noiommu'; devices: string[] }>();
   private readonly log: (line: string) => void;
   private readonly deviceCdev: boolean;
+  /** NOT IN LINUX — the proposed no-IOMMU cdev profile ({@link VfioOptions.noiommuCdev}). */
+  readonly noiommuCdev: boolean;
   // vfio.device_ida: `device->index`, allocated for every vfio_device (vfio_init_device).
   private readonly deviceIndexes = new Map<VfioDevice, number>();
 
@@ -138,6 +150,7 @@ export class Vfio {
     this.ids = options.iommuGroupIds ?? new IommuGroupIda();
     this.log = options.log ?? (() => undefined);
     this.deviceCdev = options.deviceCdev ?? false;
+    this.noiommuCdev = options.noiommuCdev ?? false;
     for (const [name, value] of Object.entries(options.moduleParams ?? {})) this.setParam(name, value);
   }
 
@@ -205,7 +218,8 @@ export class Vfio {
     if (!this.deviceCdev) return [];
     const names: string[] = [];
     for (const [device, index] of this.deviceIndexes)
-      if (this.groupOf(device)?.kind !== 'noiommu' && device.registered) names.push(`vfio${index}`);
+      if ((this.noiommuCdev || this.groupOf(device)?.kind !== 'noiommu') && device.registered)
+        names.push(`vfio${index}`);
     return names.sort(byBytes);
   }
 

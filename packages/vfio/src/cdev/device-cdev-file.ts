@@ -57,6 +57,8 @@ export class VfioDeviceCdevFile implements VfioFile {
     readonly device: VfioDevice,
     private readonly group: VfioGroup,
     private readonly msiIsolation: MsiIsolation,
+    /** NOT IN LINUX: the proposed no-IOMMU cdev profile is on (a no-IOMMU device has a cdev). */
+    private readonly noiommuCdev = false,
   ) {}
 
   /** `vfio_device_fops_unl_ioctl` for a cdev file. */
@@ -95,6 +97,13 @@ export class VfioDeviceCdevFile implements VfioFile {
       if (this.accessGranted) throw new KernelError('EINVAL', `${this.device.name} is bound already`);
       const ictx = iommufdCtxFromFd(current, fd);
       if (this.device.openCount !== 0) throw new KernelError('EINVAL', `${this.device.name} is open already`);
+      // NOT IN LINUX (the 2025 no-IOMMU cdev proposal): a no-IOMMU device binds only for a
+      // caller with CAP_SYS_RAWIO, as its group path requires, through an iommufd_access.
+      if (this.group.kind === 'noiommu') {
+        if (!this.noiommuCdev) throw new KernelError('ENODEV', `${this.device.name} has no cdev`);
+        if (!current.capable('CAP_SYS_RAWIO'))
+          throw new KernelError('EPERM', 'no-IOMMU devices need CAP_SYS_RAWIO');
+      }
       // vfio_df_get_kvm_safe: the VM this file was added to before the bind, if any.
       this.device.kvm = this.kvm;
       const binding = bindIommufd(this.device, this.group, this.msiIsolation, ictx);

@@ -16,7 +16,7 @@ export function openDeviceCdev(vfio: Vfio, name: string): VfioDeviceCdevFile {
       if (`vfio${vfio.deviceIndex(device)}` !== name) continue;
       if (!device.tryGetRegistration())
         throw new KernelError('ENODEV', `${device.name} is being unregistered`);
-      return new VfioDeviceCdevFile(device, group, vfio.msiIsolation);
+      return new VfioDeviceCdevFile(device, group, vfio.msiIsolation, vfio.noiommuCdev);
     }
   throw new KernelError('ENOENT', `/dev/vfio/devices/${name} does not exist`);
 }
