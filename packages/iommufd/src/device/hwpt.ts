@@ -37,6 +37,9 @@ export class IommufdHwptPaging extends IommufdObject {
       this.ioas.iopt.removeDomain(this.domain);
       this.inTable = false;
     }
+    // __iommufd_hwpt_destroy: iommu_domain_free — the driver takes its context bank / ASID and
+    // the tables back.
+    this.domain.free?.();
     this.ioas.users--;
   }
 }

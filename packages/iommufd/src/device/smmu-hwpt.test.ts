@@ -57,4 +57,38 @@ describe('HWPTs over ArmLpaeDomain', () => {
     const idev = ctx.deviceBind({ group, device: 'dma' });
     expect(thrownErrno(() => ctx.hwptAlloc({ dev_id: idev.id, pt_id: ioas }))).toBe('EINVAL');
   });
+
+  it('IOMMU_DESTROY of a HWPT frees its domain (__iommufd_hwpt_destroy → iommu_domain_free): no table page is left', () => {
+    const memory = new PhysicalMemory();
+    const allocator = new TablePageAllocator({ memory, base: physAddr(0x9000_0000), size: 0x40_0000 });
+    const domains: ArmLpaeDomain[] = [];
+    const group = new IommuGroup({
+      id: 9,
+      allocateDomain: () => {
+        const domain = new ArmLpaeDomain({ allocator, ias: 40 });
+        domains.push(domain);
+        return domain;
+      },
+    });
+    group.addDevice({ device: 'dma', streamIds: [0x42] });
+    const ctx = testContext();
+    const ioas = ctx.ioasAlloc();
+    const idev = ctx.deviceBind({ group, device: 'dma' });
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const hwpt = ctx.hwptAlloc({ dev_id: idev.id, pt_id: ioas });
+      ctx.deviceAttach(idev, hwpt);
+      ctx.ioasMap({
+        flags: R | W | FIXED,
+        ioas_id: ioas,
+        user_va: 0x10_0000,
+        length: 0x1000,
+        iova: 0x1000_0000,
+      });
+      ctx.ioasUnmap({ ioas_id: ioas, iova: 0x1000_0000, length: 0x1000 });
+      ctx.deviceDetach(idev);
+      ctx.destroy(hwpt);
+      expect(allocator.liveAllocations, `cycle ${cycle}`).toBe(0);
+    }
+    expect(domains).toHaveLength(3);
+  });
 });
