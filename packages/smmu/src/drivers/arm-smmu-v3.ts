@@ -155,9 +155,9 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
 
   /**
    * `arm_smmu_probe_device` → `arm_smmu_insert_master`: each stream ID must be in range
-   * (`ERANGE`) and not owned yet (`EINVAL`, even by the same master: Linux 6.12 — later
-   * kernels skip a duplicate of the master's own ID, "Bridged PCI devices may end up with
-   * duplicated IDs"); its STE becomes an abort STE
+   * (`ERANGE`) and not owned by another master (`EINVAL`, "stream %u already in tree from dev
+   * %s"; a repeat of the master's own ID is skipped: "Bridged PCI devices may end up with
+   * duplicated IDs", in Debian's 6.12.118 as in mainline); its STE becomes an abort STE
    * (`arm_smmu_init_sid_strtab` / `arm_smmu_make_abort_ste`). Then `generic_device_group`.
    */
   probeDevice(master: IommuMaster, fwspec: IommuFwspec): { group: IommuGroup; endpoint: IommuEndpoint } {
@@ -171,10 +171,12 @@ export class ArmSmmuV3Instance implements SmmuDomainHost {
         undo();
         throw new KernelError('ERANGE', `${master.name}: stream ID 0x${sid.toString(16)} out of range`);
       }
-      if (this.streams.has(sid)) {
+      const owner = this.streams.get(sid);
+      if (owner === master.name) continue;
+      if (owner !== undefined) {
         undo();
-        this.log(`${master.name}: stream ${sid} already in tree`);
-        throw new KernelError('EINVAL', `${master.name}: stream ${sid} already in tree`);
+        this.log(`${master.name}: stream ${sid} already in tree from dev ${owner}`);
+        throw new KernelError('EINVAL', `${master.name}: stream ${sid} already in tree from dev ${owner}`);
       }
       this.streams.set(sid, master.name);
       inserted.push(sid);

@@ -26,6 +26,9 @@ export const ARM_SMMU_COMPATIBLES: Readonly<Record<string, 1 | 2>> = {
   'arm,mmu-400': 1,
   'arm,mmu-401': 1,
   'arm,mmu-500': 2,
+  'cavium,smmu-v2': 2,
+  'nvidia,smmu-500': 2,
+  'qcom,smmu-v2': 2,
 };
 
 // `arm_smmu_ops.default_domain_ops`: one per driver, so type1 tries to share a domain between

@@ -178,7 +178,13 @@ describe('arm-smmu-v3 and exynos-sysmmu group formation', () => {
     expect(core.findDevice('10000000.iommu')?.driverName).toBe('arm-smmu-v3');
     expect(partition(smmus)).toEqual([['20000000.dev'], ['20020000.dev']]);
     expect(smmus.probe.outcome('20010000.dev')).toMatchObject({ kind: 'failed', error: { code: 'EINVAL' } });
-    expect(log).toContain('20010000.dev: stream 5 already in tree');
+    expect(log).toContain('20010000.dev: stream 5 already in tree from dev 20000000.dev');
+  });
+
+  it("SMMUv3: a master's own repeated stream ID is skipped (arm_smmu_insert_master: bridged PCI devices)", () => {
+    const masters = [m(0x2000_0000, ['smmu', 5], ['smmu', 5]), m(0x2001_0000, ['smmu', 6])];
+    const { smmus } = bootSmmus(testTree([v3], masters));
+    expect(partition(smmus)).toEqual([['20000000.dev'], ['20010000.dev']]);
   });
 
   it('SMMUv3 answers IOMMU_CAP_CACHE_COHERENCY from the SMMU only (ARM_SMMU_FEAT_COHERENCY)', () => {

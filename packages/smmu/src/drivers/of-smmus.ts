@@ -18,6 +18,15 @@ import { ExynosSysmmuDriver } from './exynos-sysmmu.js';
 import type { IommuMaster } from './iommu-master.js';
 import { IommuProbe } from './iommu-probe.js';
 
+// The register model behind the vendor compatibles arm-smmu also binds (arm_smmu_of_match):
+// Cavium's and Qualcomm's SMMUv2 and NVIDIA's MMU-500 implement the Arm architecture they name;
+// their implementation quirks (arm-smmu-impl.c) are not modelled.
+const HARDWARE_MODEL: Readonly<Record<string, ArmSmmuModel>> = {
+  'cavium,smmu-v2': 'arm,smmu-v2',
+  'nvidia,smmu-500': 'arm,mmu-500',
+  'qcom,smmu-v2': 'arm,smmu-v2',
+};
+
 /** Options of {@link OfSmmus}. */
 export interface OfSmmusOptions {
   readonly tree: OfTree;
@@ -70,7 +79,7 @@ export class OfSmmus {
           device.name,
           new ArmSmmuV2({
             memory: options.memory,
-            model: v2 as ArmSmmuModel,
+            model: HARDWARE_MODEL[v2] ?? (v2 as ArmSmmuModel),
             coherentWalk: coherent,
             contextBanks: 128,
             streamMatchGroups: 128,
