@@ -1,5 +1,6 @@
-import type { MmioDevice } from '@vfiokit/core';
+import type { DmaPort, MmioDevice } from '@vfiokit/core';
 import type { DtDevice } from '@vfiokit/devicetree';
+import { Pl330Model } from '@vfiokit/reset-modules';
 import type { VirtualClock } from './devices/clock.js';
 import { FwCfgModel } from './devices/fw-cfg.js';
 import { Pl031Model } from './devices/pl031.js';
@@ -12,11 +13,16 @@ export interface ModelEnvironment {
   readonly clock: VirtualClock;
   /** Drives interrupt line `irq` (a GIC INTID) to a level. */
   readonly setIrqLevel: (irq: number, asserted: boolean) => void;
+  /**
+   * The device's master port: through its SMMU (the first stream ID of `iommus`) when the host
+   * models that SMMU, else straight to physical memory.
+   */
+  readonly dma: (device: DtDevice) => DmaPort;
 }
 
 /**
  * The register model of a device's first region, by its most specific known compatible:
- * QEMU virt's PL011, PL031, PL061, virtio-mmio slots and fw-cfg. Other devices get none
+ * QEMU virt's PL011, PL031, PL061, virtio-mmio slots and fw-cfg, and the PL330. Other devices get none
  * (their regions cannot be read, and an AMBA device without one cannot have its PrimeCell
  * ID read, so it waits for registers as on hardware whose clock never came up).
  */
@@ -48,6 +54,10 @@ export function modelFor(device: DtDevice, env: ModelEnvironment): MmioDevice | 
       },
     });
   }
+  // The PL330 DMA controller (reset-modules' register model: PrimeCell IDs, manager and channel
+  // threads running real microcode through its master port), so an AMBA PL330 — Juno's — has
+  // readable IDs and a bus master behind its SMMU, as on hardware whose clock is on.
+  if (has('arm,pl330')) return new Pl330Model({ dma: env.dma(device) });
   if (has('virtio,mmio')) return new VirtioMmioSlotModel();
   if (has('qemu,fw-cfg-mmio')) return new FwCfgModel();
   return undefined;

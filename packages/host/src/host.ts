@@ -1,4 +1,5 @@
 import {
+  type DmaPort,
   type IommuGroup,
   KernelError,
   type KernelVersion,
@@ -6,6 +7,7 @@ import {
   type MmioDevice,
   type PhysAddr,
   physAddr,
+  TranslatedDmaPort,
   toSafeNumber,
 } from '@vfiokit/core';
 import {
@@ -20,6 +22,7 @@ import { MdevBus, type MttyParent, mttyParent, type OfDmaCapabilityPolicy } from
 import { checkMsiFrameViability, type MsiDeviceBinding } from '@vfiokit/kvm';
 import { type Device, DriverCore, type DriverSpec, PLATFORM_DEVID_AUTO } from '@vfiokit/platform-bus';
 import { type ResetModuleDefinition, ResetRegistry } from '@vfiokit/reset-modules';
+import { SmmuDmaPort } from '@vfiokit/smmu';
 import {
   bindReportsProbeError,
   type IrqTriggerType,
@@ -169,6 +172,7 @@ export class Host {
       const model = modelFor(dt, {
         clock: this.clock,
         setIrqLevel: (irq, asserted) => this.irqChip.chip.setLevel(irq, asserted),
+        dma: (device) => this.dmaPortOf(device),
       });
       if (model === undefined) continue;
       this.models.set(dt.name, model);
@@ -398,6 +402,21 @@ export class Host {
         for (const device of devices) checkMsiFrameViability(this.msi.topology, device, 'this', bindings);
       },
     };
+  }
+
+  /**
+   * A device's master port: through the SMMU model its `iommus` names (first stream ID), so
+   * its DMA is translated by the tables the SMMU driver wrote, or faults there; untranslated
+   * when the host models no SMMU in front of it.
+   */
+  private dmaPortOf(device: DtDevice): DmaPort {
+    const link = device.iommus[0];
+    const smmuDevice = link === undefined ? undefined : this.dtDevices.find((d) => d.path === link.target);
+    const smmu = smmuDevice === undefined ? undefined : this.iommu.smmus.models.get(smmuDevice.name);
+    const streamId = link?.args[0];
+    if (smmu !== undefined && streamId !== undefined)
+      return new SmmuDmaPort({ smmu, streamId, memory: this.iommu.memory });
+    return new TranslatedDmaPort({ memory: this.iommu.memory, domain: null });
   }
 
   /** The name of IOMMU group `id` (`/sys/kernel/iommu_groups/<id>/name`), if it has one. */

@@ -19,6 +19,11 @@ export interface HostParams {
   readonly profile: KernelProfile;
   /** NOT IN LINUX — vfiokit's DMA-capability policy options (`vfiokit.dma_*`). */
   readonly dma_policy: DmaPolicyOptions;
+  /**
+   * `iommufd.allow_unsafe_interrupts` (drivers/iommu/iommufd/device.c, default false): iommufd's
+   * own switch, separate from type1's, for binding devices whose MSIs are not isolated.
+   */
+  readonly iommufd_allow_unsafe_interrupts: boolean;
   /** NOT IN LINUX — the RFC's generic emulated route opted in (`vfiokit.emulated_generic`). */
   readonly emulated_generic: boolean;
   /** NOT IN LINUX — seed 004's MSI-frame viability at attach (`vfiokit.msi_frame_viability`). */
@@ -53,6 +58,9 @@ const KNOWN: Record<string, Setter> = {
   },
   'vfio_iommu_type1.allow_unsafe_interrupts': (v, p) => {
     p.allow_unsafe_interrupts = kstrtobool(v);
+  },
+  'iommufd.allow_unsafe_interrupts': (v, p) => {
+    p.iommufd_allow_unsafe_interrupts = kstrtobool(v);
   },
   'vfio_iommu_type1.dma_entry_limit': (v, p) => {
     p.dma_entry_limit = kstrtouint(v);
@@ -118,6 +126,7 @@ export function bootParams(options: HostOptions): BootParams {
     driver_async_probe: [],
     profile: options.profile ?? KERNEL_V6_12,
     dma_policy: {},
+    iommufd_allow_unsafe_interrupts: false,
     emulated_generic: false,
     msi_frame_viability: false,
   };

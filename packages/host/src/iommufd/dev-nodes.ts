@@ -51,14 +51,22 @@ const STORES = new WeakMap<Task, Map<number, Uint8Array>>();
  * `current` is the opener) and `/dev/vfio/devices/vfio<index>` (the VFIO device cdev).
  * Undefined for any other path.
  */
-export function openIommufdNode(path: string, current: Task, vfio: Vfio): VfioFile | undefined {
+export function openIommufdNode(
+  path: string,
+  current: Task,
+  vfio: Vfio,
+  params: { readonly iommufd_allow_unsafe_interrupts: boolean } = { iommufd_allow_unsafe_interrupts: false },
+): VfioFile | undefined {
   if (path === '/dev/iommu') {
     // The model's capability set has no CAP_SYS_RESOURCE: a process with root's CAP_SYS_RAWIO
     // (the oracle runner's default) is taken to hold it too, as root does.
     const task = iommufdTaskOf(current);
     const capable = (c: 'CAP_IPC_LOCK' | 'CAP_SYS_RESOURCE' | 'CAP_SYS_RAWIO'): boolean =>
       c === 'CAP_SYS_RESOURCE' ? current.capable('CAP_SYS_RAWIO') : task.capable(c);
-    return new IommufdFile({ task: { ...task, ...userBytes(current), capable } });
+    return new IommufdFile({
+      task: { ...task, ...userBytes(current), capable },
+      allowUnsafeInterrupts: params.iommufd_allow_unsafe_interrupts,
+    });
   }
   if (path.startsWith(DEVICES) && !path.slice(DEVICES.length).includes('/'))
     return openDeviceCdev(vfio, path.slice(DEVICES.length));

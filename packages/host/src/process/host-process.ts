@@ -109,7 +109,7 @@ export class HostProcess implements Task, VfioSyscalls {
       if (path === '/dev/kvm' && this.host.kvm.available)
         return this.install(new KvmSystemFile(this.host.kvm, (f) => this.installInCurrent(f)));
       // /dev/iommu and /dev/vfio/devices/vfioX (src/iommufd/dev-nodes.ts).
-      const iommufdNode = openIommufdNode(path, this, this.host.vfio);
+      const iommufdNode = openIommufdNode(path, this, this.host.vfio, this.host.params);
       if (iommufdNode !== undefined) return this.install(iommufdNode);
       const prefix = '/dev/vfio/';
       if (path.startsWith(prefix) && !path.slice(prefix.length).includes('/')) {
