@@ -78,8 +78,8 @@ describe.skipIf(chromium === undefined)('analyze --format html in headless Chrom
     const { dom, console } = openInChromium(await html([]));
     expect(console).toEqual([]);
     expect(dom).toContain('<svg id="picture"');
-    expect(dom.match(/<g class="node device">/g)?.length).toBe(14);
-    expect(dom.match(/<tr class="/g)?.length).toBe(14);
+    expect(dom.match(/<g class="node device">/g)?.length).toBe(15);
+    expect(dom.match(/<tr class="/g)?.length).toBe(15);
     expect(dom).toContain('IOMMU group 1');
   });
 

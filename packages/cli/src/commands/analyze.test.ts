@@ -172,7 +172,7 @@ describe('dot, mermaid and html draw SMMUs, groups, MSI controllers, resources a
     expect(text.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(text).toContain('<svg id="picture"');
     expect(text).not.toMatch(/<script|<link|src="http|href="http/);
-    expect(text.match(/<tr class="/g)?.length).toBe(14);
+    expect(text.match(/<tr class="/g)?.length).toBe(15);
     expect(text).toContain('DEPRECATION: VFIO Calxeda xgmac platform reset is deprecated');
   });
 });

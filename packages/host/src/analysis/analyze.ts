@@ -70,6 +70,10 @@ export function analyzeHost(host: Host, options: AnalyzeOptions = {}): HostAnaly
       // reached through `iommu-map`): handing it over would end isolation for all its masters.
       role: roles.get(device.path) ?? (node?.has('#iommu-cells') === true ? 'an IOMMU (#iommu-cells)' : null),
       dependencies: dependenciesOf(tree, device, node),
+      hostDriver: hostDriverOf(host, device),
+      noRequestIrqs: device.irqs.flatMap((irq) =>
+        irq.intid !== undefined && host.irqChip.isNoRequest(irq.intid) ? [irq.intid] : [],
+      ),
     });
   }
 
@@ -89,4 +93,12 @@ export function analyzeHost(host: Host, options: AnalyzeOptions = {}): HostAnaly
     return decide(own, members, settings, host.params.profile.version);
   });
   return { source: options.source ?? 'device tree', settings, devices, groups };
+}
+
+// The driver bound to the device when the analysis runs (the host booted: its drivers probed).
+function hostDriverOf(host: Host, device: DtDevice): DeviceFacts['hostDriver'] {
+  const name = host.device(device.name)?.driverName ?? null;
+  if (name === null) return null;
+  const spec = host.core.bus(device.bus).driver(name);
+  return { name, unbindable: spec?.suppressBindAttrs !== true };
 }

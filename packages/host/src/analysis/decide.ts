@@ -27,6 +27,10 @@ export interface DeviceFacts {
   /** What the host needs it for (it provides resources to other devices), or null. */
   readonly role: string | null;
   readonly dependencies: readonly AnalysisDependency[];
+  /** The host driver bound at boot, and whether sysfs can unbind it (no `suppress_bind_attrs`). */
+  readonly hostDriver: { readonly name: string; readonly unbindable: boolean } | null;
+  /** Its interrupt lines that are IRQ_NOREQUEST (a chained handler sits on them). */
+  readonly noRequestIrqs: readonly number[];
 }
 
 /** Requirement texts: the settings by their module parameter names, then actions. */
@@ -105,6 +109,22 @@ export function decide(
   }
   if (device.regions.length === 0) {
     draft.reasons.push('no MMIO region: vfio-platform would expose nothing for a VM to drive');
+    return finish(base, { ...draft, blocked: true });
+  }
+  // drivers/base/bus.c: a driver registered with suppress_bind_attrs (a built-in console, an
+  // SMMU) has no unbind file, so the device cannot leave its host driver at run time.
+  if (own.hostDriver !== null && !own.hostDriver.unbindable) {
+    draft.reasons.push(
+      `its host driver ${own.hostDriver.name} has no unbind file (suppress_bind_attrs, built in): the device cannot be handed over without rebuilding the host kernel`,
+    );
+    return finish(base, { ...draft, blocked: true });
+  }
+  // kernel/irq/chip.c irq_set_chained_handler: the line is IRQ_NOREQUEST, so vfio's
+  // request_irq fails and VFIO_DEVICE_SET_IRQS answers EINVAL.
+  if (own.noRequestIrqs.length > 0) {
+    draft.reasons.push(
+      `interrupt ${own.noRequestIrqs.join(', ')} is IRQ_NOREQUEST (a chained handler took it): VFIO_DEVICE_SET_IRQS fails with EINVAL`,
+    );
     return finish(base, { ...draft, blocked: true });
   }
   if (own.iommu !== null && !own.iommu.available) {

@@ -20,7 +20,8 @@ const EXPECTED: readonly [string, string, string, string | null, boolean, string
   ['10010000.clock-controller', 'platform', 'unknown', null, false, []],
   ['11400000.pinctrl', 'platform', 'unknown', null, false, []],
   ['1c0b0000.gpio', 'amba', 'non-master', null, false, []],
-  ['1c090000.serial', 'amba', 'non-master', 'emulated', true, []],
+  ['1c090000.serial', 'amba', 'non-master', null, false, []],
+  ['1c170000.rtc', 'amba', 'non-master', 'emulated', true, []],
   ['2b400000.iommu', 'platform', 'master', null, false, []],
   ['7ff00000.dma-controller', 'amba', 'master', 'smmu', false, ['allow_unsafe_interrupts=1']],
   ['fff50000.ethernet', 'platform', 'master', 'smmu', true, []],
@@ -177,7 +178,7 @@ describe('the demo SoC (built in code) shows every kind of answer', () => {
     expect(byName(analysis, '1c0b0000.gpio').reasons).toEqual([
       'the host needs it: interrupt controller of 1 device',
     ]);
-    expect(byName(analysis, 'soc').reasons).toEqual(['the host needs it: bus of 12 devices']);
+    expect(byName(analysis, 'soc').reasons).toEqual(['the host needs it: bus of 13 devices']);
   });
 
   it('reports the settings it ran with', () => {

@@ -8,8 +8,9 @@ const spi = (n: number): number[] => [0, n, 4];
 
 /**
  * The built-in demo SoC `vfiokit analyze` runs on without a file: a small Arm SoC made in code
- * so that every kind of answer shows — a PL011 UART (non-master: the emulated path through
- * vfio-pl011), a PL330 behind an SMMU with no MSI parent (needs allow_unsafe_interrupts), a
+ * so that every kind of answer shows — a PL011 UART (non-master, but bound to the built-in
+ * console driver, which has no unbind file), a PL031 RTC (non-master: the emulated path
+ * through vfio-pl031, assignable), a PL330 behind an SMMU with no MSI parent (needs allow_unsafe_interrupts), a
  * Calxeda xgmac behind the SMMU whose MSIs go to a GICv3 ITS (assignable; its reset module is
  * deprecated in 6.18), an accelerator pair sharing a stream ID whose MSIs go to a GICv2m frame
  * (one group, not isolated), an Exynos I2C controller at 12ce0000 with pins and clocks from
@@ -110,6 +111,15 @@ export function buildDemoSoc(): DeviceTree {
             .cells('interrupts', ...spi(5))
             .cells('clocks', ref('refclk'), ref('refclk'))
             .string('clock-names', 'uartclk', 'apb_pclk');
+        });
+        soc.node('rtc@1c170000', (rtc) => {
+          rtc
+            .string('compatible', 'arm,pl031', 'arm,primecell')
+            .cells('arm,primecell-periphid', 0x00041031)
+            .cells('reg', 0x1c170000, 0x1000)
+            .cells('interrupts', ...spi(4))
+            .cells('clocks', ref('refclk'))
+            .string('clock-names', 'apb_pclk');
         });
         soc.node('serial@1c0a0000', (uart) => {
           uart

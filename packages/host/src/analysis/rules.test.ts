@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../host.js';
 import type { HostOptions } from '../options.js';
+import { virtDtb } from '../test-support.js';
 import { analyzeHost } from './analyze.js';
 import { buildDemoSoc } from './demo-soc.js';
 import type { DeviceAnalysis, HostAnalysis } from './types.js';
@@ -267,16 +268,16 @@ describe('boards with one address cell at the root (most 32-bit Arm boards)', ()
         root.node(`memory@${base.toString(16)}`, (m) =>
           m.string('device_type', 'memory').cells('reg', base, size),
         );
-        root.node('serial@10009000', (uart) => {
-          uart
-            .string('compatible', 'arm,pl011', 'arm,primecell')
-            .cells('arm,primecell-periphid', 0x00241011)
-            .cells('reg', 0x10009000, 0x1000);
+        root.node('rtc@10017000', (rtc) => {
+          rtc
+            .string('compatible', 'arm,pl031', 'arm,primecell')
+            .cells('arm,primecell-periphid', 0x00041031)
+            .cells('reg', 0x10017000, 0x1000);
         });
       })
       .build();
     const analysis = analyzeHost(createHost(tree));
-    expect(device(analysis, '10009000.serial')).toMatchObject({ path: 'emulated', assignable: true });
+    expect(device(analysis, '10017000.rtc')).toMatchObject({ path: 'emulated', assignable: true });
   });
 });
 
@@ -337,3 +338,45 @@ describe('analysis invariants (property)', () => {
     );
   });
 });
+
+// Devices a kernel cannot hand over at run time, whatever the settings.
+describe('devices the host cannot let go', () => {
+  it('a PL011 bound to the built-in uart-pl011 (suppress_bind_attrs: no unbind file) is not assignable', () => {
+    const tree = new DeviceTreeBuilder()
+      .root((root) => {
+        root.cells('#address-cells', 1).cells('#size-cells', 1).string('compatible', 'test,arm32');
+        root.node('serial@10009000', (uart) => {
+          uart
+            .string('compatible', 'arm,pl011', 'arm,primecell')
+            .cells('arm,primecell-periphid', 0x00241011)
+            .cells('reg', 0x10009000, 0x1000);
+        });
+      })
+      .build();
+    const host = createHost(tree);
+    expect(
+      errnoOfRun(() => host.fs.write('/sys/bus/amba/drivers/uart-pl011/unbind', '10009000.serial')),
+    ).toBe('ENOENT');
+    const serial = device(analyzeHost(host), '10009000.serial');
+    expect(serial.assignable).toBe(false);
+    expect(serial.reasons.join(' ')).toMatch(/uart-pl011 has no unbind file \(suppress_bind_attrs/);
+  });
+});
+
+describe('an interrupt a chained handler took', () => {
+  it("QEMU virt's PL061: pl061_gpio's chained handler leaves its line IRQ_NOREQUEST, so it is not assignable", () => {
+    const analysis = analyzeHost(createHost(virtDtb()));
+    const gpio = device(analysis, '9030000.pl061');
+    expect(gpio.assignable).toBe(false);
+    expect(gpio.reasons.join(' ')).toMatch(/IRQ_NOREQUEST/);
+  });
+});
+
+function errnoOfRun(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'not a KernelError';
+  }
+  return 'ok';
+}
