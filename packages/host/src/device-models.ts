@@ -1,6 +1,6 @@
 import type { DmaPort, MmioDevice } from '@vfiokit/core';
 import type { DtDevice } from '@vfiokit/devicetree';
-import { Pl330Model } from '@vfiokit/reset-modules';
+import { AmdXgbeModel, CalxedaXgmacModel, Pl330Model } from '@vfiokit/reset-modules';
 import type { VirtualClock } from './devices/clock.js';
 import { FwCfgModel } from './devices/fw-cfg.js';
 import { Pl031Model } from './devices/pl031.js';
@@ -58,7 +58,23 @@ export function modelFor(device: DtDevice, env: ModelEnvironment): MmioDevice | 
   // threads running real microcode through its master port), so an AMBA PL330 — Juno's — has
   // readable IDs and a bus master behind its SMMU, as on hardware whose clock is on.
   if (has('arm,pl330')) return new Pl330Model({ dma: env.dma(device) });
+  // The Ethernet controllers with upstream reset modules (reset-modules' register models), so
+  // vfio-platform's reset has registers to act on, as ioremap gives the kernel's module.
+  if (has('calxeda,hb-xgmac')) return new CalxedaXgmacModel({ dma: env.dma(device) });
   if (has('virtio,mmio')) return new VirtioMmioSlotModel();
   if (has('qemu,fw-cfg-mmio')) return new FwCfgModel();
   return undefined;
+}
+
+/**
+ * Register models for devices with more than one region, by region index: the AMD xgbe
+ * (`amd,xgbe-seattle-v1a`: XGMAC block, then XPCS block). Undefined for any other device.
+ */
+export function regionModelsFor(
+  device: DtDevice,
+  env: ModelEnvironment,
+): { readonly regions: readonly MmioDevice[]; readonly tick: (us: number) => void } | undefined {
+  if (!device.compatible.includes('amd,xgbe-seattle-v1a')) return undefined;
+  const xgbe = new AmdXgbeModel({ dma: env.dma(device) });
+  return { regions: xgbe.regions, tick: (us) => xgbe.tick(us) };
 }

@@ -32,7 +32,7 @@ import {
   type VfioMetaDriverOptions,
   vfioMetaDriverData,
 } from '@vfiokit/vfio';
-import { modelFor } from './device-models.js';
+import { modelFor, regionModelsFor } from './device-models.js';
 import { AddressMap } from './devices/address-map.js';
 import { VirtualClock } from './devices/clock.js';
 import { hostDrivers } from './drivers/host-drivers.js';
@@ -99,6 +99,10 @@ export class Host {
   /** The physical MMIO map of the register models. */
   readonly mmioMap: AddressMap = new AddressMap();
   private readonly models = new Map<string, MmioDevice>();
+  // Register models of devices with several regions, by region index (the AMD xgbe).
+  private readonly regionModels = new Map<string, readonly MmioDevice[]>();
+  // Models that count time themselves (reset-modules' devices), advanced by reset delays.
+  private readonly tickers = new Map<string, (us: number) => void>();
   private nextPid = 1;
   /** The process whose system call is running (`current`). */
   current: HostProcess | null = null;
@@ -174,8 +178,30 @@ export class Host {
         setIrqLevel: (irq, asserted) => this.irqChip.chip.setLevel(irq, asserted),
         dma: (device) => this.dmaPortOf(device),
       });
+      const multi =
+        model === undefined
+          ? regionModelsFor(dt, {
+              clock: this.clock,
+              setIrqLevel: (irq, asserted) => this.irqChip.chip.setLevel(irq, asserted),
+              dma: (device) => this.dmaPortOf(device),
+            })
+          : undefined;
+      if (multi !== undefined) {
+        this.regionModels.set(dt.name, multi.regions);
+        this.tickers.set(dt.name, multi.tick);
+        dt.regions.forEach((region, i) => {
+          const regionModel = multi.regions[i];
+          if (regionModel !== undefined)
+            this.mmioMap.add(toSafeNumber(region.address), toSafeNumber(region.size), regionModel);
+        });
+        const first = multi.regions[0];
+        if (first !== undefined) this.models.set(dt.name, first);
+        continue;
+      }
       if (model === undefined) continue;
       this.models.set(dt.name, model);
+      const ticking = model as MmioDevice & { tick?: (us: number) => void };
+      if (typeof ticking.tick === 'function') this.tickers.set(dt.name, (us) => ticking.tick?.(us));
       const region = dt.regions[0];
       if (region !== undefined)
         this.mmioMap.add(toSafeNumber(region.address), toSafeNumber(region.size), model);
@@ -217,7 +243,13 @@ export class Host {
       irqChip: this.irqChip,
       // The groups the SMMU drivers formed (QEMU virt's SMMUv3 covers PCIe only: none there).
       iommuGroupOf: (device) => this.iommu.groupOf(device.name),
-      mmio: (device) => this.models.get(device.name),
+      mmio: (device, _resource, index) =>
+        this.regionModels.get(device.name)?.[index] ??
+        (index === 0 ? this.models.get(device.name) : undefined),
+      // A reset module's udelay/usleep_range: model time passes for the device's registers.
+      delay: (us) => {
+        for (const tick of this.tickers.values()) tick(us);
+      },
       log: (line) => this.log.push(line),
     };
     this.vfioDriverOptions = vfioOptions;
