@@ -1,4 +1,11 @@
-import type { DtDevice, DtMsiController, OfTree } from '@vfiokit/devicetree';
+import {
+  type DtDevice,
+  type DtMsiController,
+  isFdtError,
+  iteratePhandles,
+  type OfNode,
+  type OfTree,
+} from '@vfiokit/devicetree';
 import { dependenciesOf } from './dependencies.js';
 import type { DependencyKind } from './types.js';
 
@@ -32,7 +39,10 @@ export function providerRoles(
     for (const link of device.iommus) note(link.target, 'IOMMU', device);
     const msi = device.msiParent?.target;
     if (msi !== undefined && msiPaths.has(msi)) note(msi, 'MSI controller', device);
-    for (const dependency of dependenciesOf(tree, device, tree.find(device.path))) {
+    const node = tree.find(device.path);
+    if (node !== undefined)
+      for (const gpio of gpioProviders(tree, node)) note(gpio, 'GPIO controller', device);
+    for (const dependency of dependenciesOf(tree, device, node)) {
       if (dependency.kind === 'pinctrl') {
         // The pin controller is the state node's nearest ancestor with a compatible.
         let node = tree.find(dependency.node)?.parent;
@@ -61,3 +71,29 @@ const KIND_TEXT: Record<Exclude<DependencyKind, 'pinctrl'>, string> = {
   dma: 'DMA engine',
   'interrupt-parent': 'interrupt controller',
 };
+
+// drivers/gpio/gpiolib-of.c of_find_gpio: a consumer names its lines in `gpios`, `gpio`,
+// `<function>-gpios` or `<function>-gpio` (cells counted by the provider's `#gpio-cells`), on
+// its own node or on child nodes without a compatible (gpio-keys' buttons, LEDs). Unbinding the
+// GPIO controller would pull those lines from under the host driver.
+function gpioProviders(tree: OfTree, node: OfNode): string[] {
+  const out: string[] = [];
+  const visit = (n: OfNode, top: boolean): void => {
+    if (!top && n.compatible.length > 0) return;
+    for (const property of n.node.properties) {
+      const name = property.name;
+      if (!(name === 'gpios' || name === 'gpio' || name.endsWith('-gpios') || name.endsWith('-gpio')))
+        continue;
+      try {
+        for (const entry of iteratePhandles(tree, n, name, '#gpio-cells'))
+          if (entry !== null) out.push(entry.target.path);
+      } catch (error) {
+        // A malformed list loses only what follows the bad entry, as of_parse_phandle does.
+        if (!isFdtError(error)) throw error;
+      }
+    }
+    for (const child of n.children) visit(child, false);
+  };
+  visit(node, true);
+  return out;
+}

@@ -364,11 +364,46 @@ describe('devices the host cannot let go', () => {
 });
 
 describe('an interrupt a chained handler took', () => {
-  it("QEMU virt's PL061: pl061_gpio's chained handler leaves its line IRQ_NOREQUEST, so it is not assignable", () => {
-    const analysis = analyzeHost(createHost(virtDtb()));
-    const gpio = device(analysis, '9030000.pl061');
+  it("QEMU virt's PL061 serves gpio-keys' line (gpios = <&gpio …>): the host needs it", () => {
+    const gpio = device(analyzeHost(createHost(virtDtb())), '9030000.pl061');
     expect(gpio.assignable).toBe(false);
-    expect(gpio.reasons.join(' ')).toMatch(/IRQ_NOREQUEST/);
+    expect(gpio.reasons.join(' ')).toMatch(/GPIO controller of 1 device/);
+  });
+
+  it("a PL061 nobody uses: pl061_gpio's chained handler leaves its line IRQ_NOREQUEST, so it is not assignable", () => {
+    const tree = new DeviceTreeBuilder()
+      .root((root) => {
+        root
+          .cells('#address-cells', 1)
+          .cells('#size-cells', 1)
+          .string('compatible', 'test,board')
+          .cells('interrupt-parent', ref('gic'));
+        root.node('interrupt-controller@8000000', (gic) =>
+          gic
+            .label('gic')
+            .string('compatible', 'arm,gic-v3')
+            .cells('#interrupt-cells', 3)
+            .flag('interrupt-controller')
+            .cells('reg', 0x0800_0000, 0x10000, 0x080a_0000, 0xf60000),
+        );
+        root.node('pl061@9030000', (gpio) =>
+          gpio
+            .string('compatible', 'arm,pl061', 'arm,primecell')
+            .cells('arm,primecell-periphid', 0x00041061)
+            .cells('reg', 0x0903_0000, 0x1000)
+            .cells('interrupts', 0, 7, 4)
+            .flag('gpio-controller')
+            .cells('#gpio-cells', 2)
+            .flag('interrupt-controller')
+            .cells('#interrupt-cells', 2),
+        );
+      })
+      .build();
+    const host = createHost(tree);
+    expect(host.irqChip.isNoRequest(39)).toBe(true);
+    const gpio = device(analyzeHost(host), '9030000.pl061');
+    expect(gpio.assignable).toBe(false);
+    expect(gpio.reasons.join(' ')).toMatch(/interrupt 39 is IRQ_NOREQUEST/);
   });
 });
 
