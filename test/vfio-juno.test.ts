@@ -221,11 +221,12 @@ describe('VFIO on Juno r2: the PL330 through vfio-amba', () => {
     container.setIommu(VFIO_TYPE1v2_IOMMU);
 
     const info = container.iommuInfo();
-    // arm-smmu on an SMMUv1 (MMU-401) uses the AArch32 LPAE format: a 32-bit IOVA aperture,
-    // minus the software MSI window (arm_smmu_get_resv_regions).
+    // arm-smmu on the MMU-401 (ARM_SMMU_V1_64K) picks the AArch64 format on a 64-bit kernel
+    // (arm_smmu_init_domain_context): the aperture is ID2.IAS (48 bits in the model), minus the
+    // software MSI window (arm_smmu_get_resv_regions).
     expect(info.iovaRanges).toEqual([
       { start: 0n, end: 0x7ff_ffffn },
-      { start: 0x810_0000n, end: 2n ** 32n - 1n },
+      { start: 0x810_0000n, end: 2n ** 48n - 1n },
     ]);
     expect(errno(() => container.mapDma({ vaddr: GUEST_RAM_VADDR, iova: 0x800_0000, size: 0x1000 }))).toBe(
       'EINVAL',

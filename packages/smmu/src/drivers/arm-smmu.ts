@@ -132,7 +132,8 @@ export class ArmSmmuDriver {
     const node = path === undefined ? undefined : this.options.tree.find(path);
     if (path === undefined || node === undefined)
       throw new KernelError('ENODEV', `${device.name}: no OF node`);
-    const version = ARM_SMMU_COMPATIBLES[compatible ?? ''] ?? ARM_SMMU_COMPATIBLES[node.compatible[0] ?? ''];
+    const matched = ARM_SMMU_COMPATIBLES[compatible ?? ''] !== undefined ? compatible : node.compatible[0];
+    const version = ARM_SMMU_COMPATIBLES[matched ?? ''];
     if (version === undefined) throw new KernelError('ENODEV', `${device.name}: not an arm-smmu`);
     const regs = this.options.mmio(device);
     if (regs === undefined) throw new KernelError('ENODEV', `${device.name}: no registers`);
@@ -141,6 +142,7 @@ export class ArmSmmuDriver {
       name: device.name,
       regs,
       version,
+      aarch64: version === 2 || matched === 'arm,mmu-401',
       // arm_smmu_device_dt_probe: of_dma_is_coherent(dev->of_node) → ARM_SMMU_FEAT_COHERENT_WALK,
       // which overrides ID0.CTTW.
       coherentWalk: isDmaCoherent(this.options.tree, node),
@@ -182,6 +184,12 @@ interface InstanceOptions {
   readonly name: string;
   readonly regs: MmioDevice;
   readonly version: 1 | 2;
+  /**
+   * Whether stage-1 contexts use the AArch64 format: every SMMUv2, and the MMU-401
+   * (`ARM_SMMU_V1_64K`: ARM_SMMU_FEAT_FMT_AARCH64_64K, which arm_smmu_init_domain_context
+   * prefers on a 64-bit kernel); other SMMUv1s (smmu-v1, MMU-400) use AArch32 LPAE.
+   */
+  readonly aarch64: boolean;
   readonly coherentWalk: boolean;
   readonly allocator: TablePageAllocator;
   readonly probe: IommuProbe;
@@ -194,6 +202,8 @@ export class ArmSmmuInstance implements SmmuDomainHost {
   /** The SMMU's device-tree node. */
   readonly node: string;
   readonly version: 1 | 2;
+  /** Stage-1 contexts in the AArch64 format (see {@link InstanceOptions.aarch64}). */
+  readonly aarch64: boolean;
   /** `ARM_SMMU_FEAT_COHERENT_WALK` as firmware set it. */
   readonly coherentWalk: boolean;
   /** `smmu->streamid_mask` after `arm_smmu_test_smr_masks`. */
@@ -224,6 +234,7 @@ export class ArmSmmuInstance implements SmmuDomainHost {
     this.name = options.name;
     this.regs = options.regs;
     this.version = options.version;
+    this.aarch64 = options.aarch64;
     this.coherentWalk = options.coherentWalk;
     this.allocator = options.allocator;
     this.probe = options.probe;
@@ -339,8 +350,10 @@ export class ArmSmmuInstance implements SmmuDomainHost {
       host: this,
       allocator: this.allocator,
       type,
-      ias: this.version === 1 ? 32 : 48,
-      oas: this.version === 1 ? 40 : 48,
+      // arm_smmu_init_domain_context: AArch64 → ias = va_size, oas = ipa_size (ID2.IAS: 48 in the
+      // model); AArch32 LPAE → ias = min(ias, 32), oas = min(oas, 40).
+      ias: this.aarch64 ? 48 : 32,
+      oas: this.aarch64 ? 48 : 40,
       coherentWalk: this.coherentWalk,
       flushOps: this.hw.flushOps(cb, flush),
       reservedRegions: armSmmuResvRegions(),
