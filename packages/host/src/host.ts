@@ -349,6 +349,9 @@ export class Host {
       name: dt.name,
       bus: dt.bus,
       ofNode: dt.path,
+      // drivers/of/platform.c of_platform_bus_create: a bus node's children are created under
+      // the bus device (`/sys/devices/platform/soc/…`), not at the top.
+      ...(dt.parent === undefined ? {} : { parent: dt.parent }),
       compatible: dt.compatible,
       regions: dt.regions.map((r) => ({
         start: physAddr(toSafeNumber(r.address)),
