@@ -1,14 +1,7 @@
 import type { KernelVersion } from '@vfiokit/core';
-import type { DeviceTree } from '@vfiokit/devicetree';
-import { type DtDevice, type DtMsiController, msiControllers } from '@vfiokit/devicetree';
-import {
-  GicIts,
-  Gicv2mFrame,
-  type MsiController,
-  type MsiMaster,
-  MsiTopology,
-  msiIsolated,
-} from '@vfiokit/kvm';
+import type { DeviceTree, DtDevice, DtMsiController } from '@vfiokit/devicetree';
+import { msiIsolated } from '@vfiokit/kvm';
+import { hostMsiModels } from '../kvm/host-kvm.js';
 
 /** The MSI facts of the host: its controllers and, per device, its parent and isolation. */
 export interface HostMsi {
@@ -23,44 +16,18 @@ export interface HostMsi {
   isolated(device: DtDevice): boolean;
 }
 
-// The isolation rules only look at the controller's kind (an ITS isolates unless it is the
-// SynQuacer pre-ITS; a v2m frame never does), so the models get placeholder frames: base 0 and,
-// for a v2m frame, one SPI — the registers are never used here.
-function modelOf(controller: DtMsiController): MsiController | undefined {
-  if (controller.kind === 'gic-v3-its') {
-    return new GicIts({
-      name: controller.path,
-      base: 0,
-      preIts: controller.compatible.includes('socionext,synquacer-pre-its'),
-    });
-  }
-  if (controller.kind === 'gic-v2m')
-    return new Gicv2mFrame({ name: controller.path, base: 0, typer: (64 << 16) | 1 });
-  return undefined;
-}
-
 /**
- * Builds the host's MSI topology from the tree with `@vfiokit/kvm`'s models, so the isolation
- * answer is the one kvm (and vfio type1) give. Controllers the kernel does not probe (an
+ * The host's MSI facts for the analysis, from the same `@vfiokit/kvm` models the host gives vfio
+ * (`hostMsiModels`), built over every device the analysis lists (disabled ones too), so the
+ * isolation answer is the one vfio type1 gets. Controllers the kernel does not probe (an
  * unavailable ITS) give no MSI domain; a parent of another kind (`msi-controller` without a
- * GIC driver) is reported but never isolates (no IRQ_DOMAIN_FLAG_ISOLATED_MSI is known for it).
+ * GIC driver) is reported but never isolates.
  */
 export function hostMsi(tree: DeviceTree, devices: readonly DtDevice[], kernel: KernelVersion): HostMsi {
-  const controllers = msiControllers(tree).filter((c) => c.probed);
-  const models = new Map<string, MsiController>();
-  for (const controller of controllers) {
-    const model = modelOf(controller);
-    if (model !== undefined) models.set(controller.path, model);
-  }
-  const masters: Record<string, MsiMaster> = {};
-  for (const device of devices) {
-    const parent = device.msiParent?.target;
-    masters[device.name] = parent !== undefined && models.has(parent) ? { msiParent: parent } : {};
-  }
-  const topology = new MsiTopology({ controllers: [...models.values()], devices: masters });
+  const models = hostMsiModels(tree, devices);
   return {
-    controllers,
+    controllers: models.controllers,
     parentOf: (device) => device.msiParent?.target,
-    isolated: (device) => msiIsolated(topology, device.name, { kernel }),
+    isolated: (device) => msiIsolated(models.topology, device.name, { kernel }),
   };
 }
