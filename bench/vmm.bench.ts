@@ -17,31 +17,12 @@ interface Path {
   readonly device: string;
   readonly driver?: string;
   readonly backend?: 'legacy' | 'iommufd';
-  /** iommufd.allow_unsafe_interrupts=1, which the host model does not take yet (see below). */
-  readonly iommufdUnsafeInterrupts?: boolean;
 }
 
-/**
- * Stand-in for booting with iommufd.allow_unsafe_interrupts=1 (drivers/iommu/iommufd/device.c):
- * the host has no such parameter yet, so the flag is set on the VMM's /dev/iommu context
- * before BIND_IOMMUFD. Without it Juno's PL330 is EPERM there (GICv2: no isolated MSI).
- */
-const iommufdUnsafe =
-  (vm: GuestVm) =>
-  (step: string): void => {
-    if (step !== 'bind_iommufd') return;
-    for (const fd of vm.process.openFds) {
-      const file: object = vm.process.fdget(fd);
-      if ('iommufd' in file && typeof file.iommufd === 'object' && file.iommufd !== null)
-        Object.assign(file.iommufd, { allowUnsafeInterrupts: true });
-    }
-  };
-
-function optionsOf(path: Path, vm: GuestVm): AssignOptions {
+function optionsOf(path: Path): AssignOptions {
   return {
     ...(path.driver === undefined ? {} : { driver: path.driver }),
     ...(path.backend === undefined ? {} : { backend: path.backend }),
-    ...(path.iommufdUnsafeInterrupts === true ? { beforeStep: iommufdUnsafe(vm) } : {}),
   };
 }
 
@@ -58,11 +39,14 @@ const PATHS: readonly Path[] = [
     label:
       'Juno PL330 on iommufd: /dev/iommu + cdev, BIND (iommufd.allow_unsafe_interrupts=1), IOAS_ALLOC, ATTACH_IOMMUFD_PT (auto-domain on the MMU-401), 16 MiB IOAS_MAP, same IRQs/KVM/DTBO',
     tree: 'juno-r2',
-    host: { reset_required: false, allow_unsafe_interrupts: true },
+    host: {
+      reset_required: false,
+      allow_unsafe_interrupts: true,
+      cmdline: 'iommufd.allow_unsafe_interrupts=1',
+    },
     vm: { vmm: 'crosvm' },
     device: '7ff00000.dma-controller',
     backend: 'iommufd',
-    iommufdUnsafeInterrupts: true,
   },
   {
     label:
@@ -103,7 +87,7 @@ const PATHS: readonly Path[] = [
 async function cyclesPerSecond(path: Path, cycles: number): Promise<string> {
   const host = createHost(dtb(path.tree), path.host);
   const vm = GuestVm.create(host, path.vm);
-  const options = optionsOf(path, vm);
+  const options = optionsOf(path);
   try {
     await releaseDevice(await assignDevice(host, vm, path.device, options)); // warm-up
   } catch (error) {

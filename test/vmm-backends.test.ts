@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { isKernelError } from '@vfiokit/core';
 import { createHost, type Host, type KvmVmFile } from '@vfiokit/host';
 import * as iommufdUapi from '@vfiokit/iommufd';
-import { IommufdFile } from '@vfiokit/iommufd';
 import { iommufdTaskOf } from '@vfiokit/vfio';
 import {
   type AssignBackend,
@@ -53,26 +52,9 @@ const KERNEL_DIFFERENCES = {
     'open_iommufd/open_cdev/bind_iommufd/ioas_alloc/attach_ioas/ioas_map',
 } as const;
 
-const junoHost = (): Host =>
-  createHost(dtb('juno-r2'), { reset_required: false, allow_unsafe_interrupts: true });
+const junoHost = (cmdline = ''): Host =>
+  createHost(dtb('juno-r2'), { reset_required: false, allow_unsafe_interrupts: true, cmdline });
 const virtHost = (cmdline = ''): Host => createHost(dtb('qemu-virt-gicv2'), { cmdline });
-
-/**
- * Stand-in for booting with `iommufd.allow_unsafe_interrupts=1`: the host model has no such
- * parameter yet (its /dev/iommu is always iommufd's default, off), so once /dev/iommu is open
- * the context's flag is set, as the module parameter would have it. Used only where the test
- * says so; the default answer (EPERM) is asserted separately.
- */
-function iommufdAllowUnsafeInterrupts(vm: GuestVm): (step: string) => void {
-  return (step) => {
-    if (step !== 'bind_iommufd') return;
-    for (const fd of vm.process.openFds) {
-      const file = vm.process.fdget(fd);
-      if (file instanceof IommufdFile)
-        (file.iommufd as unknown as { allowUnsafeInterrupts: boolean }).allowUnsafeInterrupts = true;
-    }
-  };
-}
 
 interface Run {
   readonly host: Host;
@@ -81,20 +63,18 @@ interface Run {
 }
 
 async function run(
-  makeHost: () => Host,
+  makeHost: (cmdline?: string) => Host,
   vmm: VmmKind,
   device: string,
   backend: AssignBackend,
   extra: { driver?: string; unsafeIommufd?: boolean } = {},
 ): Promise<Run> {
-  const host = makeHost();
+  // iommufd's own module parameter, on the host's command line (drivers/iommu/iommufd/device.c).
+  const host = extra.unsafeIommufd === true ? makeHost('iommufd.allow_unsafe_interrupts=1') : makeHost();
   const vm = GuestVm.create(host, { vmm });
   const a = await assignDevice(host, vm, device, {
     backend,
     ...(extra.driver === undefined ? {} : { driver: extra.driver }),
-    ...(extra.unsafeIommufd === true && backend === 'iommufd'
-      ? { beforeStep: iommufdAllowUnsafeInterrupts(vm) }
-      : {}),
   });
   return { host, vm, a };
 }
@@ -226,12 +206,9 @@ describe('vmm back ends: Juno r2 PL330 through the MMU-401 (crosvm, KVM irqfd + 
       const legacyHost = junoHost();
       const legacyVm = GuestVm.create(legacyHost, vmOptions);
       const legacy = await assignDevice(legacyHost, legacyVm, PL330, { backend: 'legacy' });
-      const host = junoHost();
+      const host = junoHost('iommufd.allow_unsafe_interrupts=1');
       const vm = GuestVm.create(host, vmOptions);
-      const iommufd = await assignDevice(host, vm, PL330, {
-        backend: 'iommufd',
-        beforeStep: iommufdAllowUnsafeInterrupts(vm),
-      });
+      const iommufd = await assignDevice(host, vm, PL330, { backend: 'iommufd' });
       const pages = 0x40_0000 / 4096;
       expect(legacyVm.process.mm.lockedVm).toBe(pages);
       expect(iommufdTaskOf(legacyVm.process).user.lockedVm).toBe(0);
@@ -246,11 +223,9 @@ describe('vmm back ends: Juno r2 PL330 through the MMU-401 (crosvm, KVM irqfd + 
 
   it('without CAP_IPC_LOCK both refuse RAM over RLIMIT_MEMLOCK with ENOMEM, at their own map step', async () => {
     const refusal = async (backend: AssignBackend) => {
-      const host = junoHost();
+      const host = junoHost('iommufd.allow_unsafe_interrupts=1');
       const vm = GuestVm.create(host, { vmm: 'crosvm', capabilities: ['CAP_SYS_RAWIO'] }); // 16 MiB > 8 MiB
-      const e = (await rejection(
-        assignDevice(host, vm, PL330, { backend, beforeStep: iommufdAllowUnsafeInterrupts(vm) }),
-      )) as AssignError;
+      const e = (await rejection(assignDevice(host, vm, PL330, { backend }))) as AssignError;
       expect(vm.process.mm.lockedVm).toBe(0);
       expect(iommufdTaskOf(vm.process).user.lockedVm).toBe(0);
       return [e.step, e.code];

@@ -21,7 +21,7 @@ import {
   IOMMUFD_ASSIGN_STEPS,
 } from './assign-error.js';
 import { GuestVm } from './guest-vm.js';
-import { allowUnsafeIommufd, iommufdState } from './iommufd-test-support.js';
+import { iommufdState } from './iommufd-test-support.js';
 
 const PL330 = '7ff00000.dma-controller';
 const PL031 = '9010000.pl031';
@@ -108,9 +108,9 @@ describe('assignDevice / releaseDevice on the Juno PL330 (SMMU group, KVM irqfd 
   });
 
   it('the iommufd backend runs its own steps, on the cdev found under <dev>/vfio-dev', async () => {
-    const host = junoHost();
+    const host = junoHost({ iommufdUnsafe: true });
     const vm = GuestVm.create(host, { vmm: 'crosvm' });
-    const a = await assignDevice(host, vm, PL330, { backend: 'iommufd', beforeStep: allowUnsafeIommufd(vm) });
+    const a = await assignDevice(host, vm, PL330, { backend: 'iommufd' });
     expect(a.steps.map((s) => s.step)).toEqual([...IOMMUFD_ASSIGN_STEPS]);
     expect(assignStepsOf('iommufd')).toBe(IOMMUFD_ASSIGN_STEPS);
     expect(assignStepsOf('legacy')).toBe(ASSIGN_STEPS);
@@ -183,11 +183,11 @@ const IOMMUFD_SCENARIOS: readonly Scenario[] = ['juno-pl330-iommufd', 'virt-pl03
 /**
  * A host, VM, device and options for a scenario. The iommufd Juno one runs its VMM without
  * CAP_IPC_LOCK on 4 MiB of RAM, so iommufd charges its pins to the user's locked_vm and the
- * property sees any pin left behind; its /dev/iommu gets iommufd.allow_unsafe_interrupts=1.
+ * property sees any pin left behind; its host boots with iommufd.allow_unsafe_interrupts=1.
  */
 function setUp(scenario: Scenario) {
   const juno = scenario.startsWith('juno');
-  const host = juno ? junoHost() : virtHost();
+  const host = juno ? junoHost({ iommufdUnsafe: scenario === 'juno-pl330-iommufd' }) : virtHost();
   const vm =
     scenario === 'juno-pl330-iommufd'
       ? GuestVm.create(host, { vmm: 'crosvm', ramSize: 0x40_0000, capabilities: ['CAP_SYS_RAWIO'] })
@@ -210,7 +210,6 @@ async function injectAt(
 ): Promise<{ before: string; after: string; error: unknown }> {
   const { host, vm, device, options, state } = setUp(scenario);
   const before = state();
-  const unsafe = allowUnsafeIommufd(vm);
   const error = await rejection(
     runAssignSteps(
       host,
@@ -219,7 +218,6 @@ async function injectAt(
       {
         ...options,
         beforeStep: (s) => {
-          unsafe(s);
           if (s === step) throw new (class extends Error {})(`injected at ${s}`);
         },
       },
@@ -270,9 +268,7 @@ async function failNthSyscall(
   };
   for (const k of ['open', 'ioctl', 'eventfd', 'mmapShared'] as const) wrap(vm.process, k);
   wrap(host.fs, 'write');
-  const error = await rejection(
-    assignDevice(host, vm, device, { ...options, beforeStep: allowUnsafeIommufd(vm) }),
-  );
+  const error = await rejection(assignDevice(host, vm, device, options));
   armed = false;
   return { before, after: state(), error, calls };
 }

@@ -6,9 +6,17 @@ import type { GuestVm } from '../assign/guest-vm.js';
 export const fixtureDtb = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../../../../shared/fixtures/dtb/${name}.dtb`, import.meta.url)));
 
-/** Juno r2: KVM (GICv2 with maintenance IRQ), the PL330 behind an MMU-401 (group 1). */
-export const junoHost = (): Host =>
-  createHost(fixtureDtb('juno-r2'), { reset_required: false, allow_unsafe_interrupts: true });
+/**
+ * Juno r2: KVM (GICv2 with maintenance IRQ), the PL330 behind an MMU-401 (group 1). With
+ * `iommufdUnsafe`, booted with `iommufd.allow_unsafe_interrupts=1` (iommufd's own parameter:
+ * the GICv2 host has no isolated MSI, so BIND_IOMMUFD is EPERM without it).
+ */
+export const junoHost = (options: { readonly iommufdUnsafe?: boolean } = {}): Host =>
+  createHost(fixtureDtb('juno-r2'), {
+    reset_required: false,
+    allow_unsafe_interrupts: true,
+    ...(options.iommufdUnsafe === true ? { cmdline: 'iommufd.allow_unsafe_interrupts=1' } : {}),
+  });
 
 /** QEMU virt (no KVM in this tree): the PL031 with its host driver rtc-pl031, no-IOMMU mode. */
 export const virtHost = (): Host =>
